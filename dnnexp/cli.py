@@ -1,0 +1,240 @@
+"""The `dnnexp` command line: thin commands over experiment, runs and plots.
+
+Heavy modules (NumPy, pandas, matplotlib) are imported inside the commands, so `dnnexp --help`
+answers at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+
+app = typer.Typer(
+    help="Run, compare and see the classic deep-learning experiments from YAML specs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+data_app = typer.Typer(help="Data sets: fetch them ahead of a run.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+_options = {"debug": bool(os.environ.get("DNNEXP_DEBUG"))}
+
+EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def user_errors(command: Callable) -> Callable:
+    """Print a user's mistake as one clear message and exit non-zero; `--debug` shows the traceback."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        from dnnexp.errors import DnnexpError
+
+        try:
+            return command(*args, **kwargs)
+        except DnnexpError as error:
+            if _options["debug"]:
+                raise
+            _console(stderr=True).print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
+            raise typer.Exit(error.exit_code) from None
+
+    return run
+
+
+@app.callback()
+def main(debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors.")) -> None:
+    """Run, compare and see the classic deep-learning experiments from YAML specs."""
+    _options["debug"] = _options["debug"] or debug
+
+
+SetOption = typer.Option([], "--set", "-s", metavar="KEY=VALUE", help="Override a spec value, e.g. optimizer.lr=0.01.")
+
+
+@app.command()
+@user_errors
+def train(
+    spec: Optional[Path] = typer.Argument(None, help="The YAML spec to run (not needed with --resume)."),
+    overrides: list[str] = SetOption,
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Parent folder of run folders."),
+    resume: Optional[Path] = typer.Option(None, "--resume", metavar="RUN_DIR", help="Continue an interrupted run."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or per-epoch lines."),
+) -> None:
+    """Train a spec; results go to a new folder runs/<name>-<time>/."""
+    from dnnexp import spec as specs
+    from dnnexp.errors import SpecError
+    from dnnexp.runs.rundir import RunDir
+
+    console = _console()
+    run = RunDir.open(resume) if resume is not None else None
+    if spec is None and run is None:
+        raise SpecError("give a spec file to train, or --resume RUN_DIR to continue a run")
+    if spec is not None:
+        loaded = specs.load_spec(spec, overrides)
+    else:
+        loaded = specs.spec_from_dict(specs.apply_overrides(run.config(), overrides), str(run.file("config.yaml")))
+    config = loaded.resolved()
+    if run is not None:
+        changed = specs.diff_specs(run.config(), config)
+        if changed:
+            raise SpecError(
+                f"--resume: the spec differs from the run's config.yaml in {', '.join(changed)}; "
+                "resume with the same spec, or start a new run"
+            )
+    for warning in specs.pairing_warnings(loaded):
+        console.print(f"[yellow]warning:[/] {warning}", markup=True)
+    if config.get("kind") == "optimizer_paths":
+        from dnnexp import paths
+
+        folder = paths.run(config, runs_dir)
+        console.print(f"run folder: {folder.path}")
+        return
+    _train(config, runs_dir, run, None if quiet else console)
+
+
+def _train(config: dict, runs_dir: Path, resume, console) -> None:
+    from dnnexp import experiment
+    from dnnexp.plots.curves import plot_curves
+
+    out = console or _console()
+    if console is not None:
+        out.print(f"[bold]{config['name']}[/]  seed {config['seed']}", markup=True)
+    run, state = experiment.train(config, runs_dir, resume, console)
+    if len(run.metrics()):
+        plot_curves([run], run.file("learning_curves.png"))
+    summary = run.summary()
+    test = summary.get("test") or {}
+    result = "  ".join(f"test_{k} {v:.4f}" for k, v in test.items() if v is not None)
+    out.print(f"{state.status}: {run.path}  {result}".rstrip())
+    if state.message:
+        out.print(state.message)
+    if state.status == "diverged":
+        raise typer.Exit(3)
+    if state.status == "interrupted":
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@app.command()
+@user_errors
+def validate(
+    spec: Path = typer.Argument(..., help="The YAML spec to check."),
+    overrides: list[str] = SetOption,
+) -> None:
+    """Check a spec and print the model it builds (layers, output shapes, parameters) without training."""
+    from rich.table import Table
+
+    from dnnexp import experiment
+    from dnnexp import spec as specs
+
+    console = _console()
+    loaded = specs.load_spec(spec, overrides)
+    config = loaded.resolved()
+    for warning in specs.pairing_warnings(loaded):
+        console.print(f"[yellow]warning:[/] {warning}", markup=True)
+    if config.get("kind") == "optimizer_paths":
+        console.print(f"{spec}: valid optimizer-paths spec ({len(config['optimizers'])} optimizers)")
+        return
+    model = experiment.model_for(config)
+    table = Table(title=f"{config['name']}: {model.count_params():,} parameters")
+    for column in ("layer", "type", "output shape", "parameters"):
+        table.add_column(column, justify="right" if column == "parameters" else "left")
+    table.add_row("input", "", str(tuple(model.input_shape)), "")
+    for name, kind, shape, count in model.summary_rows():
+        table.add_row(name, kind, str(shape), f"{count:,}")
+    console.print(table)
+    console.print(f"{spec}: valid")
+
+
+@app.command()
+@user_errors
+def compare(
+    runs: list[Path] = typer.Argument(..., help="Run folders, or folders holding runs."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="Sort by this metric column, e.g. best_val_acc."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table | csv | markdown | json"),
+) -> None:
+    """Set runs side by side: the spec keys that differ, and their final, best and test metrics."""
+    from dnnexp.errors import DnnexpError
+    from dnnexp.runs.compare import compare_runs, render, rich_table
+    from dnnexp.runs.rundir import find_runs
+
+    formats = ("table", "csv", "markdown", "json")
+    if fmt not in formats:
+        raise DnnexpError(f"--format: '{fmt}' is not one of {', '.join(formats)}")
+    frame = compare_runs(find_runs(runs), sort)
+    if fmt == "table":
+        _console().print(rich_table(frame))
+    else:
+        sys.stdout.write(render(frame, fmt))
+
+
+@app.command()
+@user_errors
+def plot(
+    runs: list[Path] = typer.Argument(..., help="Run folders, or folders holding runs."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (.png or .svg)."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="Plot only this metric, e.g. val_acc."),
+    layer_stats: bool = typer.Option(False, "--layer-stats", help="Per-layer activation and gradient statistics."),
+    activations: bool = typer.Option(False, "--activations", help="Histograms of each layer's activations."),
+) -> None:
+    """Draw learning curves of one or more runs (or a run's layer statistics)."""
+    from dnnexp.errors import DnnexpError
+    from dnnexp.plots import curves, layers
+    from dnnexp.runs.rundir import find_runs
+
+    found = find_runs(runs)
+    if (layer_stats or activations) and len(found) != 1:
+        raise DnnexpError("--layer-stats and --activations draw one run; give a single run folder")
+    if out is not None and out.suffix.lower() not in (".png", ".svg"):
+        raise DnnexpError(f"--out: '{out}' must end in .png or .svg")
+    if layer_stats:
+        written = layers.plot_layer_stats(found[0], out or found[0].file("layer_stats.png"))
+    elif activations:
+        written = layers.plot_activations(found[0], out or found[0].file("activations.png"))
+    else:
+        written = curves.plot_curves(found, out or curves.default_plot_path(found, ".png"), metric)
+    _console().print(f"wrote {written}")
+
+
+@app.command(name="list")
+@user_errors
+def list_(kind: Optional[str] = typer.Argument(None, help="layers, activations, losses, initializers, …")) -> None:
+    """List what a spec can name: layers, activations, losses, initializers, optimizers, …"""
+    from rich.table import Table
+
+    from dnnexp.registry import REGISTRIES, UnknownNameError
+
+    plurals = {name + ("es" if name.endswith("s") else "s"): name for name in REGISTRIES}
+    chosen = REGISTRIES
+    if kind is not None:
+        singular = plurals.get(kind, kind)
+        if singular not in REGISTRIES:
+            raise UnknownNameError("kind of entry", kind, (difflib.get_close_matches(kind, list(plurals), 1) or [None])[0])
+        chosen = {singular: REGISTRIES[singular]}
+    console = _console()
+    for name, registry in chosen.items():
+        table = Table(title=next(p for p, s in plurals.items() if s == name), title_justify="left", show_header=False, box=None)
+        for entry in registry.names():
+            table.add_row(f"  {entry}", registry.describe(entry))
+        console.print(table)
+
+
+@data_app.command("fetch")
+@user_errors
+def data_fetch(name: str = typer.Argument(..., help="mnist or fashion_mnist")) -> None:
+    """Download a data set into the user cache, verifying every file's SHA-256."""
+    from dnnexp.data.fetch import fetch
+
+    folder = fetch(name)
+    _console().print(f"{name}: files in {folder}")

@@ -1,0 +1,58 @@
+"""The layer protocol: forward and backward side by side, parameters and gradients in dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class ShapeError(ValueError):
+    """A layer that cannot take the shape its predecessor produces.
+
+    `index` is the layer's position in the spec's layer list, so the config layer can say
+    `model.layers[3] (maxpool2d): ...`.
+    """
+
+    def __init__(self, message: str, index: int | None = None, layer_type: str | None = None):
+        super().__init__(message)
+        self.index, self.layer_type = index, layer_type
+
+
+@dataclass
+class BuildContext:
+    """What a layer needs to create its parameters: the random streams and the float type."""
+
+    init_rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+    noise_rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(1))
+    dtype: type = np.float32
+
+
+class Layer:
+    """Base layer. Subclasses fill `params` in `build` and `grads` in `backward`.
+
+    `params` and `grads` share keys (`W`, `b`, …); optimizers update `params` in place, so a
+    layer must never rebind a parameter array, only write into it. `buffers` holds state that
+    is saved in checkpoints but not trained (batch norm's running mean and variance).
+    """
+
+    #: parameters that weight penalties (L1, L2) apply to; biases and γ/β are left alone
+    penalized: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        #: False for the first layer of a model: its input gradient is never used, so skip it
+        self.needs_input_grad = True
+
+    def build(self, input_shape: tuple[int, ...], ctx: BuildContext) -> tuple[int, ...]:
+        """Create parameters for inputs of `input_shape` (no batch axis); return the output shape."""
+        return input_shape
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+

@@ -1,0 +1,50 @@
+"""Fully connected layer (course Day 1 §1: u = Wx + b)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
+from dnnexp.registry import INITIALIZERS, LAYERS
+
+
+@LAYERS.register("dense")
+class Dense(Layer):
+    """Fully connected layer u = xW + b.
+
+    Input (N, D), output (N, units); W is (D, units), so a batch of row vectors multiplies from
+    the left — the course's u = Wx + b with x as rows.
+    """
+
+    penalized = ("W",)
+
+    def __init__(self, units: int, init: str | dict = "xavier_normal", use_bias: bool = True):
+        super().__init__()
+        self.units, self.init, self.use_bias = units, init, use_bias
+
+    def build(self, input_shape, ctx: BuildContext):
+        if len(input_shape) != 1:
+            raise ShapeError(
+                f"dense takes flat inputs (D,), got {tuple(input_shape)}; "
+                "put {type: flatten} before it or set data.flatten: true"
+            )
+        (fan_in,) = input_shape
+        self.params["W"] = INITIALIZERS.build(self.init)((fan_in, self.units), fan_in, self.units, ctx.init_rng, ctx.dtype)
+        if self.use_bias:
+            self.params["b"] = np.zeros(self.units, dtype=ctx.dtype)
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        return (self.units,)
+
+    def forward(self, x, train=False):
+        self.x = x
+        out = x @ self.params["W"]
+        if self.use_bias:
+            out += self.params["b"]
+        return out
+
+    def backward(self, dout):
+        # Written into the existing gradient arrays: no allocation per step.
+        np.matmul(self.x.T, dout, out=self.grads["W"])
+        if self.use_bias:
+            np.sum(dout, axis=0, out=self.grads["b"])
+        return dout @ self.params["W"].T if self.needs_input_grad else None

@@ -1,0 +1,128 @@
+"""Loss functions with the course's output-layer table (Day 1 §3).
+
+| task        | output activation | loss                 |
+|-------------|-------------------|----------------------|
+| regression  | identity          | mse                  |
+| binary      | sigmoid           | binary_cross_entropy |
+| multi-class | softmax           | cross_entropy        |
+
+Every loss is averaged over the batch. When a model ends in a loss's usual output activation, the
+model hands the loss the pre-activation `u` instead (`forward_logits`): softmax + cross-entropy and
+sigmoid + binary cross-entropy are then computed together, never taking the log of a rounded 0,
+and their gradient is simply (y − t) / N.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dnnexp.core.activations import log_softmax, sigmoid
+from dnnexp.registry import LOSSES
+
+#: keeps log() finite for probabilities that round to 0 or 1 when a loss is not fused
+PROBABILITY_FLOOR = 1e-7
+
+
+class Loss:
+    """Base loss: `forward(y, t)` → mean loss, `backward()` → dL/dy; the same for logits."""
+
+    output_activation = "identity"
+    task = "regression"
+
+    def forward(self, y: np.ndarray, t: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def forward_logits(self, u: np.ndarray, t: np.ndarray) -> float:
+        """The loss of `output_activation(u)`, computed stably from the pre-activation `u`."""
+        raise NotImplementedError
+
+    def backward_logits(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def accuracy(self, y: np.ndarray, t: np.ndarray) -> float | None:
+        """Fraction of correct predictions, or None where accuracy means nothing (regression)."""
+        return None
+
+
+@LOSSES.register("mse")
+class MeanSquaredError(Loss):
+    """Squared error ½‖y − t‖², averaged over the batch; for regression with identity output."""
+
+    def forward(self, y, t):
+        self.diff = y - t.reshape(y.shape)
+        return float(0.5 * np.sum(self.diff * self.diff) / len(y))
+
+    def backward(self):
+        return self.diff / len(self.diff)
+
+    # With identity output the pre-activation is the output.
+    forward_logits, backward_logits = forward, backward
+
+
+@LOSSES.register("binary_cross_entropy")
+class BinaryCrossEntropy(Loss):
+    """−[t log y + (1 − t) log(1 − y)], summed over outputs, averaged over the batch; sigmoid output."""
+
+    output_activation = "sigmoid"
+    task = "binary"
+
+    def forward(self, y, t):
+        self.y, self.t = np.clip(y, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR), t.reshape(y.shape)
+        loss = self.t * np.log(self.y) + (1 - self.t) * np.log(1 - self.y)
+        return float(-np.sum(loss) / len(y))
+
+    def backward(self):
+        return (self.y - self.t) / (self.y * (1 - self.y)) / len(self.y)
+
+    def forward_logits(self, u, t):
+        self.y, self.t = sigmoid(u), t.reshape(u.shape)
+        # log(1 + e^u) − t·u, rearranged so that no exp overflows
+        loss = np.maximum(u, 0) - u * self.t + np.log1p(np.exp(-np.abs(u)))
+        return float(np.sum(loss) / len(u))
+
+    def backward_logits(self):
+        return (self.y - self.t) / len(self.y)
+
+    def accuracy(self, y, t):
+        return float(np.mean((y > 0.5) == (t.reshape(y.shape) > 0.5)))
+
+
+@LOSSES.register("cross_entropy")
+class CrossEntropy(Loss):
+    """Categorical cross-entropy −Σ_k t_k log y_k, averaged over the batch; softmax output.
+
+    Targets are class indices (N,) or one-hot rows (N, K).
+    """
+
+    output_activation = "softmax"
+    task = "multiclass"
+
+    def forward(self, y, t):
+        self.y, self.t = np.clip(y, PROBABILITY_FLOOR, 1.0), one_hot(t, y.shape[-1], y.dtype)
+        return float(-np.sum(self.t * np.log(self.y)) / len(y))
+
+    def backward(self):
+        return -self.t / self.y / len(self.y)
+
+    def forward_logits(self, u, t):
+        self.t = one_hot(t, u.shape[-1], u.dtype)
+        log_y = log_softmax(u)
+        self.y = np.exp(log_y)
+        return float(-np.sum(self.t * log_y) / len(u))
+
+    def backward_logits(self):
+        return (self.y - self.t) / len(self.y)
+
+    def accuracy(self, y, t):
+        labels = t if t.ndim == 1 else t.argmax(axis=-1)
+        return float(np.mean(y.argmax(axis=-1) == labels))
+
+
+def one_hot(t: np.ndarray, classes: int, dtype: type) -> np.ndarray:
+    """Class indices (N,) → one-hot rows (N, classes); one-hot input is returned as it is."""
+    if t.ndim == 2:
+        return t.astype(dtype, copy=False)
+    return np.eye(classes, dtype=dtype)[t]

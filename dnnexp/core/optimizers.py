@@ -1,0 +1,181 @@
+"""Optimizers of the SGD family, each the update rule of the course (Day 1 §4, Day 2 §2).
+
+Every optimizer is the same small loop as in the course's code: `update(params, grads)` walks the
+named parameters and changes each array in place. Per-parameter state (velocities, squared-gradient
+averages) lives in `self.state` under "<param>/<slot>", so it can be checkpointed as plain arrays.
+Hyperparameters are Python floats: under NumPy 2 a numpy.float64 scalar would silently turn a
+float32 update into float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dnnexp.registry import OPTIMIZERS
+
+
+class Optimizer:
+    """Base optimizer: `update(params, grads)` changes `params` in place."""
+
+    def __init__(self, lr: float):
+        if not lr > 0:
+            raise ValueError(f"the learning rate must be positive, got {lr}")
+        self.lr = float(lr)
+        self.state: dict[str, np.ndarray] = {}
+        self.steps = 0
+
+    def slot(self, key: str, slot: str, like: np.ndarray) -> np.ndarray:
+        """The state array `slot` of parameter `key`, zeros on first use."""
+        name = f"{key}/{slot}"
+        if name not in self.state:
+            self.state[name] = np.zeros_like(like)
+        return self.state[name]
+
+    def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        self.steps += 1
+        for key, param in params.items():
+            self.step(key, param, grads[key])
+
+    def step(self, key: str, param: np.ndarray, grad: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return {**self.state, "steps": np.array(self.steps)}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        arrays = dict(arrays)
+        self.steps = int(arrays.pop("steps"))
+        self.state = {key: value.copy() for key, value in arrays.items()}
+
+
+@OPTIMIZERS.register("sgd")
+class SGD(Optimizer):
+    """Stochastic gradient descent: w ← w − ε ∇E."""
+
+    def __init__(self, lr: float = 0.01):
+        super().__init__(lr)
+
+    def step(self, key, param, grad):
+        param -= self.lr * grad
+
+
+@OPTIMIZERS.register("momentum")
+class Momentum(Optimizer):
+    """Momentum: V ← μV − ε∇E, w ← w + V; the velocity carries the update through flat valleys."""
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9):
+        super().__init__(lr)
+        self.momentum = float(momentum)
+
+    def step(self, key, param, grad):
+        v = self.slot(key, "v", param)
+        v *= self.momentum
+        v -= self.lr * grad
+        param += v
+
+
+@OPTIMIZERS.register("nesterov")
+class Nesterov(Optimizer):
+    """Nesterov accelerated gradient: momentum with the gradient taken after the look-ahead step.
+
+    Written in the usual re-parametrised form w ← w − μV_{t−1} + (1 + μ)V_t.
+    """
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9):
+        super().__init__(lr)
+        self.momentum = float(momentum)
+
+    def step(self, key, param, grad):
+        v = self.slot(key, "v", param)
+        param -= self.momentum * v
+        v *= self.momentum
+        v -= self.lr * grad
+        param += (1.0 + self.momentum) * v
+
+
+@OPTIMIZERS.register("adagrad")
+class AdaGrad(Optimizer):
+    """AdaGrad: h ← h + (∇E)², w ← w − ε ∇E / (√h + θ); the step shrinks for often-updated weights."""
+
+    def __init__(self, lr: float = 0.01, eps: float = 1e-7):
+        super().__init__(lr)
+        self.eps = float(eps)
+
+    def step(self, key, param, grad):
+        h = self.slot(key, "h", param)
+        h += grad * grad
+        param -= self.lr * grad / (np.sqrt(h) + self.eps)
+
+
+@OPTIMIZERS.register("rmsprop")
+class RMSProp(Optimizer):
+    """RMSProp: h ← αh + (1 − α)(∇E)², w ← w − ε ∇E / (√h + θ); AdaGrad that forgets."""
+
+    def __init__(self, lr: float = 0.001, alpha: float = 0.99, eps: float = 1e-7):
+        super().__init__(lr)
+        self.alpha, self.eps = float(alpha), float(eps)
+
+    def step(self, key, param, grad):
+        h = self.slot(key, "h", param)
+        h *= self.alpha
+        h += (1.0 - self.alpha) * grad * grad
+        param -= self.lr * grad / (np.sqrt(h) + self.eps)
+
+
+@OPTIMIZERS.register("adadelta")
+class AdaDelta(Optimizer):
+    """AdaDelta: steps scaled by √(E[Δw²] + ε) / √(E[g²] + ε), so no learning rate is needed (lr=1)."""
+
+    def __init__(self, lr: float = 1.0, rho: float = 0.95, eps: float = 1e-6):
+        super().__init__(lr)
+        self.rho, self.eps = float(rho), float(eps)
+
+    def step(self, key, param, grad):
+        g2, dw2 = self.slot(key, "g2", param), self.slot(key, "dw2", param)
+        g2 *= self.rho
+        g2 += (1.0 - self.rho) * grad * grad
+        delta = np.sqrt(dw2 + self.eps) / np.sqrt(g2 + self.eps) * grad
+        dw2 *= self.rho
+        dw2 += (1.0 - self.rho) * delta * delta
+        param -= self.lr * delta
+
+
+@OPTIMIZERS.register("adam")
+class Adam(Optimizer):
+    """Adam: momentum's decaying mean of gradients plus RMSProp's decaying mean of their squares,
+    both bias-corrected."""
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def update(self, params, grads):
+        t = self.steps + 1
+        # Both bias corrections folded into the step size; math keeps it a Python float.
+        self.lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        super().update(params, grads)
+
+    def step(self, key, param, grad):
+        m, v = self.slot(key, "m", param), self.slot(key, "v", param)
+        m *= self.beta1
+        m += (1.0 - self.beta1) * grad
+        v *= self.beta2
+        v += (1.0 - self.beta2) * grad * grad
+        param -= self.lr_t * m / (np.sqrt(v) + self.eps)
+
+
+@OPTIMIZERS.register("adamw")
+class AdamW(Adam):
+    """AdamW: Adam with weight decay applied to the weights directly, not through the gradient."""
+
+    def __init__(
+        self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.01
+    ):
+        super().__init__(lr, beta1, beta2, eps)
+        self.weight_decay = float(weight_decay)
+
+    def step(self, key, param, grad):
+        param *= 1.0 - self.lr * self.weight_decay
+        super().step(key, param, grad)

@@ -1,0 +1,112 @@
+"""What a data set is, and how a spec's `data:` section turns one into train/validation/test splits.
+
+A data set is registered in `DATASETS` as a function returning a `Dataset`; real image sets keep
+their pixels as uint8 and are scaled to [0, 1] float32 one mini-batch at a time, so 60,000 images
+cost 47 MB in memory rather than 188 MB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Literal
+
+import numpy as np
+
+from dnnexp.errors import SpecError
+
+Task = Literal["multiclass", "binary", "regression"]
+
+
+@dataclass
+class Dataset:
+    """Arrays as a data set function returns them, before any split.
+
+    x: (N, *feature_shape), uint8 pixels or float32 features.
+    t: multiclass → int64 labels (N,); binary → float32 (N, 1) of 0/1; regression → float32 (N, k).
+    """
+
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_test: np.ndarray | None
+    t_test: np.ndarray | None
+    task: Task
+    classes: list[str] | None = None
+
+
+@dataclass
+class Split:
+    """One split (train, validation or test); `batch` returns float32 inputs."""
+
+    x: np.ndarray
+    t: np.ndarray
+    scale: float | None = None  # 1/255 for uint8 pixels
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def batch(self, index: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
+        x = self.x[index]
+        if self.scale is not None:
+            x = x.astype(np.float32) * np.float32(self.scale)
+        return x, self.t[index]
+
+    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Mini-batches in stored order (for evaluation)."""
+        for start in range(0, len(self), batch_size):
+            yield self.batch(slice(start, start + batch_size))
+
+
+@dataclass
+class Batches:
+    """The data a trainer needs: splits plus what the model and loss must know about them."""
+
+    train: Split
+    val: Split | None
+    test: Split | None
+    task: Task
+    input_shape: tuple[int, ...]
+    num_outputs: int
+    classes: list[str] | None = field(default=None)
+
+
+def _split(x: np.ndarray, t: np.ndarray, flatten: bool) -> Split:
+    if flatten:
+        x = x.reshape(len(x), -1)
+    return Split(x, t, scale=1.0 / 255.0 if x.dtype == np.uint8 else None)
+
+
+def prepare(
+    dataset: Dataset,
+    *,
+    flatten: bool,
+    validation: int,
+    subset: int | None,
+    shuffle_seed: int,
+) -> Batches:
+    """Apply `subset`, hold out `validation` samples, and flatten images if asked.
+
+    The held-out samples are chosen by a permutation from `shuffle_seed`, so every run of a sweep
+    with the same seed validates on the same samples.
+    """
+    x, t = dataset.x_train, dataset.t_train
+    if subset is not None:
+        if subset > len(x):
+            raise SpecError(f"data.subset: {subset} is more than the {len(x)} training samples; lower it")
+        x, t = x[:subset], t[:subset]
+    if validation >= len(x):
+        raise SpecError(
+            f"data.validation: {validation} samples held out leaves none of the {len(x)} to train on; lower it"
+        )
+    order = np.random.default_rng(shuffle_seed).permutation(len(x))
+    val_idx, train_idx = np.sort(order[:validation]), np.sort(order[validation:])
+    val = _split(x[val_idx], t[val_idx], flatten) if validation else None
+    train = _split(x[train_idx], t[train_idx], flatten)
+    test = None
+    if dataset.x_test is not None and dataset.t_test is not None:
+        test = _split(dataset.x_test, dataset.t_test, flatten)
+    if dataset.task == "multiclass":
+        labels = dataset.t_train if dataset.classes is None else None
+        num_outputs = len(dataset.classes) if dataset.classes else int(labels.max()) + 1
+    else:
+        num_outputs = int(np.prod(dataset.t_train.shape[1:]))
+    return Batches(train, val, test, dataset.task, tuple(train.x.shape[1:]), num_outputs, dataset.classes)

@@ -1,0 +1,279 @@
+"""From a resolved spec to a finished run: data, model, optimizer, callbacks, run folder.
+
+This is the only place that knows both the spec's layout and the core's objects; the core and
+the trainer never see YAML, and the CLI only calls `train`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import dnnexp
+from dnnexp.core.model import Sequential
+from dnnexp.data.base import Batches, prepare
+from dnnexp.errors import RunDirError, SpecError
+from dnnexp.registry import DATASETS, LOSSES, OPTIMIZERS, REGULARIZERS, SCHEDULES
+from dnnexp.runs.rundir import RunDir
+from dnnexp.train import callbacks as cb
+from dnnexp.train.trainer import Trainer, TrainState
+
+CHECKPOINT = "checkpoint.npz"
+PROBE_SIZE = 1000  # samples whose activations are histogrammed
+
+
+@dataclass
+class Streams:
+    """Independent random streams from the run seed: changing the model (and so how many numbers
+    initialization draws) never changes the data order, the split or the dropout masks."""
+
+    init: np.random.Generator
+    noise: np.random.Generator
+    dataset: np.random.Generator
+    data_seed: int
+
+    @classmethod
+    def from_seed(cls, seed: int) -> "Streams":
+        init, noise, dataset, order = np.random.SeedSequence(seed).spawn(4)
+        return cls(
+            np.random.default_rng(init), np.random.default_rng(noise), np.random.default_rng(dataset),
+            int(order.generate_state(1)[0]),
+        )
+
+
+def load_data(data_spec: dict[str, Any], streams: Streams) -> Batches:
+    """The data set named in the spec, split into train/validation/test."""
+    args = dict(data_spec)
+    name = args.pop("name")
+    generic = {key: args.pop(key, None) for key in ("flatten", "validation", "subset", "test_every_epoch")}
+    function = DATASETS.get(name)
+    if "rng" in inspect.signature(function).parameters:
+        args["rng"] = streams.dataset
+    dataset = function(**{k: v for k, v in args.items() if v is not None or k != "folder"})
+    return prepare(
+        dataset,
+        flatten=bool(generic["flatten"]),
+        validation=int(generic["validation"] or 0),
+        subset=generic["subset"],
+        shuffle_seed=streams.data_seed,
+    )
+
+
+def build_model(config: dict[str, Any], data: Batches, streams: Streams) -> Sequential:
+    """The spec's model, checked against the shape of the data."""
+    model_spec = config["model"]
+    input_shape = tuple(model_spec.get("input_shape") or data.input_shape)
+    if input_shape != data.input_shape:
+        hint = " set data.flatten: true for dense networks," if len(data.input_shape) > 1 else ""
+        raise SpecError(
+            f"model.input_shape: {list(input_shape)} does not match the data's sample shape "
+            f"{list(data.input_shape)};{hint} or change model.input_shape"
+        )
+    model = Sequential.from_spec(input_shape, model_spec["layers"], streams.init, streams.noise)
+    out = int(np.prod(model.output_shape))
+    if out != data.num_outputs:
+        raise SpecError(
+            f"model.layers[-1]: the model ends with {out} outputs, but {config['data']['name']} has "
+            f"{data.num_outputs} targets per sample; set the last layer's units to {data.num_outputs}"
+        )
+    return model
+
+
+def model_for(config: dict[str, Any]) -> Sequential:
+    """The spec's model as training would build it; the data is loaded only when the spec leaves
+    `model.input_shape` to be inferred from it."""
+    streams = Streams.from_seed(int(config["seed"]))
+    if config["model"].get("input_shape"):
+        return Sequential.from_spec(tuple(config["model"]["input_shape"]), config["model"]["layers"], streams.init)
+    return build_model(config, load_data(config["data"], streams), streams)
+
+
+def metric_columns(classification: bool, validation: bool, test_every_epoch: bool) -> list[str]:
+    """The columns of metrics.csv for this kind of run."""
+    splits = ["train"] + (["val"] if validation else []) + (["test"] if test_every_epoch else [])
+    metrics = ["loss", "acc"] if classification else ["loss"]
+    return ["epoch", "step", "lr"] + [f"{s}_{m}" for s in splits for m in metrics] + ["epoch_time_s"]
+
+
+LAYER_STATS_COLUMNS = ["epoch", "layer", "kind", "act_mean", "act_std", "grad_norm", "dout_norm"]
+
+
+def make_trainer(config: dict[str, Any], data: Batches, streams: Streams) -> Trainer:
+    """Model, loss, optimizer, schedule and penalties from the spec, wired into a trainer."""
+    train = config["train"]
+    if train["batch_size"] > len(data.train):
+        raise SpecError(
+            f"train.batch_size: {train['batch_size']} is larger than the {len(data.train)} training "
+            f"samples; lower it to at most {len(data.train)}"
+        )
+    regularization = config.get("regularization") or {}
+    penalties = [REGULARIZERS.build({"name": k, "lam": regularization[k]}) for k in ("l1", "l2") if regularization.get(k)]
+    return Trainer(
+        model=build_model(config, data, streams),
+        loss=LOSSES.build(config["loss"]),
+        optimizer=OPTIMIZERS.build(config["optimizer"]),
+        data=data,
+        epochs=train["epochs"],
+        batch_size=train["batch_size"],
+        data_seed=streams.data_seed,
+        schedule=SCHEDULES.build(config.get("schedule") or "constant"),
+        penalties=penalties,
+        clip_norm=regularization.get("clip_norm"),
+        test_every_epoch=bool(config["data"].get("test_every_epoch")),
+        noise_rng=streams.noise,
+    )
+
+
+def prepare_run(config: dict[str, Any]) -> tuple[Trainer, Batches]:
+    """Everything a run needs, built before any folder is made (a spec that fails here leaves
+    nothing behind)."""
+    streams = Streams.from_seed(int(config["seed"]))
+    data = load_data(config["data"], streams)
+    return make_trainer(config, data, streams), data
+
+
+def attach_callbacks(trainer: Trainer, run: RunDir, config: dict[str, Any], console=None) -> None:
+    """The callbacks a run folder gets: metrics, checkpoints, NaN guard, and what the spec asks."""
+    train = config["train"]
+    data = trainer.data
+    columns = metric_columns(trainer.classification, data.val is not None, trainer.test_every_epoch)
+    callbacks: list[cb.Callback] = [
+        cb.NaNGuard(),
+        cb.MetricsLogger(run.log("metrics.csv", columns)),
+    ]
+    if train.get("early_stopping"):
+        callbacks.append(cb.EarlyStopping(**train["early_stopping"]))
+    if train.get("reduce_lr_on_plateau"):
+        callbacks.append(cb.ReduceLROnPlateau(**train["reduce_lr_on_plateau"]))
+    if (config.get("logging") or {}).get("layer_stats"):
+        probe_split = data.val if data.val is not None else data.train
+        probe, _ = probe_split.batch(slice(0, PROBE_SIZE))
+        callbacks.append(
+            cb.LayerStats(run.log("layer_stats.csv", LAYER_STATS_COLUMNS), lambda a: run.save_npz("activations.npz", a), probe)
+        )
+    # The checkpoint goes last, so it records the other callbacks' state after their epoch-end.
+    callbacks.append(cb.Checkpoint(lambda a: run.save_npz(CHECKPOINT, a), train.get("checkpoint_every")))
+    if console is not None:
+        callbacks.insert(0, cb.Progress(console))
+    trainer.callbacks = callbacks
+
+
+def check_monitors(config: dict[str, Any], trainer: Trainer) -> None:
+    """Early stopping and plateau monitors must name a metric this run logs."""
+    data = trainer.data
+    logged = metric_columns(trainer.classification, data.val is not None, trainer.test_every_epoch)
+    for key in ("early_stopping", "reduce_lr_on_plateau"):
+        settings = config["train"].get(key)
+        if settings and settings.get("monitor", "val_loss") not in logged:
+            raise SpecError(
+                f"train.{key}.monitor: '{settings.get('monitor', 'val_loss')}' is not logged by this run; "
+                f"choose one of {', '.join(c for c in logged if c.endswith(('loss', 'acc')))}"
+                + ("" if data.val is not None else " (set data.validation to log val_loss and val_acc)")
+            )
+
+
+def train(
+    config: dict[str, Any],
+    runs_dir: Path,
+    resume: RunDir | None = None,
+    console=None,
+) -> tuple[RunDir, TrainState]:
+    """Train the resolved spec `config` in a new run folder under `runs_dir`, or continue `resume`."""
+    trainer, data = prepare_run(config)
+    check_monitors(config, trainer)
+    if resume is None:
+        run = RunDir.create(runs_dir, config["name"])
+        run.write_yaml("config.yaml", config)
+        previous_time = 0.0
+    else:
+        run = resume
+        previous_time = float(run.summary().get("wall_time_s") or 0.0)
+    attach_callbacks(trainer, run, config, console)
+    if resume is not None:
+        if not run.has(CHECKPOINT):
+            raise RunDirError(f"{run.path} has no {CHECKPOINT} to resume from; start a new run instead")
+        try:
+            trainer.restore(run.load_npz(CHECKPOINT))
+        except (KeyError, ValueError) as error:
+            raise RunDirError(f"{run.file(CHECKPOINT)} does not fit this run's model ({error}); start a new run") from None
+        for callback in trainer.callbacks:
+            log = getattr(callback, "log", None)
+            if log is not None:
+                log.resume_from(trainer.state.epoch)
+        trainer.state.status, trainer.state.stop = "running", False
+    started = time.perf_counter()
+    try:
+        state = trainer.fit()
+    finally:
+        for callback in trainer.callbacks:
+            log = getattr(callback, "log", None)
+            if log is not None:
+                log.close()
+        if trainer.state.status == "running":  # an error escaped fit before its bookkeeping
+            trainer.state.status = "failed"
+        write_summary(run, config, trainer, previous_time + time.perf_counter() - started)
+    return run, state
+
+
+def write_summary(run: RunDir, config: dict[str, Any], trainer: Trainer, wall_time: float) -> None:
+    """summary.json: status, final and best metrics, test metrics, time, versions."""
+    state = trainer.state
+    metrics = run.metrics()
+    final = {k: _number(v) for k, v in metrics.iloc[-1].items()} if len(metrics) else {}
+    for counter in ("epoch", "step"):
+        if counter in final:
+            final[counter] = int(final[counter])
+    best: dict[str, float] = {}
+    for column in metrics.columns:
+        if column.endswith("_loss"):
+            best[column] = float(metrics[column].min())
+        elif column.endswith("_acc"):
+            best[column] = float(metrics[column].max())
+    if len(metrics):
+        monitor = "val_loss" if "val_loss" in metrics else "train_loss"
+        best["epoch"] = int(metrics.loc[metrics[monitor].idxmin(), "epoch"])
+    test = None
+    if state.status in ("completed", "interrupted") and trainer.data.test is not None:
+        evaluated = trainer.evaluate(trainer.data.test, "test")
+        test = {"loss": evaluated["test_loss"], "acc": evaluated.get("test_acc")}
+    run.write_json(
+        "summary.json",
+        {
+            "name": config["name"],
+            "status": state.status,
+            "message": state.message,
+            "epochs_completed": state.epoch,
+            "steps": state.step,
+            "final": final,
+            "best": best,
+            "test": test,
+            "parameters": trainer.model.count_params(),
+            "wall_time_s": round(wall_time, 3),
+            "seed": config["seed"],
+            "versions": {"python": platform.python_version(), "numpy": np.__version__, "dnnexp": dnnexp.__version__},
+            "git_commit": git_commit(),
+        },
+    )
+
+
+def _number(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def git_commit() -> str | None:
+    """The commit of the dnnexp source tree, when it is a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(dnnexp.__file__).parent, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None

@@ -1,0 +1,1 @@
+"""Training: the mini-batch loop and the callbacks that extend it."""

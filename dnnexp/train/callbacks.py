@@ -1,0 +1,283 @@
+"""Callbacks: everything the training loop does besides learning.
+
+A callback sees the trainer at fixed points (train begin/end, epoch begin/end, after each batch)
+and steers it only through `trainer.state` (`stop`, `status`, `lr_scale`). One whose behaviour
+depends on the past saves that past in `state_arrays`, so a resumed run continues exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable, Protocol
+
+import numpy as np
+
+from dnnexp.core.activations import Activation
+
+SaveArrays = Callable[[dict[str, np.ndarray]], None]
+
+
+class RowLog(Protocol):
+    """Where metric rows go (a CSV file in a run folder)."""
+
+    def append(self, row: dict) -> None: ...
+
+
+class Callback:
+    """Base callback: every hook does nothing."""
+
+    def on_train_begin(self, trainer) -> None: ...
+
+    def on_epoch_begin(self, trainer) -> None: ...
+
+    def on_batch_end(self, trainer) -> None: ...
+
+    def on_epoch_end(self, trainer, logs: dict[str, float]) -> None: ...
+
+    def on_train_end(self, trainer) -> None: ...
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None: ...
+
+
+class NaNGuard(Callback):
+    """Ends the run as `diverged` the moment the loss is NaN or infinite."""
+
+    def on_batch_end(self, trainer):
+        if not math.isfinite(trainer.last_loss):
+            state = trainer.state
+            state.stop, state.status = True, "diverged"
+            state.message = (
+                f"the loss became {trainer.last_loss} at epoch {state.epoch + 1}, step {state.step + 1}; "
+                f"lower the learning rate (optimizer.lr is {trainer.base_lr:g}) "
+                "or clip gradients (regularization.clip_norm)"
+            )
+
+
+class MetricsLogger(Callback):
+    """Writes one row per epoch to a log (metrics.csv)."""
+
+    def __init__(self, log: RowLog):
+        self.log = log
+
+    def on_epoch_end(self, trainer, logs):
+        self.log.append(logs)
+
+
+class Checkpoint(Callback):
+    """Saves the whole training state every `every` epochs and when training stops for any reason
+    but divergence (whose weights are broken: the last good checkpoint stays)."""
+
+    def __init__(self, save: SaveArrays, every: int | None = None):
+        self.save, self.every = save, every
+
+    def on_epoch_end(self, trainer, logs):
+        if self.every and trainer.state.epoch % self.every == 0:
+            self.save(trainer.checkpoint_arrays())
+
+    def on_train_end(self, trainer):
+        if trainer.state.status in ("completed", "interrupted"):
+            self.save(trainer.checkpoint_arrays())
+
+
+class _Monitor:
+    """Tracks the best value of a logged metric: lower is better for losses, higher otherwise."""
+
+    def __init__(self, monitor: str, min_delta: float):
+        self.monitor, self.min_delta = monitor, min_delta
+        self.sign = 1.0 if "loss" in monitor else -1.0
+        self.best, self.wait = math.inf, 0
+
+    def improved(self, logs: dict[str, float]) -> bool:
+        if self.monitor not in logs:
+            raise KeyError(f"'{self.monitor}' is not logged; logged metrics: {', '.join(sorted(logs))}")
+        value = self.sign * logs[self.monitor]
+        if value < self.best - self.min_delta:
+            self.best, self.wait = value, 0
+            return True
+        self.wait += 1
+        return False
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return {"best": np.array(self.best), "wait": np.array(self.wait)}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self.best, self.wait = float(arrays["best"]), int(arrays["wait"])
+
+
+class EarlyStopping(Callback):
+    """Stops when `monitor` has not improved by `min_delta` for `patience` epochs; with
+    `restore_best`, the best epoch's weights are put back when the run ends."""
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, restore_best: bool = True):
+        self.tracker = _Monitor(monitor, min_delta)
+        self.patience, self.restore_best = patience, restore_best
+        self.best_epoch = 0
+        self.best_weights: dict[str, np.ndarray] = {}
+
+    def on_epoch_end(self, trainer, logs):
+        if self.tracker.improved(logs):
+            self.best_epoch = int(logs["epoch"])
+            if self.restore_best:
+                self.best_weights = {k: v.copy() for k, v in trainer.model.state_arrays().items()}
+        elif self.tracker.wait >= self.patience:
+            state = trainer.state
+            state.stop = True
+            state.message = (
+                f"stopped early after epoch {int(logs['epoch'])}: {self.tracker.monitor} has not improved "
+                f"for {self.patience} epochs (best at epoch {self.best_epoch})"
+            )
+
+    def on_train_end(self, trainer):
+        if self.restore_best and self.best_weights and trainer.state.status == "completed":
+            trainer.model.load_state_arrays(self.best_weights)
+
+    def state_arrays(self):
+        arrays = {**self.tracker.state_arrays(), "best_epoch": np.array(self.best_epoch)}
+        arrays.update({f"weights/{k}": v for k, v in self.best_weights.items()})
+        return arrays
+
+    def load_state_arrays(self, arrays):
+        self.tracker.load_state_arrays(arrays)
+        self.best_epoch = int(arrays["best_epoch"])
+        self.best_weights = {k[len("weights/") :]: v for k, v in arrays.items() if k.startswith("weights/")}
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiplies the learning rate by `factor` when `monitor` has not improved for `patience`
+    epochs, down to `min_lr`."""
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.5, patience: int = 3, min_lr: float = 1e-6):
+        self.tracker = _Monitor(monitor, 0.0)
+        self.factor, self.patience, self.min_lr = factor, patience, min_lr
+
+    def on_epoch_end(self, trainer, logs):
+        if not self.tracker.improved(logs) and self.tracker.wait >= self.patience:
+            state = trainer.state
+            state.lr_scale = max(state.lr_scale * self.factor, self.min_lr / trainer.base_lr)
+            self.tracker.wait = 0
+
+    def state_arrays(self):
+        return self.tracker.state_arrays()
+
+    def load_state_arrays(self, arrays):
+        self.tracker.load_state_arrays(arrays)
+
+
+class LayerStats(Callback):
+    """Per-layer activation mean/std and gradient norms, averaged over each epoch's batches (the
+    numbers that show vanishing gradients), plus samples of every activation layer's outputs on a
+    fixed probe batch before and after training (for activation histograms)."""
+
+    SAMPLE_SIZE = 20_000  # values kept per layer for a histogram
+
+    def __init__(self, log: RowLog, save_samples: SaveArrays, probe: np.ndarray):
+        self.log, self.save_samples, self.probe = log, save_samples, probe
+        self.samples: dict[str, np.ndarray] = {}
+
+    def on_train_begin(self, trainer):
+        trainer.model.keep_outputs = True
+        if trainer.state.step == 0:
+            self.samples.update(self._sample(trainer, "init"))
+        self.sums: dict[str, np.ndarray] = {}
+        self.batches = 0
+
+    def on_batch_end(self, trainer):
+        model = trainer.model
+        for layer in model.layers:
+            out, dout = model.outputs.get(layer.name), model.output_grads.get(layer.name)
+            if out is None or dout is None:
+                continue
+            grad_norm = math.sqrt(sum(float(np.vdot(g, g)) for g in layer.grads.values())) if layer.grads else math.nan
+            row = np.array([out.mean(), out.std(), grad_norm, math.sqrt(float(np.vdot(dout, dout)))])
+            self.sums[layer.name] = self.sums.get(layer.name, 0) + row
+        self.batches += 1
+
+    def on_epoch_end(self, trainer, logs):
+        kinds = {layer.name: layer.kind for layer in trainer.model.layers}
+        for name, total in self.sums.items():
+            mean = total / self.batches
+            self.log.append(
+                {"epoch": int(logs["epoch"]), "layer": name, "kind": kinds[name], "act_mean": mean[0],
+                 "act_std": mean[1], "grad_norm": mean[2], "dout_norm": mean[3]}
+            )
+        self.sums, self.batches = {}, 0
+
+    def on_train_end(self, trainer):
+        self.samples.update(self._sample(trainer, "final"))
+        self.save_samples(self.samples)
+        trainer.model.keep_outputs = False
+
+    def state_arrays(self):
+        return {key: value for key, value in self.samples.items() if key.startswith("init/")}
+
+    def load_state_arrays(self, arrays):
+        self.samples = dict(arrays)
+
+    def _sample(self, trainer, stage: str) -> dict[str, np.ndarray]:
+        model = trainer.model
+        model.forward(self.probe, train=False)
+        rng = np.random.default_rng(0)
+        samples = {}
+        for layer in model.layers:
+            if isinstance(layer, Activation):
+                values = model.outputs[layer.name].ravel()
+                if values.size > self.SAMPLE_SIZE:
+                    values = rng.choice(values, self.SAMPLE_SIZE, replace=False)
+                samples[f"{stage}/{layer.name}"] = values.astype(np.float32)
+        model.outputs.clear()
+        return samples
+
+
+class Progress(Callback):
+    """A rich progress bar per epoch (batches, loss, samples/s) and one summary line per epoch."""
+
+    def __init__(self, console):
+        self.console = console
+        self.bar = None
+
+    def on_epoch_begin(self, trainer):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+
+        self.bar = Bar(
+            TextColumn("epoch {task.fields[epoch]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.4f}  {task.fields[speed]:,.0f} samples/s"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        state = trainer.state
+        self.task = self.bar.add_task(
+            "train", total=trainer.steps_per_epoch, completed=state.batch,
+            epoch=f"{state.epoch + 1}/{trainer.epochs}", loss=math.nan, speed=0.0,
+        )
+        self.started, self.first_seen = time.perf_counter(), state.seen
+        self.bar.start()
+
+    def on_batch_end(self, trainer):
+        state = trainer.state
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        self.bar.update(
+            self.task, completed=state.batch, loss=state.loss_sum / max(state.seen, 1),
+            speed=(state.seen - self.first_seen) / elapsed,
+        )
+
+    def on_epoch_end(self, trainer, logs):
+        self._close()
+        shown = "  ".join(
+            f"{key} {value:.4g}" for key, value in logs.items() if key not in ("epoch", "step", "epoch_time_s")
+        )
+        self.console.print(f"epoch {int(logs['epoch'])}/{trainer.epochs}  {shown}  {logs['epoch_time_s']:.1f}s")
+
+    def on_train_end(self, trainer):
+        self._close()
+
+    def _close(self):
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None

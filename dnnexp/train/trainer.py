@@ -1,0 +1,220 @@
+"""The mini-batch training loop (course Day 1 §4: mini-batch gradient descent).
+
+The loop itself only does forward, loss, backward and update; everything else — logging,
+checkpoints, early stopping, NaN guards, progress bars — is a callback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from dnnexp.core.losses import Loss
+from dnnexp.core.model import Sequential
+from dnnexp.core.optimizers import Optimizer
+from dnnexp.core.regularizers import Penalty, clip_by_global_norm
+from dnnexp.core.schedules import Schedule
+from dnnexp.data.base import Batches, Split
+
+
+@dataclass
+class TrainState:
+    """Where training stands; everything in it is saved in a checkpoint."""
+
+    epoch: int = 0  # epochs completed
+    batch: int = 0  # batches completed in the current epoch
+    step: int = 0  # optimizer steps taken
+    lr_scale: float = 1.0  # set by reduce-on-plateau
+    loss_sum: float = 0.0  # running sums over the current epoch's batches
+    correct_sum: float = 0.0
+    seen: int = 0
+    status: str = "running"  # → completed | diverged | interrupted | failed
+    message: str = ""
+    stop: bool = False
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {k: np.array(getattr(self, k)) for k in ("epoch", "batch", "step", "lr_scale", "loss_sum", "correct_sum", "seen")}
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        for key, value in arrays.items():
+            setattr(self, key, type(getattr(self, key))(value))
+
+
+@dataclass
+class Trainer:
+    """Trains `model` on `data` with mini-batches; callbacks watch and steer through `state`."""
+
+    model: Sequential
+    loss: Loss
+    optimizer: Optimizer
+    data: Batches
+    epochs: int
+    batch_size: int
+    data_seed: int  # the data-order stream, apart from the init and dropout streams
+    schedule: Schedule
+    penalties: list[Penalty] = field(default_factory=list)
+    clip_norm: float | None = None
+    test_every_epoch: bool = False
+    callbacks: list = field(default_factory=list)
+    noise_rng: np.random.Generator | None = None  # dropout's stream, shared with the layers
+    state: TrainState = field(default_factory=TrainState)
+
+    def __post_init__(self) -> None:
+        self.base_lr = self.optimizer.lr
+        self.classification = self.loss.task != "regression"
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.data.train) / self.batch_size)
+
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        """The training samples' order in `epoch`: fixed by (data seed, epoch) alone, so runs of a
+        sweep see the same batches and a resumed run picks up mid-epoch exactly."""
+        return np.random.default_rng([self.data_seed, epoch]).permutation(len(self.data.train))
+
+    def fit(self) -> TrainState:
+        state = self.state
+        self._call("on_train_begin")
+        try:
+            with self._stop_on_interrupt():
+                while state.epoch < self.epochs and not state.stop:
+                    self._run_epoch()
+        except BaseException as error:
+            state.status, state.message = "failed", f"{type(error).__name__}: {error}"
+            self._call("on_train_end")
+            raise
+        if state.status == "running":
+            state.status = "completed"
+        self._call("on_train_end")
+        return state
+
+    def _run_epoch(self) -> None:
+        state = self.state
+        order = self.epoch_order(state.epoch)
+        started = time.perf_counter()
+        self._call("on_epoch_begin")
+        for index in range(state.batch, self.steps_per_epoch):
+            batch = order[index * self.batch_size : (index + 1) * self.batch_size]
+            self._train_step(*self.data.train.batch(batch))
+            state.batch = index + 1
+            self._call("on_batch_end")
+            if state.stop:
+                return  # interrupted or diverged: the epoch stays unfinished
+        logs = self._epoch_logs(time.perf_counter() - started)
+        state.epoch, state.batch = state.epoch + 1, 0
+        state.loss_sum = state.correct_sum = 0.0
+        state.seen = 0
+        self._call("on_epoch_end", logs)
+
+    def _train_step(self, x: np.ndarray, t: np.ndarray) -> None:
+        state, model = self.state, self.model
+        self.optimizer.lr = self.lr
+        loss, y = model.forward_loss(x, t, self.loss, train=True)
+        for penalty in self.penalties:
+            loss += sum(penalty.loss(model.params[key]) for key in model.penalized)
+        self.last_loss = loss
+        if not math.isfinite(loss):
+            return  # the NaN guard callback ends the run; no update from a broken loss
+        model.backward_loss(self.loss)
+        for penalty in self.penalties:
+            for key in model.penalized:
+                penalty.add_grad(model.params[key], model.grads[key])
+        if self.clip_norm is not None:
+            clip_by_global_norm(model.grads, self.clip_norm)
+        self.optimizer.update(model.params, model.grads)
+        state.step += 1
+        state.loss_sum += loss * len(x)
+        if self.classification:
+            state.correct_sum += self.loss.accuracy(y, t) * len(x)
+        state.seen += len(x)
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next step: schedule × plateau factor."""
+        s = self.state
+        return self.schedule.lr(self.base_lr, s.step, self.steps_per_epoch, self.epochs) * s.lr_scale
+
+    def _epoch_logs(self, seconds: float) -> dict[str, float]:
+        state = self.state
+        logs: dict[str, float] = {"epoch": state.epoch + 1, "step": state.step, "lr": self.optimizer.lr}
+        logs["train_loss"] = state.loss_sum / max(state.seen, 1)
+        if self.classification:
+            logs["train_acc"] = state.correct_sum / max(state.seen, 1)
+        if self.data.val is not None:
+            logs.update(self.evaluate(self.data.val, "val"))
+        if self.test_every_epoch and self.data.test is not None:
+            logs.update(self.evaluate(self.data.test, "test"))
+        logs["epoch_time_s"] = seconds
+        return logs
+
+    def evaluate(self, split: Split, prefix: str) -> dict[str, float]:
+        """Mean loss (and accuracy) over a split in evaluation mode (no dropout, running BN stats)."""
+        loss_sum = correct = 0.0
+        for x, t in split.batches(max(self.batch_size, 1000)):
+            loss, y = self.model.forward_loss(x, t, self.loss, train=False)
+            loss_sum += loss * len(x)
+            if self.classification:
+                correct += self.loss.accuracy(y, t) * len(x)
+        logs = {f"{prefix}_loss": loss_sum / len(split)}
+        if self.classification:
+            logs[f"{prefix}_acc"] = correct / len(split)
+        return logs
+
+    def checkpoint_arrays(self) -> dict[str, np.ndarray]:
+        """Everything needed to continue exactly where training stands, as named arrays."""
+        arrays = {f"model/{k}": v for k, v in self.model.state_arrays().items()}
+        arrays.update({f"optimizer/{k}": v for k, v in self.optimizer.state_arrays().items()})
+        arrays.update({f"state/{k}": v for k, v in self.state.to_arrays().items()})
+        if self.noise_rng is not None:
+            # The generator's state holds 128-bit integers: kept as JSON text, not as objects.
+            arrays["rng/noise"] = np.array(json.dumps(self.noise_rng.bit_generator.state))
+        for callback in self.callbacks:
+            arrays.update({f"callback/{type(callback).__name__}/{k}": v for k, v in callback.state_arrays().items()})
+        return arrays
+
+    def restore(self, arrays: dict[str, np.ndarray]) -> None:
+        """Load what `checkpoint_arrays` saved."""
+        self.model.load_state_arrays(split_arrays(arrays, "model"))
+        self.optimizer.load_state_arrays(split_arrays(arrays, "optimizer"))
+        self.state.load_arrays(split_arrays(arrays, "state"))
+        if self.noise_rng is not None and "rng/noise" in arrays:
+            self.noise_rng.bit_generator.state = json.loads(str(arrays["rng/noise"]))
+        for callback in self.callbacks:
+            callback.load_state_arrays(split_arrays(arrays, f"callback/{type(callback).__name__}"))
+
+    def _call(self, hook: str, *args) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(self, *args)
+
+    @contextmanager
+    def _stop_on_interrupt(self) -> Iterator[None]:
+        """First Ctrl-C: finish the current batch, then stop with status `interrupted`.
+        A second Ctrl-C stops at once."""
+
+        def request_stop(signum, frame):
+            signal.signal(signal.SIGINT, previous)
+            self.state.stop, self.state.status = True, "interrupted"
+            self.state.message = "interrupted by Ctrl-C; continue with `dnnexp train --resume RUN_DIR`"
+
+        try:
+            previous = signal.signal(signal.SIGINT, request_stop)
+        except ValueError:  # not the main thread: leave Ctrl-C alone
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def split_arrays(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """The entries of a flat checkpoint mapping under "<prefix>/", with the prefix removed."""
+    head = prefix + "/"
+    return {key[len(head) :]: value for key, value in arrays.items() if key.startswith(head)}
