@@ -190,7 +190,7 @@ def plot(
 ) -> None:
     """Draw learning curves of one or more runs (or a run's layer statistics)."""
     from dnnexp.errors import DnnexpError
-    from dnnexp.plots import curves, layers
+    from dnnexp.plots import curves, default_plot_path, layers
     from dnnexp.runs.rundir import find_runs
 
     found = find_runs(runs)
@@ -199,11 +199,11 @@ def plot(
     if out is not None and out.suffix.lower() not in (".png", ".svg"):
         raise DnnexpError(f"--out: '{out}' must end in .png or .svg")
     if layer_stats:
-        written = layers.plot_layer_stats(found[0], out or found[0].file("layer_stats.png"))
+        written = layers.plot_layer_stats(found[0], out or default_plot_path(found, kind="layer_stats"))
     elif activations:
-        written = layers.plot_activations(found[0], out or found[0].file("activations.png"))
+        written = layers.plot_activations(found[0], out or default_plot_path(found, kind="activations"))
     else:
-        written = curves.plot_curves(found, out or curves.default_plot_path(found, ".png"), metric)
+        written = curves.plot_curves(found, out or default_plot_path(found), metric)
     _console().print(f"wrote {written}")
 
 

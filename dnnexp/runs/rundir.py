@@ -1,0 +1,301 @@
+"""Run folders: one folder per training run, written atomically and read back by compare and plot.
+
+A run folder `runs/<name>-<YYYYmmdd-HHMMSS>[-N]` holds config.yaml, metrics.csv, summary.json and,
+optionally, checkpoint.npz, layer_stats.csv, activations.npz and learning_curves.png. Every file is
+replaced whole (temp file + fsync + rename) or, for the CSV logs, grown one whole row at a time, so a
+run killed at any moment leaves files that still read back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import os
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypeVar
+
+import numpy as np
+import yaml
+
+from dnnexp.errors import RunDirError, SpecError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Letters, digits, '_', '-', '.'; no leading '.', so a run is never hidden, '.' or '..'.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,63}")
+_TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
+_CONFIG = "config.yaml"
+
+T = TypeVar("T")
+
+
+def timestamp() -> str:
+    """The current local time as `YYYYmmdd-HHMMSS`, the suffix of run and comparison names."""
+    return datetime.now().strftime(_TIMESTAMP_FORMAT)
+
+
+def _check_filename(filename: str) -> None:
+    # Files of a run live directly in its folder; a separator or '..' would write elsewhere.
+    separators = {"/", "\\", os.sep, os.altsep} - {None}
+    if not filename or filename in {".", ".."} or "\0" in filename or any(s in filename for s in separators):
+        raise ValueError(f"{filename!r} is not a plain file name inside a run folder")
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write `path` whole or not at all: a temp file in the same folder, fsync, then os.replace."""
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # os.open rather than tempfile.mkstemp: mode 0o666 less the umask, as for any other file, not 0o600.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _damaged(path: Path, reason: object) -> RunDirError:
+    return RunDirError(
+        f"{path} cannot be read ({reason}); it may have been cut short or edited — "
+        "delete the run folder and rerun `dnnexp train`"
+    )
+
+
+def _not_a_run(path: Path) -> RunDirError:
+    return RunDirError(f"{path} is not a run folder (no {_CONFIG}); give a folder made by `dnnexp train`")
+
+
+def _json_default(value: Any) -> Any:
+    # The trainer's numbers are often NumPy scalars or arrays; JSON wants Python ones.
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """One run folder: creates it, writes its files atomically and reads them back."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        """The folder's name, e.g. `mnist-mlp-20240101-120000`."""
+        return self.path.name
+
+    @classmethod
+    def create(cls, parent: Path, name: str) -> RunDir:
+        """Make `parent/<name>-<timestamp>`, or `…-1`, `…-2` if taken, and return it.
+
+        os.mkdir fails if the folder exists, so runs started in the same second by different
+        processes each get their own folder.
+        """
+        if not _SAFE_NAME.fullmatch(name):
+            raise SpecError(
+                f"name: {name!r} cannot name a run folder; use letters, digits, '_', '-', '.' "
+                "(at most 64 characters, not starting with '.')"
+            )
+        parent = Path(parent)
+        parent.mkdir(parents=True, exist_ok=True)
+        base = f"{name}-{timestamp()}"
+        candidates = itertools.chain([base], (f"{base}-{n}" for n in itertools.count(1)))
+        while True:
+            path = parent / next(candidates)
+            try:
+                os.mkdir(path)
+                return cls(path)
+            except FileExistsError:
+                continue
+
+    @classmethod
+    def open(cls, path: Path) -> RunDir:
+        """The existing run folder at `path`; RunDirError if it is missing or not a run."""
+        path = Path(path)
+        if not path.exists():
+            raise RunDirError(f"{path}: no such folder; give a run folder made by `dnnexp train`")
+        if not path.is_dir():
+            raise RunDirError(f"{path} is a file, not a run folder; give a folder made by `dnnexp train`")
+        if not (path / _CONFIG).is_file():
+            raise _not_a_run(path)
+        return cls(path)
+
+    def file(self, filename: str) -> Path:
+        """The path of `filename` inside this run folder (a plain name, no separators)."""
+        _check_filename(filename)
+        return self.path / filename
+
+    def has(self, filename: str) -> bool:
+        """Whether the run folder holds `filename`."""
+        return self.file(filename).is_file()
+
+    def write_text(self, filename: str, text: str) -> Path:
+        """Replace `filename` with `text` (UTF-8), atomically."""
+        path = self.file(filename)
+        write_atomically(path, lambda f: f.write(text.encode("utf-8")))
+        return path
+
+    def write_json(self, filename: str, obj: Any) -> Path:
+        """Replace `filename` with `obj` as indented JSON (NumPy scalars and arrays allowed)."""
+        return self.write_text(filename, json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+    def write_yaml(self, filename: str, mapping: Mapping[str, Any]) -> Path:
+        """Replace `filename` with `mapping` as YAML, keys in the given order."""
+        return self.write_text(filename, yaml.safe_dump(dict(mapping), sort_keys=False))
+
+    def save_npz(self, filename: str, arrays: Mapping[str, np.ndarray]) -> Path:
+        """Replace `filename` with an uncompressed .npz of `arrays` (no object arrays: they need pickle)."""
+        arrays = {key: np.asarray(value) for key, value in arrays.items()}
+        pickled = [key for key, value in arrays.items() if value.dtype.hasobject]
+        if pickled:
+            raise ValueError(f"{filename}: object arrays cannot be saved without pickle: {pickled}")
+        path = self.file(filename)
+        write_atomically(path, lambda f: np.savez(f, **arrays))
+        return path
+
+    def load_npz(self, filename: str) -> dict[str, np.ndarray]:
+        """All arrays of `filename`, read eagerly so that a truncated file fails here."""
+        path = self.file(filename)
+        if not path.is_file():
+            raise RunDirError(
+                f"{path}: no such file; the run may have stopped before writing it — rerun `dnnexp train`"
+            )
+
+        def read(p: Path) -> dict[str, np.ndarray]:
+            with np.load(p, allow_pickle=False) as npz:
+                return {key: npz[key] for key in npz.files}
+
+        return self._parse(filename, read)
+
+    def config(self) -> dict[str, Any]:
+        """The fully resolved spec from config.yaml."""
+        path = self.file(_CONFIG)
+        if not path.is_file():
+            raise _not_a_run(self.path)
+        config = self._parse(_CONFIG, lambda p: yaml.safe_load(p.read_text(encoding="utf-8")))
+        if not isinstance(config, dict):
+            raise _damaged(path, "not a mapping")
+        return config
+
+    def summary(self) -> dict[str, Any]:
+        """summary.json, or {} while the run has not written one."""
+        if not self.has("summary.json"):
+            return {}
+        return self._parse("summary.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
+
+    def metrics(self) -> pd.DataFrame:
+        """metrics.csv, one row per epoch; an empty frame while there is none."""
+        return self.table("metrics.csv")
+
+    def table(self, filename: str) -> pd.DataFrame:
+        """A CSV file of the run (metrics.csv, layer_stats.csv) as a frame; empty if absent."""
+        import pandas as pd  # imported here: half a second that training and `--help` need not pay
+
+        if not self.has(filename):
+            return pd.DataFrame()
+
+        def read(p: Path) -> pd.DataFrame:
+            try:
+                return pd.read_csv(p)
+            except pd.errors.EmptyDataError:
+                return pd.DataFrame()
+
+        return self._parse(filename, read)
+
+    def log(self, filename: str, columns: Sequence[str]) -> MetricsLog:
+        """A `MetricsLog` appending rows with `columns` to `filename` in this run folder."""
+        return MetricsLog(self.file(filename), columns)
+
+    def _parse(self, filename: str, read: Callable[[Path], T]) -> T:
+        path = self.file(filename)
+        try:
+            return read(path)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, yaml.YAMLError) as exc:
+            raise _damaged(path, exc) from exc
+
+
+class MetricsLog:
+    """A CSV file with a fixed header that grows one whole row per write.
+
+    Each row is formatted first and written with a single write and a flush, so a run killed at
+    any moment leaves only complete rows. Missing values (a parameterless layer's grad_norm) are
+    left empty.
+    """
+
+    def __init__(self, path: Path, columns: Sequence[str]):
+        self.path = Path(path)
+        self.columns = list(columns)
+        if self.path.is_file() and self.path.stat().st_size > 0:
+            with self.path.open(newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f), [])
+            if header != self.columns:
+                raise RunDirError(
+                    f"{self.path} has columns {header}, but this run writes {self.columns}; "
+                    "start a new run instead of resuming this one"
+                )
+        else:
+            self.path.write_text(self._line(self.columns), encoding="utf-8")
+        self._file = self.path.open("a", newline="", encoding="utf-8")
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        """Write one row (keys: a subset of the columns) and flush it to the file."""
+        unknown = set(row) - set(self.columns)
+        if unknown:
+            raise ValueError(f"{self.path.name}: unknown columns {sorted(unknown)}; the header is {self.columns}")
+        self._file.write(self._line(row.get(column) for column in self.columns))
+        self._file.flush()
+
+    def resume_from(self, epoch: int) -> None:
+        """Drop the rows of epochs after `epoch`, so a run resumed from that epoch continues cleanly."""
+        self._file.close()
+        with self.path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))[1:]
+        index = self.columns.index("epoch")
+        kept = [row for row in rows if float(row[index]) <= epoch]
+        text = self._line(self.columns) + "".join(self._line(row) for row in kept)
+        write_atomically(self.path, lambda f: f.write(text.encode("utf-8")))
+        self._file = self.path.open("a", newline="", encoding="utf-8")
+
+    def close(self) -> None:
+        """Close the file; rows already appended are on disk."""
+        self._file.close()
+
+    def __enter__(self) -> MetricsLog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _line(values: Iterable[Any]) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(["" if v is None else v for v in values])
+        return buffer.getvalue()
+
+
+def find_runs(paths: Sequence[Path]) -> list[RunDir]:
+    """The runs named by `paths`: each a run folder, or a folder whose run subfolders are all taken (sorted)."""
+    runs: list[RunDir] = []
+    for path in map(Path, paths):
+        if not path.is_dir() or (path / _CONFIG).is_file():
+            runs.append(RunDir.open(path))
+            continue
+        found = sorted(child for child in path.iterdir() if (child / _CONFIG).is_file())
+        if not found:
+            raise RunDirError(
+                f"{path} is neither a run folder nor a folder of runs (no {_CONFIG} in it or its "
+                "subfolders); give a folder made by `dnnexp train`, or the folder that holds such runs"
+            )
+        runs.extend(RunDir(child) for child in found)
+    # The same run named twice (a folder and its parent) is compared once.
+    return list(dict.fromkeys(runs))

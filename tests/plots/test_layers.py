@@ -1,0 +1,69 @@
+"""Layer statistics and activation histograms: panels, lines per layer, missing and damaged files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dnnexp.errors import RunDirError
+from dnnexp.plots.layers import activations_figure, layer_stats_figure, plot_activations, plot_layer_stats
+from dnnexp.runs.rundir import RunDir
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_layer_stats_draw_one_line_per_layer_and_log_gradients(make_run, tmp_path: Path) -> None:
+    run = RunDir.open(make_run(epochs=4, layer_stats=True))
+    fig = layer_stats_figure(run)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["activation mean", "activation std", "parameter gradient norm", "output gradient norm"]
+    mean, _, grad, dout = fig.axes
+    assert [line.get_label() for line in mean.get_lines()] == ["dense1", "sigmoid1", "dense2", "softmax"]
+    # Only the dense layers have parameters, so only they have a parameter gradient norm.
+    assert [line.get_label() for line in grad.get_lines()] == ["dense1", "dense2"]
+    assert grad.get_yscale() == "log" and dout.get_yscale() == "log" and mean.get_yscale() == "linear"
+    assert list(grad.get_lines()[0].get_ydata()) == pytest.approx([1e-3 / e for e in range(1, 5)])
+
+    out = plot_layer_stats(run, tmp_path / "stats.png")
+    assert out.read_bytes()[:8] == PNG_MAGIC and out.stat().st_size > 5000
+
+
+def test_activation_histograms_have_a_row_per_stage_and_a_column_per_layer(make_run, tmp_path: Path) -> None:
+    run = RunDir.open(make_run(activations=True))
+    fig = activations_figure(run)
+    assert len(fig.axes) == 4
+    top_left, top_right, bottom_left, _ = fig.axes
+    assert [top_left.get_title(), top_right.get_title()] == ["sigmoid1", "softmax"]
+    assert [top_left.get_ylabel(), bottom_left.get_ylabel()] == ["init", "final"]
+    # Every sample lands in a bar; init and final share the layer's range so the pictures line up.
+    assert sum(patch.get_height() for patch in top_left.patches) == 500
+    assert top_left.patches[0].get_x() == pytest.approx(bottom_left.patches[0].get_x())
+    assert 0.0 <= top_left.get_xlim()[0] < top_left.get_xlim()[1] <= 1.0
+
+    out = plot_activations(run, tmp_path / "activations.svg")
+    assert "<svg" in out.read_text()
+
+
+def test_missing_files_say_to_turn_layer_stats_on(make_run) -> None:
+    run = RunDir.open(make_run())
+    with pytest.raises(RunDirError, match=r"no layer_stats\.csv; set `logging\.layer_stats: true`"):
+        layer_stats_figure(run)
+    with pytest.raises(RunDirError, match=r"no activations\.npz; set `logging\.layer_stats: true`"):
+        activations_figure(run)
+
+
+def test_badly_keyed_activations_are_refused(make_run) -> None:
+    run = RunDir.open(make_run())
+    run.save_npz("activations.npz", {"relu1": np.zeros(3, np.float32)})
+    with pytest.raises(RunDirError, match="key 'relu1' is not 'init/<layer>'"):
+        activations_figure(run)
+
+
+def test_non_finite_activations_do_not_break_the_histogram(make_run) -> None:
+    run = RunDir.open(make_run())
+    run.save_npz("activations.npz", {"init/relu": np.array([0.0, 1.0, 2.0], np.float32),
+                                     "final/relu": np.array([np.nan, np.inf, 1.0], np.float32)})
+    fig = activations_figure(run)
+    assert sum(patch.get_height() for patch in fig.axes[1].patches) == 1

@@ -1,0 +1,131 @@
+"""Comparing runs: differing settings, the comparison table, its sorting and its text formats."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from dnnexp.errors import DnnexpError
+from dnnexp.runs.compare import compare_runs, differing_keys, flatten_config, render, rich_table
+from dnnexp.runs.rundir import RunDir
+
+
+def test_flatten_config_gives_dotted_paths_with_list_indices() -> None:
+    config = {"model": {"layers": [{"units": 3, "init": "he"}, {"units": 1}]}, "tags": [], "l2": None}
+    assert flatten_config(config) == {
+        "model.layers[0].units": 3,
+        "model.layers[0].init": "he",
+        "model.layers[1].units": 1,
+        "tags": [],
+        "l2": None,
+    }
+
+
+def test_differing_keys_of_nested_configs() -> None:
+    base = {"name": "a", "optimizer": {"name": "sgd", "lr": 0.01},
+            "model": {"layers": [{"init": "xavier"}, {"init": "xavier"}]}, "regularization": {"l2": 0.0}}
+    other = {"name": "b", "optimizer": {"name": "adam", "lr": 0.01},
+             "model": {"layers": [{"init": "he_normal"}, {"init": "xavier"}]}, "regularization": {"l2": 1e-4}}
+    assert differing_keys([base, other]) == ["optimizer.name", "model.layers[0].init", "regularization.l2"]
+    assert differing_keys([base, base]) == []
+
+
+def test_differing_keys_count_a_missing_key_and_keep_types_apart() -> None:
+    assert differing_keys([{"a": {"b": 1}}, {"a": {}}]) == ["a.b", "a"]
+    assert differing_keys([{"x": 1}, {"x": "1"}, {"x": 1}]) == ["x"]
+    assert differing_keys([{"lr": 0.001}, {"lr": 1e-3}]) == []
+
+
+@pytest.fixture
+def three_runs(make_run) -> list[RunDir]:
+    """sgd (slow), adam (fast), momentum (diverged) — in that order."""
+    paths = [
+        make_run("sgd", epochs=4, speed=0.2),
+        make_run("adam", {"optimizer.name": "adam", "optimizer.lr": 0.001}, epochs=4, speed=0.8),
+        make_run("momentum", {"optimizer.name": "momentum"}, epochs=4, speed=0.5, status="diverged"),
+    ]
+    return [RunDir.open(path) for path in paths]
+
+
+def test_compare_runs_has_a_row_per_run_with_settings_then_results(three_runs: list[RunDir]) -> None:
+    frame = compare_runs(three_runs)
+    assert list(frame.columns) == [
+        "run", "status", "optimizer.name", "optimizer.lr",
+        "final_train_loss", "final_train_acc", "final_val_loss", "final_val_acc",
+        "best_val_loss", "best_val_acc", "best_epoch", "test_loss", "test_acc", "epochs", "wall_time_s",
+    ]
+    assert frame["run"].tolist() == [run.name for run in three_runs]
+    assert frame["status"].tolist() == ["completed", "completed", "diverged"]
+    assert frame["optimizer.name"].tolist() == ["sgd", "adam", "momentum"]
+    assert frame["optimizer.lr"].tolist() == [0.01, 0.001, 0.01]
+    metrics = three_runs[1].metrics()
+    assert frame["final_train_loss"][1] == pytest.approx(metrics["train_loss"].iloc[-1])
+    assert frame["best_val_acc"][1] == pytest.approx(metrics["val_acc"].max())
+    assert frame["epochs"].tolist() == [4, 4, 4]
+
+
+def test_compare_leaves_out_results_no_run_has(make_run) -> None:
+    runs = [RunDir.open(make_run(task="regression", validation=False, speed=s)) for s in (0.1, 0.2)]
+    frame = compare_runs(runs)
+    assert [c for c in frame.columns if "acc" in c or "val" in c] == []
+    assert {"final_train_loss", "test_loss", "epochs"} <= set(frame.columns)
+
+
+def test_a_run_without_summary_shows_as_unknown(make_run) -> None:
+    frame = compare_runs([RunDir.open(make_run(summary=False))])
+    assert frame["status"].tolist() == ["unknown"]
+    assert list(frame.columns) == ["run", "status"]
+
+
+@pytest.mark.parametrize(
+    ("column", "order"),
+    [("best_val_acc", ["adam", "momentum", "sgd"]), ("final_train_loss", ["adam", "momentum", "sgd"]),
+     ("optimizer.name", ["adam", "momentum", "sgd"])],
+)
+def test_sort_puts_the_best_first(three_runs: list[RunDir], column: str, order: list[str]) -> None:
+    assert compare_runs(three_runs, sort=column)["optimizer.name"].tolist() == order
+
+
+def test_sort_by_an_unknown_column_lists_the_choices(three_runs: list[RunDir]) -> None:
+    with pytest.raises(DnnexpError, match=r"no column 'val_acc'; did you mean 'best_val_acc'\? choose one of: run, status"):
+        compare_runs(three_runs, sort="val_acc")
+
+
+def test_csv_and_json_parse_back(three_runs: list[RunDir]) -> None:
+    frame = compare_runs(three_runs)
+    from_csv = pd.read_csv(io.StringIO(render(frame, "csv")))
+    pd.testing.assert_frame_equal(from_csv, frame, check_dtype=False)
+    records = json.loads(render(frame, "json"))
+    assert [r["run"] for r in records] == frame["run"].tolist()
+    assert records[1]["final_val_acc"] == pytest.approx(frame["final_val_acc"][1])
+
+
+def test_markdown_is_a_pipe_table_with_four_significant_digits() -> None:
+    frame = pd.DataFrame({"run": ["a|b", "c"], "val_acc": [0.123456, None], "epochs": [10, 3]})
+    assert render(frame, "markdown").splitlines() == [
+        "| run | val_acc | epochs |",
+        "| --- | ---: | ---: |",
+        "| a\\|b | 0.1235 | 10 |",
+        "| c |  | 3 |",
+    ]
+
+
+def test_unknown_format_lists_the_choices() -> None:
+    with pytest.raises(DnnexpError, match="choose one of: table, csv, markdown, json"):
+        render(pd.DataFrame(), "xml")
+
+
+def test_rich_table_shows_numbers_to_four_significant_digits(three_runs: list[RunDir]) -> None:
+    frame = compare_runs(three_runs)
+    table = rich_table(frame)
+    assert [c.header for c in table.columns] == list(frame.columns)
+    console = Console(record=True, width=400, color_system=None)
+    console.print(table)
+    text = console.export_text()
+    assert f"{frame['final_val_acc'][0]:.4g}" in text
+    assert repr(float(frame["final_val_acc"][0])) not in text
+    assert "diverged" in text and three_runs[2].name in text

@@ -1,0 +1,219 @@
+"""Run folders: safe unique creation, atomic writes, damaged files, the CSV logs, finding runs."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dnnexp.errors import RunDirError, SpecError
+from dnnexp.runs import rundir
+from dnnexp.runs.rundir import MetricsLog, RunDir, find_runs, write_atomically
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every run created in this test starts in the same second."""
+    monkeypatch.setattr(rundir, "timestamp", lambda: "20240101-120000")
+    return "20240101-120000"
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> RunDir:
+    return RunDir.create(tmp_path / "runs", "mlp")
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_create_makes_parent_and_timestamped_folder(tmp_path: Path) -> None:
+    run = RunDir.create(tmp_path / "a" / "runs", "mnist-mlp_v1.2")
+    assert run.path.is_dir() and run.path.parent == tmp_path / "a" / "runs"
+    assert re.fullmatch(r"mnist-mlp_v1\.2-\d{8}-\d{6}", run.name)
+
+
+def test_create_in_the_same_second_numbers_the_folders(tmp_path: Path, frozen_clock: str) -> None:
+    names = [RunDir.create(tmp_path, "mlp").name for _ in range(3)]
+    assert names == [f"mlp-{frozen_clock}", f"mlp-{frozen_clock}-1", f"mlp-{frozen_clock}-2"]
+
+
+def test_concurrent_creates_never_share_a_folder(tmp_path: Path, frozen_clock: str) -> None:
+    start = threading.Barrier(8)
+    made: list[Path] = []
+
+    def create() -> None:
+        start.wait()
+        made.append(RunDir.create(tmp_path, "mlp").path)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = {f"mlp-{frozen_clock}"} | {f"mlp-{frozen_clock}-{n}" for n in range(1, 8)}
+    assert len(made) == 8 and {p.name for p in made} == expected
+
+
+@pytest.mark.parametrize("name", ["x/../y", "../up", ".hidden", "", "a b", "a" * 65, "tab\tname"])
+def test_create_rejects_unsafe_names(tmp_path: Path, name: str) -> None:
+    with pytest.raises(SpecError, match=r"^name: .*use letters, digits, '_', '-', '\.'"):
+        RunDir.create(tmp_path, name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("filename", ["../x", "a/b", "..", ".", "", "a\\b"])
+def test_files_stay_inside_the_run_folder(run: RunDir, filename: str) -> None:
+    with pytest.raises(ValueError, match="plain file name"):
+        run.write_text(filename, "x")
+
+
+def test_open_explains_what_is_wrong(tmp_path: Path) -> None:
+    with pytest.raises(RunDirError, match="no such folder"):
+        RunDir.open(tmp_path / "missing")
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(RunDirError, match="is a file"):
+        RunDir.open(tmp_path / "file.txt")
+    with pytest.raises(RunDirError, match=r"is not a run folder \(no config.yaml\); give a folder made by `dnnexp train`"):
+        RunDir.open(tmp_path)
+
+
+def test_written_files_read_back_and_leave_no_temp_files(run: RunDir) -> None:
+    config = {"name": "mlp", "optimizer": {"name": "adam", "lr": 0.001}, "model": {"layers": [{"units": 3}]}}
+    run.write_yaml("config.yaml", config)
+    run.write_json("summary.json", {"status": "completed", "final": {"val_acc": np.float32(0.5)}, "shape": np.arange(2)})
+    run.write_text("notes.txt", "héllo\n")
+    arrays = {"W1": np.ones((2, 3), np.float32), "init/relu1": np.arange(4, dtype=np.float32)}
+    run.save_npz("checkpoint.npz", arrays)
+
+    assert RunDir.open(run.path).config() == config
+    assert list(run.config()) == ["name", "optimizer", "model"]  # order as given, not sorted
+    assert run.summary() == {"status": "completed", "final": {"val_acc": 0.5}, "shape": [0, 1]}
+    assert run.file("notes.txt").read_text(encoding="utf-8") == "héllo\n"
+    loaded = run.load_npz("checkpoint.npz")
+    assert loaded.keys() == arrays.keys()
+    for key, value in arrays.items():
+        assert loaded[key].dtype == value.dtype and np.array_equal(loaded[key], value)
+    assert leftovers(run.path) == []
+
+
+def test_failed_write_keeps_the_old_file_and_no_temp(run: RunDir) -> None:
+    run.write_text("summary.json", '{"status": "completed"}')
+
+    def write_half_then_fail(f) -> None:
+        f.write(b'{"sta')
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(run.file("summary.json"), write_half_then_fail)
+    assert run.summary() == {"status": "completed"}
+    assert leftovers(run.path) == []
+
+
+def test_atomic_writes_get_the_usual_file_mode(run: RunDir) -> None:
+    run.file("plain.txt").write_text("x")
+    run.write_text("atomic.txt", "x")
+    assert run.file("atomic.txt").stat().st_mode == run.file("plain.txt").stat().st_mode
+
+
+def test_save_npz_refuses_object_arrays(run: RunDir) -> None:
+    with pytest.raises(ValueError, match="pickle"):
+        run.save_npz("checkpoint.npz", {"bad": np.array([{"a": 1}], dtype=object)})
+    assert not run.has("checkpoint.npz")
+
+
+def test_load_npz_missing_corrupt_or_truncated_names_the_file(run: RunDir) -> None:
+    with pytest.raises(RunDirError, match=r"checkpoint\.npz: no such file.*rerun"):
+        run.load_npz("checkpoint.npz")
+    run.file("checkpoint.npz").write_bytes(b"not a zip file at all")
+    with pytest.raises(RunDirError, match=r"checkpoint\.npz cannot be read .*rerun `dnnexp train`"):
+        run.load_npz("checkpoint.npz")
+    run.save_npz("checkpoint.npz", {"W": np.random.default_rng(0).normal(size=(100, 100))})
+    data = run.file("checkpoint.npz").read_bytes()
+    run.file("checkpoint.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(RunDirError, match=r"checkpoint\.npz cannot be read"):
+        run.load_npz("checkpoint.npz")
+
+
+def test_readers_of_a_run_that_wrote_nothing_yet(run: RunDir) -> None:
+    assert run.summary() == {}
+    assert run.metrics().empty
+    with pytest.raises(RunDirError, match="no config.yaml"):
+        run.config()
+    run.write_text("metrics.csv", "")
+    assert run.metrics().empty
+
+
+def test_damaged_summary_and_config_raise_run_dir_errors(run: RunDir) -> None:
+    run.write_text("summary.json", '{"status": "compl')
+    with pytest.raises(RunDirError, match=r"summary\.json cannot be read"):
+        run.summary()
+    run.write_text("config.yaml", "- just\n- a list\n")
+    with pytest.raises(RunDirError, match=r"config\.yaml cannot be read \(not a mapping\)"):
+        run.config()
+
+
+COLUMNS = ["epoch", "step", "train_loss", "val_loss"]
+
+
+def test_metrics_log_writes_whole_flushed_rows(run: RunDir) -> None:
+    with run.log("metrics.csv", COLUMNS) as log:
+        log.append({"epoch": 1, "step": 10, "train_loss": np.float32(0.5), "val_loss": 0.625})
+        # Flushed at once: a reader (or a crash) sees the whole row while the log is still open.
+        assert run.file("metrics.csv").read_text() == "epoch,step,train_loss,val_loss\n1,10,0.5,0.625\n"
+        log.append({"epoch": 2, "step": 20, "train_loss": 0.25})
+    frame = run.metrics()
+    assert list(frame.columns) == COLUMNS
+    assert frame["epoch"].tolist() == [1, 2]
+    assert frame["val_loss"].isna().tolist() == [False, True]
+
+
+def test_metrics_log_rejects_unknown_columns(run: RunDir) -> None:
+    with run.log("metrics.csv", COLUMNS) as log, pytest.raises(ValueError, match="unknown columns"):
+        log.append({"epoch": 1, "val_acc": 0.9})
+
+
+def test_resume_from_drops_later_epochs_and_continues(run: RunDir) -> None:
+    with run.log("metrics.csv", COLUMNS) as log:
+        for epoch in range(1, 6):
+            log.append({"epoch": epoch, "step": 10 * epoch, "train_loss": 1.0 / epoch})
+    with run.log("metrics.csv", COLUMNS) as log:
+        log.resume_from(3)
+        log.append({"epoch": 4, "step": 40, "train_loss": 0.2})
+    assert run.metrics()["epoch"].tolist() == [1, 2, 3, 4]
+    assert run.metrics()["train_loss"].tolist() == pytest.approx([1.0, 0.5, 1 / 3, 0.2])
+    assert leftovers(run.path) == []
+
+
+def test_resume_with_other_columns_is_refused(run: RunDir) -> None:
+    run.log("metrics.csv", COLUMNS).close()
+    with pytest.raises(RunDirError, match="start a new run"):
+        MetricsLog(run.file("metrics.csv"), ["epoch", "train_loss"])
+
+
+def test_find_runs_takes_runs_and_folders_of_runs(make_run, tmp_path: Path) -> None:
+    first, second = make_run("b"), make_run("a")
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "config.yaml").write_text("name: x\n")
+    (tmp_path / "runs" / "not-a-run").mkdir()
+
+    runs = find_runs([tmp_path / "runs", other, first])
+    assert [r.path for r in runs] == sorted([first, second]) + [other]
+
+
+def test_find_runs_rejects_folders_without_runs(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RunDirError, match="neither a run folder nor a folder of runs"):
+        find_runs([tmp_path / "empty"])
+    with pytest.raises(RunDirError, match="no such folder"):
+        find_runs([tmp_path / "missing"])
+
+
+def test_metrics_of_a_fake_run_read_as_a_frame(make_run) -> None:
+    frame = RunDir.open(make_run(epochs=3)).metrics()
+    assert isinstance(frame, pd.DataFrame) and frame["epoch"].tolist() == [1, 2, 3]
