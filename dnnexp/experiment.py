@@ -23,6 +23,7 @@ from dnnexp.data.base import Batches, prepare
 from dnnexp.errors import RunDirError, SpecError
 from dnnexp.registry import DATASETS, LOSSES, OPTIMIZERS, REGULARIZERS, SCHEDULES
 from dnnexp.runs.rundir import RunDir
+from dnnexp.threads import blas_threads
 from dnnexp.train import callbacks as cb
 from dnnexp.train.trainer import Trainer, TrainState
 
@@ -211,7 +212,9 @@ def train(
         trainer.state.status, trainer.state.stop = "running", False
     started = time.perf_counter()
     try:
-        state = trainer.fit()
+        # A diverging run overflows on its way to NaN; the NaN guard reports it, not NumPy warnings.
+        with blas_threads(), np.errstate(over="ignore", invalid="ignore"):
+            state = trainer.fit()
     finally:
         for callback in trainer.callbacks:
             log = getattr(callback, "log", None)

@@ -27,7 +27,7 @@ def run(config: dict[str, Any], runs_dir: Path) -> RunDir:
     folder = RunDir.create(runs_dir, config["name"])
     folder.write_yaml("config.yaml", config)
     rows = ["optimizer,step,x,y,f\n"] + [
-        f"{name},{step},{x!r},{y!r},{f!r}\n" for name, walk in walks.items() for step, (x, y, f) in enumerate(walk)
+        f"{name},{step},{x:.10g},{y:.10g},{f:.10g}\n" for name, walk in walks.items() for step, (x, y, f) in enumerate(walk)
     ]
     folder.write_text("paths.csv", "".join(rows))
     final = {name: {"x": walk[-1, 0], "y": walk[-1, 1], "f": walk[-1, 2]} for name, walk in walks.items()}

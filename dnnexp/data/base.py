@@ -83,30 +83,33 @@ def prepare(
     subset: int | None,
     shuffle_seed: int,
 ) -> Batches:
-    """Apply `subset`, hold out `validation` samples, and flatten images if asked.
+    """Hold out `validation` samples, keep the first `subset` of the rest for training, and
+    flatten images if asked.
 
     The held-out samples are chosen by a permutation from `shuffle_seed`, so every run of a sweep
-    with the same seed validates on the same samples.
+    with the same seed validates on the same samples, whatever its `subset`.
     """
     x, t = dataset.x_train, dataset.t_train
-    if subset is not None:
-        if subset > len(x):
-            raise SpecError(f"data.subset: {subset} is more than the {len(x)} training samples; lower it")
-        x, t = x[:subset], t[:subset]
     if validation >= len(x):
         raise SpecError(
-            f"data.validation: {validation} samples held out leaves none of the {len(x)} to train on; lower it"
+            f"data.validation: holding out {validation} samples leaves none of the {len(x)} to train on; lower it"
         )
     order = np.random.default_rng(shuffle_seed).permutation(len(x))
     val_idx, train_idx = np.sort(order[:validation]), np.sort(order[validation:])
+    if subset is not None:
+        if subset > len(train_idx):
+            raise SpecError(
+                f"data.subset: {subset} is more than the {len(train_idx)} training samples left after "
+                f"holding out {validation} for validation; lower it"
+            )
+        train_idx = train_idx[:subset]
     val = _split(x[val_idx], t[val_idx], flatten) if validation else None
     train = _split(x[train_idx], t[train_idx], flatten)
     test = None
     if dataset.x_test is not None and dataset.t_test is not None:
         test = _split(dataset.x_test, dataset.t_test, flatten)
     if dataset.task == "multiclass":
-        labels = dataset.t_train if dataset.classes is None else None
-        num_outputs = len(dataset.classes) if dataset.classes else int(labels.max()) + 1
+        num_outputs = len(dataset.classes) if dataset.classes else int(dataset.t_train.max()) + 1
     else:
         num_outputs = int(np.prod(dataset.t_train.shape[1:]))
     return Batches(train, val, test, dataset.task, tuple(train.x.shape[1:]), num_outputs, dataset.classes)

@@ -7,15 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from dnnexp.core.surfaces import Surface
+from dnnexp.plots import new_figure, save_figure
 
 
 def plot_paths(surface: Surface, walks: dict[str, np.ndarray], out: Path, title: str = "") -> Path:
     """One panel per optimizer, each path over the same contour plot, so they compare at a glance."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     points = np.concatenate([walk[:, :2] for walk in walks.values()])
     finite = points[np.all(np.isfinite(points), axis=1)]
     (x0, y0), (x1, y1) = finite.min(axis=0), finite.max(axis=0)
@@ -24,7 +20,7 @@ def plot_paths(surface: Surface, walks: dict[str, np.ndarray], out: Path, title:
     gz = surface(np.stack([gx, gy]))[0]
     columns = min(len(walks), 4)
     rows = -(-len(walks) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.0 * rows), squeeze=False, sharex=True, sharey=True)
+    fig, axes = new_figure(rows, columns, (3.4, 2.8), sharex=True, sharey=True)
     for ax, (name, walk) in zip(axes.flat, walks.items()):
         ax.contour(gx, gy, gz, levels=20, colors="0.75", linewidths=0.7)
         ax.plot(walk[:, 0], walk[:, 1], "o-", color="tab:red", markersize=2.5, linewidth=1)
@@ -32,7 +28,4 @@ def plot_paths(surface: Surface, walks: dict[str, np.ndarray], out: Path, title:
     for ax in list(axes.flat)[len(walks) :]:
         ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return Path(out)
+    return save_figure(fig, out)

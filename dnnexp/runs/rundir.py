@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # Letters, digits, '_', '-', '.'; no leading '.', so a run is never hidden, '.' or '..'.
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,63}")
+RUN_NAME = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,63}")
 _TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
 _CONFIG = "config.yaml"
 
@@ -101,7 +101,7 @@ class RunDir:
         os.mkdir fails if the folder exists, so runs started in the same second by different
         processes each get their own folder.
         """
-        if not _SAFE_NAME.fullmatch(name):
+        if not RUN_NAME.fullmatch(name):
             raise SpecError(
                 f"name: {name!r} cannot name a run folder; use letters, digits, '_', '-', '.' "
                 "(at most 64 characters, not starting with '.')"

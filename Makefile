@@ -1,0 +1,88 @@
+# dnnexp: set-up, tests, and the course's comparisons as sweeps.
+#
+#   make demo              create .venv, install, run a first experiment (< 1 min)
+#   make test              the whole test suite
+#   make init-compare      Day 2 §1: activation × initializer (784-40-20-10)
+#   make -j2 optimizer-compare DATASET=mnist
+#
+# Every sweep trains into a fresh folder runs/<sweep>-<time>/ and leaves comparison.md and
+# comparison.png there; `make -j2` trains two specs at a time.
+
+PYTHON   ?= python3
+VENV     ?= .venv
+BIN      := $(VENV)/bin
+DATASET  ?= fashion_mnist
+RUNS     ?= runs
+STAMP    := $(shell date +%Y%m%d-%H%M%S)
+DNNEXP   := $(BIN)/dnnexp
+DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
+
+.PHONY: install data demo test bench clean-runs help sweep \
+        init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit course
+
+help:
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+
+$(DNNEXP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(DNNEXP) data
+
+# Fashion-MNIST from Debian's package where we may install it; else dnnexp downloads on first use.
+data:
+	@if [ -d $(DEBIAN_FASHION) ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
+		|| echo "note: could not install dataset-fashion-mnist; dnnexp will download Fashion-MNIST when first needed"; \
+	else \
+		echo "note: not root or no apt-get: run 'sudo apt-get install dataset-fashion-mnist', or 'dnnexp data fetch fashion_mnist'"; \
+	fi
+
+demo: install
+	$(DNNEXP) train configs/day2/init/relu_he.yaml --runs-dir $(RUNS)
+	$(DNNEXP) compare $(RUNS)
+
+test: install
+	$(BIN)/python -m pytest -n 2
+
+bench: install
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/python bench/mlp_speed.py
+
+clean-runs:
+	find $(RUNS) -mindepth 1 -maxdepth 1 ! -name .keep -exec rm -rf {} +
+
+# ---- sweeps -----------------------------------------------------------------------------
+# `make sweep SWEEP=name SPECS="a.yaml b.yaml"` trains each spec (in parallel under -j) into
+# $(RUNS)/name-<time>/, then writes the comparison table and plot there.
+SWEEP_DIR = $(RUNS)/$(SWEEP)-$(STAMP)
+IMAGE_SET = $(if $(filter $(DATASET),fashion_mnist),,--set data.name=$(DATASET))
+
+sweep: $(patsubst %,$(SWEEP_DIR)/.trained/%,$(SPECS))
+	$(DNNEXP) compare $(SWEEP_DIR) --sort best_val_acc
+	$(DNNEXP) compare $(SWEEP_DIR) --sort best_val_acc --format markdown > $(SWEEP_DIR)/comparison.md
+	$(DNNEXP) plot $(SWEEP_DIR) -o $(SWEEP_DIR)/comparison.png $(PLOT_ARGS)
+	@echo "comparison: $(SWEEP_DIR)/comparison.md and comparison.png"
+
+$(SWEEP_DIR)/.trained/%: % | $(DNNEXP)
+	$(DNNEXP) train $< --runs-dir $(SWEEP_DIR) --quiet $(IMAGE_SET) $(TRAIN_ARGS)
+	@mkdir -p $(@D) && touch $@
+
+define sweep_target
+$(1): $(DNNEXP)
+	@$$(MAKE) --no-print-directory sweep SWEEP=$(1) STAMP=$(STAMP) SPECS="$(sort $(wildcard $(2)))" PLOT_ARGS="$(3)"
+endef
+
+$(eval $(call sweep_target,init-compare,configs/day2/init/*.yaml,--metric val_acc))
+$(eval $(call sweep_target,init-deep-compare,configs/day2/init_deep/*.yaml,--metric val_acc))
+$(eval $(call sweep_target,optimizer-compare,configs/day2/optimizers/*.yaml,--metric val_acc))
+$(eval $(call sweep_target,batchnorm-compare,configs/day2/batchnorm/*.yaml,--metric val_acc))
+$(eval $(call sweep_target,overfit,configs/day2/overfit/*.yaml,))
+
+optimizer-paths: $(DNNEXP)
+	$(DNNEXP) train configs/day2/optimizer_paths.yaml --runs-dir $(RUNS)
+
+course: init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit

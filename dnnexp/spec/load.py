@@ -1,0 +1,104 @@
+"""From a spec file (or a plain mapping) to a validated Spec, with every problem reported at once.
+
+A problem reads `spec.yaml:12: model.layers[2].activation: 'rellu' is not an activation; did you
+mean 'relu'?`: where, which key, what is wrong and, where it can tell, how to fix it.
+"""
+
+from __future__ import annotations
+
+import re
+import reprlib
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from dnnexp.errors import DnnexpError, SpecError
+from dnnexp.spec.arguments import did_you_mean
+from dnnexp.spec.schema import KINDS, OptimizerPathsSpec, Spec
+from dnnexp.spec.yamlio import Document, dotted, read_yaml
+
+
+def load_spec(path: Path | str, overrides: Iterable[str] = ()) -> Spec | OptimizerPathsSpec:
+    """Read, override (`--set KEY.PATH=VALUE`) and validate a YAML spec; raises SpecError.
+
+    The run name defaults to the file's stem.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DnnexpError(f"{path}: no such spec file; check the path") from None
+    except IsADirectoryError:
+        raise DnnexpError(f"{path} is a folder; give the path of a YAML spec file") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text; a spec is a YAML file") from None
+    except OSError as error:
+        raise DnnexpError(f"{path}: cannot read the spec ({error.strerror})") from None
+    document = read_yaml(text, str(path))
+    document.apply_overrides(overrides)
+    if isinstance(document.data, dict):
+        document.data.setdefault("name", path.stem)
+    return validate(document)
+
+
+def spec_from_dict(raw: dict[str, Any], source: str = "<spec>") -> Spec | OptimizerPathsSpec:
+    """Validate a spec given as plain data (e.g. a run's config.yaml); `source` names it in problems."""
+    return validate(Document(raw, source))
+
+
+def validate(document: Document) -> Spec | OptimizerPathsSpec:
+    """The spec class of the document's `kind:`, validated; raises SpecError listing every problem."""
+    data = document.data
+    if not isinstance(data, dict):
+        found = "nothing" if data is None else f"a {type(data).__name__}"
+        raise SpecError(f"{document.source}: a spec is a mapping of keys (name, data, model, …); found {found}")
+    kind = data.get("kind", "train")
+    if not isinstance(kind, str) or kind not in KINDS:
+        place, _ = document.locate(("kind",))
+        raise SpecError(f"{place}: kind: '{kind}' is not a kind of spec{did_you_mean(kind, KINDS)}")
+    try:
+        return KINDS[kind].model_validate(data)
+    except ValidationError as error:
+        problems = sorted({describe(problem, document) for problem in error.errors()})
+        raise SpecError([text for _, text in problems]) from None
+
+
+def describe(problem: dict[str, Any], document: Document) -> tuple[float, str]:
+    """(line, `file:line: path: message`) for one pydantic problem."""
+    path = _data_path(tuple(problem["loc"]), document.data)
+    place, line = document.locate(path)
+    where = dotted(path)
+    if problem["type"] == "layer_shape":
+        where += f" ({problem['ctx']['layer_type']})"
+    message = _message(problem, path, document)
+    return line, f"{place}: {where}: {message}" if where else f"{place}: {message}"
+
+
+def _message(problem: dict[str, Any], path: tuple[Any, ...], document: Document) -> str:
+    message, value = problem["msg"], problem.get("input")
+    word = document.words.get(path)
+    if isinstance(value, bool) and word is not None and problem["type"] in ("string_type", "name_type"):
+        key = f"{path[-1]}: " if path and isinstance(path[-1], str) else "- "
+        return f"{word} was read as the boolean {str(value).lower()}; quote it: {key}'{word}'"
+    if message == "Field required":
+        return "missing; this key is required"
+    wrong = _PYDANTIC_WORDING.match(message)
+    if wrong:  # "Input should be greater than 0" → "should be greater than 0, got -0.1"
+        message = "should " + wrong["rest"].replace(" after validation", "")
+        return message if problem["type"] in ("too_short", "too_long") else f"{message}, got {reprlib.repr(value)}"
+    return message
+
+
+_PYDANTIC_WORDING = re.compile(r"(?:Input|List|String|Tuple|Dictionary|Value) should (?P<rest>.*)", re.S)
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """`loc` without pydantic's union-member tags (`int`, `tuple[int, int]`): only steps into the data."""
+    path: tuple[Any, ...] = ()
+    for part in loc:
+        if isinstance(data, dict):
+            path, data = path + (part,), data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            path, data = path + (part,), data[part]
+    return path

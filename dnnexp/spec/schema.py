@@ -1,0 +1,213 @@
+"""The spec format: every key a YAML spec may hold, its type, default and limits.
+
+Read top-down, this is the reference of the format. Arguments of registered implementations
+(layer sizes, optimizer rates, data-set options) come from their signatures (see `arguments`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, SerializeAsAny, model_validator
+
+from dnnexp.core.layers.base import ShapeError
+from dnnexp.core.model import Sequential
+from dnnexp.registry import DATASETS, LAYERS, LOSSES, OPTIMIZERS, SCHEDULES
+from dnnexp.runs.rundir import RUN_NAME
+from dnnexp.spec.arguments import (
+    Activation,
+    Implementation,
+    Named,
+    Section,
+    lookup,
+    registered_name,
+    spec_error,
+    validation_error,
+)
+
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+
+def _run_name(name: str) -> str:
+    if not RUN_NAME.fullmatch(name):
+        raise spec_error(
+            "run_name", f"'{name}' cannot name a run folder; use up to 64 letters, digits, '_', '-' and '.'", value=name
+        )
+    return name
+
+
+def _name_to_mapping(value: Any) -> Any:
+    return {"name": value} if isinstance(value, str) else value
+
+
+RunName = Annotated[str, AfterValidator(_run_name)]
+LossName = registered_name(LOSSES)
+
+
+class DataSection(Named):
+    """`data:` the data set and how it is split. The data set's own arguments (`noise`, `n` of the
+    synthetic sets; `folder` of the image sets) sit beside `name`, as its function declares them."""
+
+    flatten: bool = False  # (N, 28, 28) images → (N, 784) vectors for dense networks
+    validation: NonNegativeInt = 0  # training samples held out for validation
+    subset: PositiveInt | None = None  # train on only the first N samples left after validation
+    test_every_epoch: bool = False  # evaluate the test split after every epoch, not only at the end
+
+    def dataset_arguments(self) -> dict[str, Any]:
+        """The keyword arguments for the registered data-set function."""
+        return {key: getattr(self, key) for key in type(self).model_fields if key not in DataSection.model_fields}
+
+
+class LayerArguments(Section):
+    """One entry of `model.layers`: `{type: NAME, **arguments}`; any layer may add `activation: NAME`,
+    which becomes an activation layer right after it."""
+
+    registry_key: ClassVar[str] = "type"
+
+    type: str
+    activation: Activation | None = None
+
+
+Layer = Annotated[dict[str, Any], PlainValidator(Implementation(LAYERS, LayerArguments, short=False))]
+Optimizer = Annotated[dict[str, Any], PlainValidator(Implementation(OPTIMIZERS))]
+Schedule = Annotated[dict[str, Any], PlainValidator(Implementation(SCHEDULES))]
+Dataset = Annotated[SerializeAsAny[DataSection], PlainValidator(Implementation(DATASETS, DataSection, short=False).check)]
+
+
+class ModelSection(Section):
+    """`model:` the layers, in order."""
+
+    input_shape: list[PositiveInt] | None = None  # one sample's shape; null: take it from the data
+    layers: list[Layer] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shapes_fit(self) -> ModelSection:
+        if self.input_shape is not None:
+            try:
+                Sequential.from_spec(tuple(self.input_shape), self.layers)
+            except ShapeError as error:
+                loc = ("layers",) if error.index is None else ("layers", error.index)
+                raise spec_error("layer_shape", str(error), loc, layer_type=error.layer_type) from None
+        return self
+
+
+class Regularization(Section):
+    """`regularization:` weight penalties and gradient clipping."""
+
+    l2: NonNegativeFloat = 0.0  # λ of the L2 penalty λ/2 ΣW²
+    l1: NonNegativeFloat = 0.0  # λ of the L1 penalty λ Σ|W|
+    clip_norm: Annotated[float, Field(gt=0)] | None = None  # largest global gradient norm
+
+
+Monitor = Literal["val_loss", "val_acc", "train_loss", "train_acc"]
+
+
+class EarlyStopping(Section):
+    """`train.early_stopping:` stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
+
+    monitor: Monitor = "val_loss"
+    patience: NonNegativeInt = 5
+    min_delta: NonNegativeFloat = 0.0
+    restore_best: bool = True  # end with the weights of the best epoch
+
+
+class ReduceLROnPlateau(Section):
+    """`train.reduce_lr_on_plateau:` multiply the learning rate by `factor` after `patience` epochs
+    without improvement, down to `min_lr`."""
+
+    monitor: Monitor = "val_loss"
+    factor: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    patience: NonNegativeInt = 3
+    min_lr: NonNegativeFloat = 1e-6
+
+
+class TrainSection(Section):
+    """`train:` how long, in what batches, and with which callbacks."""
+
+    epochs: PositiveInt
+    batch_size: PositiveInt = 100
+    checkpoint_every: NonNegativeInt = 1  # epochs between checkpoints; 0: only at the end
+    early_stopping: EarlyStopping | None = None
+    reduce_lr_on_plateau: ReduceLROnPlateau | None = None
+
+
+class LoggingSection(Section):
+    """`logging:` what is recorded besides metrics.csv."""
+
+    layer_stats: bool = False  # per-layer activation and gradient statistics (layer_stats.csv)
+
+
+class SpecBase(Section):
+    """What every kind of spec has: a name, and a resolved form to record."""
+
+    name: RunName  # run-folder prefix; load_spec defaults it to the spec file's stem
+
+    def resolved(self) -> dict[str, Any]:
+        """The spec with every default filled in, as plain YAML-safe data (config.yaml)."""
+        return _plain(self.model_dump())
+
+
+class Spec(SpecBase):
+    """A training run (`kind: train`, the default)."""
+
+    kind: Literal["train"] = "train"
+    seed: NonNegativeInt = 0
+    data: Dataset
+    model: ModelSection
+    loss: LossName
+    optimizer: Optimizer
+    schedule: Schedule = "constant"  # every schedule also takes warmup_steps
+    regularization: Regularization = Regularization()
+    train: TrainSection
+    logging: LoggingSection = LoggingSection()
+
+    @model_validator(mode="after")
+    def _monitors_are_logged(self) -> Spec:
+        problems = []
+        classification = lookup(LOSSES, self.loss).task != "regression"
+        for key in ("early_stopping", "reduce_lr_on_plateau"):
+            settings = getattr(self.train, key)
+            if settings is None:
+                continue
+            loc = ("train", key, "monitor")
+            if settings.monitor.startswith("val_") and self.data.validation == 0:
+                problems.append(_problem(loc, settings.monitor, "needs a validation split; set data.validation"))
+            if settings.monitor.endswith("_acc") and not classification:
+                problems.append(_problem(loc, settings.monitor, f"loss {self.loss} logs no accuracy; monitor a loss"))
+        if problems:
+            raise validation_error(problems)
+        return self
+
+
+class Surface(Section):
+    """`function:` the 2-D function the optimizers descend."""
+
+    name: Literal["ellipse", "rosenbrock", "saddle"]  # f = x²/20 + y²; Rosenbrock's valley; x² − y²
+
+
+class OptimizerPathsSpec(SpecBase):
+    """Optimizers walking a 2-D function side by side (`kind: optimizer_paths`)."""
+
+    kind: Literal["optimizer_paths"]
+    function: Annotated[Surface, BeforeValidator(_name_to_mapping)]
+    start: Annotated[list[float], Field(min_length=2, max_length=2)]  # [x, y]
+    steps: PositiveInt = 30
+    optimizers: list[Optimizer] = Field(min_length=1)
+
+
+#: the spec classes by their `kind:`
+KINDS: dict[str, type[SpecBase]] = {"train": Spec, "optimizer_paths": OptimizerPathsSpec}
+
+
+def _problem(loc: tuple[Any, ...], value: Any, message: str) -> dict[str, Any]:
+    return {"type": "inconsistent", "loc": loc, "msg": f"'{value}' {message}", "input": value}
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, recursively: what yaml.safe_dump can write."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value

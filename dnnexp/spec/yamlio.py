@@ -1,0 +1,214 @@
+"""YAML in, plain data out: the spec loader, where each value came from, and `--set` overrides.
+
+PyYAML's safe loader, with three changes a spec's reader needs: `1e-3` is a float (PyYAML's
+YAML 1.1 resolver reads it as a string), a repeated key is an error rather than a silent
+overwrite, and every key keeps its line so that a problem can be reported as `spec.yaml:12`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Iterable
+
+import yaml
+
+from dnnexp.errors import SpecError
+
+#: a place in a spec: mapping keys and list indices, e.g. ("model", "layers", 2, "activation")
+Path = tuple[Any, ...]
+
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+# YAML 1.1's float pattern plus YAML 1.2's exponent without a dot (1e-3, 1E+5).
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+
+
+class SpecLoader(yaml.SafeLoader):
+    """The safe loader with YAML 1.2 floats; build documents with `read_yaml`, not `yaml.load`."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _FLOAT_TAG]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+SpecLoader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
+
+
+def dotted(path: Path) -> str:
+    """A path as a spec's reader writes it: `model.layers[2].activation`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else f".{part}"
+    return text.lstrip(".")
+
+
+@dataclass
+class Document:
+    """A YAML document as plain data, with where each of its values came from.
+
+    `lines` maps a path to the line of its key (or list item); `words` keeps the raw text of
+    scalars that YAML 1.1 reads as booleans (`off`, `yes`, …), so that a value that should have
+    been a string can be named as written; `set_by` maps the paths that `--set` replaced to
+    the override that did it.
+    """
+
+    data: Any
+    source: str
+    lines: dict[Path, int] = field(default_factory=dict)
+    words: dict[Path, str] = field(default_factory=dict)
+    set_by: dict[Path, str] = field(default_factory=dict)
+
+    def locate(self, path: Path) -> tuple[str, float]:
+        """(`spec.yaml:12` or `--set a.b=1`, a line to sort by) for the nearest known place."""
+        for end in range(len(path), -1, -1):
+            prefix = path[:end]
+            if prefix in self.set_by:
+                return f"--set {self.set_by[prefix]}", math.inf
+            if prefix in self.lines:
+                return f"{self.source}:{self.lines[prefix]}", self.lines[prefix]
+        return self.source, 0
+
+    def apply_overrides(self, overrides: Iterable[str]) -> None:
+        """Apply `--set KEY.PATH=VALUE` overrides in order; later ones win."""
+        for text in overrides:
+            path, value = _parse_override(text)
+            self.data = _set(self.data, path, value.data, text)
+            for places in (self.lines, self.words, self.set_by):
+                for known in [p for p in places if p[: len(path)] == path]:
+                    del places[known]
+            self.set_by[path] = text
+            self.words.update({path + sub: word for sub, word in value.words.items()})
+
+
+def read_yaml(text: str, source: str) -> Document:
+    """Parse one YAML document; a syntax error or repeated key raises SpecError with file:line."""
+    loader = SpecLoader(text)
+    try:
+        node = loader.get_single_node()
+        builder = _Builder(loader, source)
+        data = builder.build(node, ()) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        context = f" ({error.context})" if error.context else ""
+        raise SpecError(f"{where}: YAML syntax error: {error.problem}{context}") from None
+    except yaml.YAMLError as error:
+        raise SpecError(f"{source}: YAML error: {error}") from None
+    finally:
+        loader.dispose()
+    if builder.problems:
+        raise SpecError(builder.problems)
+    return Document(data, source, builder.lines, builder.words)
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """A copy of `raw` with `--set KEY.PATH=VALUE` overrides applied, e.g. `model.layers[0].units=256`.
+
+    VALUE is read as YAML (`0.01`, `[3, 3]`, `null`). Keys the spec lacks are added, for the schema
+    to judge; a name given where a mapping is needed becomes one (`optimizer: adam` with
+    `--set optimizer.lr=0.1` gives `{name: adam, lr: 0.1}`).
+    """
+    document = Document(copy.deepcopy(raw), "<spec>")
+    document.apply_overrides(overrides)
+    return document.data
+
+
+_OVERRIDE = re.compile(r"(?P<path>[A-Za-z_]\w*(?:\[\d+\])*(?:\.[A-Za-z_]\w*(?:\[\d+\])*)*)=(?P<value>.*)", re.S)
+_PART = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]")
+
+
+def _parse_override(text: str) -> tuple[Path, Document]:
+    match = _OVERRIDE.fullmatch(text)
+    if not match:
+        raise SpecError(
+            f"--set {text}: an override has the form KEY.PATH=VALUE, e.g. optimizer.lr=0.01 or model.layers[0].units=256"
+        )
+    path = tuple(key if key else int(index) for key, index in _PART.findall(match["path"]))
+    return path, read_yaml(match["value"], f"--set {text}")
+
+
+def _set(data: Any, path: Path, value: Any, text: str) -> Any:
+    """`data` with the value at `path` replaced; containers on the way are created as needed."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(head, int):
+        if not isinstance(data, list):
+            raise SpecError(f"--set {text}: [{head}] indexes a list, but here the spec has {_kind(data)}")
+        if head >= len(data):
+            raise SpecError(f"--set {text}: index [{head}] is out of range; the list has {len(data)} items")
+        data[head] = _set(data[head], rest, value, text)
+        return data
+    if data is None:
+        data = {}
+    elif isinstance(data, str):
+        data = {"name": data}  # a registry name written short, like `optimizer: adam`
+    if not isinstance(data, dict):
+        raise SpecError(f"--set {text}: .{head} names a key, but here the spec has {_kind(data)}")
+    data[head] = _set(data.get(head), rest, value, text)
+    return data
+
+
+def _kind(value: Any) -> str:
+    return "a list" if isinstance(value, list) else f"the value {value!r}"
+
+
+class _Builder:
+    """Turns composed YAML nodes into plain data, noting lines, boolean words and repeated keys."""
+
+    def __init__(self, loader: SpecLoader, source: str):
+        self.loader, self.source = loader, source
+        self.lines: dict[Path, int] = {}
+        self.words: dict[Path, str] = {}
+        self.problems: list[str] = []
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        if isinstance(node, yaml.MappingNode) and node.tag == "tag:yaml.org,2002:map":
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode) and node.tag == "tag:yaml.org,2002:seq":
+            items = []
+            for index, item in enumerate(node.value):
+                self.lines[path + (index,)] = item.start_mark.line + 1
+                items.append(self.build(item, path + (index,)))
+            return items
+        if node.tag == _BOOL_TAG:
+            self.words[path] = node.value
+        return self.loader.construct_object(node, deep=True)
+
+    def mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
+        own = sum(key.tag != _MERGE_TAG for key, _ in node.value)
+        self.loader.flatten_mapping(node)  # `<<: *anchor` merges come first, own keys after
+        merged = len(node.value) - own
+        result: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
+        for position, (key_node, value_node) in enumerate(node.value):
+            key = self.loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, Hashable):
+                self.problems.append(f"{self.source}:{line}: {dotted(path) or 'spec'}: a key must be a plain word")
+                continue
+            if key in first_line and position >= merged:
+                self.problems.append(
+                    f"{self.source}:{line}: {dotted(path + (key,))}: duplicate key (first at line {first_line[key]}); "
+                    "keep one of them"
+                )
+                continue
+            if position >= merged:
+                first_line[key] = line
+            self.lines[path + (key,)] = line
+            result[key] = self.build(value_node, path + (key,))
+        return result

@@ -1,0 +1,68 @@
+"""Initializers: shape, float type, the spread theory asks for, and seeded determinism."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dnnexp.registry import INITIALIZERS
+
+FAN_IN, FAN_OUT = 400, 300
+SHAPE = (FAN_IN, FAN_OUT)
+
+#: per registered initializer: (mean, std, bound on |w| or None) that theory gives for SHAPE
+THEORY: dict[str, tuple[float, float, float | None]] = {
+    "zeros": (0.0, 0.0, 0.0),
+    "constant": (0.0, 0.0, 0.0),
+    "normal": (0.0, 0.01, None),
+    "uniform": (0.0, 0.05 / math.sqrt(3), 0.05),
+    "xavier_normal": (0.0, math.sqrt(2 / (FAN_IN + FAN_OUT)), None),
+    "glorot_normal": (0.0, math.sqrt(2 / (FAN_IN + FAN_OUT)), None),
+    "xavier_uniform": (0.0, math.sqrt(2 / (FAN_IN + FAN_OUT)), math.sqrt(6 / (FAN_IN + FAN_OUT))),
+    "glorot_uniform": (0.0, math.sqrt(2 / (FAN_IN + FAN_OUT)), math.sqrt(6 / (FAN_IN + FAN_OUT))),
+    "he_normal": (0.0, math.sqrt(2 / FAN_IN), None),
+    "kaiming_normal": (0.0, math.sqrt(2 / FAN_IN), None),
+    "he_uniform": (0.0, math.sqrt(2 / FAN_IN), math.sqrt(6 / FAN_IN)),
+    "kaiming_uniform": (0.0, math.sqrt(2 / FAN_IN), math.sqrt(6 / FAN_IN)),
+}
+
+
+def draw(name: str, seed: int = 0, dtype: type = np.float32) -> np.ndarray:
+    return INITIALIZERS.build(name)(SHAPE, FAN_IN, FAN_OUT, np.random.default_rng(seed), dtype)
+
+
+@pytest.mark.parametrize("name", INITIALIZERS.names())
+def test_spread_matches_theory(name: str) -> None:
+    assert name in THEORY, f"initializer '{name}' has no expected spread: add it to THEORY in {__file__}"
+    mean, std, bound = THEORY[name]
+    w = draw(name).astype(np.float64)
+    # 120,000 draws: the sample std is within 1% of the true one by many standard errors
+    assert w.mean() == pytest.approx(mean, abs=0.01 * std + 1e-12)
+    assert w.std() == pytest.approx(std, rel=0.01, abs=1e-12)
+    if bound is not None:
+        assert np.abs(w).max() <= bound
+        assert np.abs(w).max() == pytest.approx(bound, rel=0.01, abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", INITIALIZERS.names())
+def test_shape_and_dtype(name: str, dtype: type) -> None:
+    w = draw(name, dtype=dtype)
+    assert w.shape == SHAPE and w.dtype == dtype
+
+
+@pytest.mark.parametrize("name", INITIALIZERS.names())
+def test_same_seed_same_weights(name: str) -> None:
+    np.testing.assert_array_equal(draw(name, seed=3), draw(name, seed=3))
+    if THEORY[name][1] > 0:
+        assert not np.array_equal(draw(name, seed=3), draw(name, seed=4))
+
+
+def test_constant_and_normal_take_their_argument() -> None:
+    rng = np.random.default_rng(0)
+    constant = INITIALIZERS.build({"name": "constant", "value": 0.25})(SHAPE, FAN_IN, FAN_OUT, rng)
+    normal = INITIALIZERS.build({"name": "normal", "std": 2.0})(SHAPE, FAN_IN, FAN_OUT, rng)
+    assert np.all(constant == 0.25)
+    assert normal.std() == pytest.approx(2.0, rel=0.01)

@@ -1,0 +1,104 @@
+"""Optimizers: the course's update rules by hand, float32 kept, checkpointable state, descent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dnnexp.core.surfaces import descend, ellipse
+from dnnexp.registry import OPTIMIZERS
+
+W0 = [1.0, -2.0]
+GRADS = ([0.5, -1.0], [-0.25, 1.0])
+
+#: per registered optimizer: (arguments, w after the first gradient, w after the second), worked by
+#: hand from the update rules on W0 and GRADS (ε is lr; θ, the small denominators, are left out
+#: where they change nothing at 1e-6)
+TWO_STEPS: dict[str, tuple[dict[str, Any], list[float], list[float]]] = {
+    # w − εg: 1 − 0.1·0.5, then 0.95 + 0.1·0.25
+    "sgd": ({"lr": 0.1}, [0.95, -1.9], [0.975, -2.0]),
+    # V = −εg = −0.05, w = 0.95; V = 0.9·(−0.05) + 0.025 = −0.02, w = 0.93
+    "momentum": ({"lr": 0.1, "momentum": 0.9}, [0.95, -1.9], [0.93, -1.91]),
+    # w − μV_prev + (1 + μ)V: 1 + 1.9·(−0.05) = 0.905; 0.905 + 0.045 + 1.9·(−0.02) = 0.912
+    "nesterov": ({"lr": 0.1, "momentum": 0.9}, [0.905, -1.81], [0.912, -1.919]),
+    # h = g², w − εg/√h = w − ε sign g; h = 0.25 + 0.0625, 0.9 + 0.1·0.25/√0.3125
+    "adagrad": ({"lr": 0.1}, [0.9, -1.9], [0.9447213595, -1.9707106781]),
+    # h = 0.1·0.25, 1 − 0.1·0.5/√0.025; h = 0.9·0.025 + 0.1·0.0625, …
+    "rmsprop": ({"lr": 0.1, "alpha": 0.9}, [0.6837722340, -1.6837722340], [0.8312141901, -1.9131879679]),
+    # Δ = √(0 + 1e-6)/√(0.1·0.25 + 1e-6)·0.5 ≈ 0.0031622; then with E[Δ²] = 0.1·Δ²
+    "adadelta": ({"rho": 0.9}, [0.9968377856, -1.9968377382], [0.9989228726, -2.0000821499]),
+    # bias-corrected m̂ = g, v̂ = g²: the first step is ε sign g; then m̂ = (0.09·0.5 − 0.025)/0.19, …
+    "adam": ({"lr": 0.1}, [0.9, -1.9], [0.8733662987, -1.9052631588]),
+    # w(1 − ε·0.5) then Adam's step: 1·0.95 − 0.1; 0.85·0.95 − 0.0266337…
+    "adamw": ({"lr": 0.1, "weight_decay": 0.5}, [0.85, -1.8], [0.7808662986, -1.7152631588]),
+}
+
+#: per registered optimizer: arguments that descend f(x, y) = x²/20 + y² (the course's comparison)
+DESCENT: dict[str, dict[str, Any]] = {
+    "sgd": {"lr": 0.95},
+    "momentum": {"lr": 0.1},
+    "nesterov": {"lr": 0.1},
+    "adagrad": {"lr": 1.5},
+    "rmsprop": {"lr": 0.1},
+    "adadelta": {"eps": 1e-2},  # no learning rate: √eps sets the size of the first steps
+    "adam": {"lr": 0.3},
+    "adamw": {"lr": 0.3},
+}
+
+
+def table_entry(table: dict[str, Any], name: str, table_name: str) -> Any:
+    assert name in table, f"optimizer '{name}' is not tested: add it to {table_name} in {__file__}"
+    return table[name]
+
+
+def ellipse_grads(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The gradient of the course's ellipse x²/20 + y² at params["w"] = (x, y)."""
+    return {"w": ellipse(params["w"])[1]}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
+def test_two_steps_by_hand(name: str) -> None:
+    args, first, second = table_entry(TWO_STEPS, name, "TWO_STEPS")
+    optimizer, params = OPTIMIZERS.build({"name": name, **args}), {"w": np.array(W0)}
+    for grad, expected in zip(GRADS, (first, second)):
+        optimizer.update(params, {"w": np.array(grad)})
+        np.testing.assert_allclose(params["w"], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
+def test_float32_stays_float32(name: str) -> None:
+    optimizer = OPTIMIZERS.build({"name": name, **table_entry(DESCENT, name, "DESCENT")})
+    params = {"w": np.array([-7.0, 2.0], np.float32), "b": np.ones((2, 3), np.float32)}
+    for _ in range(50):
+        optimizer.update(params, {**ellipse_grads(params), "b": np.full((2, 3), 0.1, np.float32)})
+    assert {array.dtype for array in [*params.values(), *optimizer.state.values()]} == {np.dtype(np.float32)}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
+def test_restored_state_continues_the_same_trajectory(name: str, through_npz) -> None:
+    args = table_entry(DESCENT, name, "DESCENT")
+    optimizer, params = OPTIMIZERS.build({"name": name, **args}), {"w": np.array([-7.0, 2.0])}
+    for _ in range(3):
+        optimizer.update(params, ellipse_grads(params))
+    restored, restored_params = OPTIMIZERS.build({"name": name, **args}), {"w": params["w"].copy()}
+    restored.load_state_arrays(through_npz(optimizer.state_arrays()))
+    for _ in range(3):
+        optimizer.update(params, ellipse_grads(params))
+        restored.update(restored_params, ellipse_grads(restored_params))
+        np.testing.assert_array_equal(restored_params["w"], params["w"])
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
+def test_descends_the_course_ellipse(name: str) -> None:
+    optimizer = OPTIMIZERS.build({"name": name, **table_entry(DESCENT, name, "DESCENT")})
+    f = descend(ellipse, optimizer, (-7.0, 2.0), steps=50)[:, 2]
+    assert f[-1] < f[0] / 10
+
+
+@pytest.mark.parametrize("lr", [-0.1, 0.0])
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
+def test_learning_rate_must_be_positive(name: str, lr: float) -> None:
+    with pytest.raises(ValueError, match="learning rate"):
+        OPTIMIZERS.build({"name": name, "lr": lr})

@@ -1,0 +1,234 @@
+"""The command line end to end: train → compare → plot, and bad input of every kind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+
+def only_run(runs_dir: Path) -> Path:
+    (run,) = [p for p in runs_dir.iterdir() if p.is_dir()]
+    return run
+
+
+def test_train_compare_plot_on_a_synthetic_spec(cli, write_spec, runs_dir, tmp_path):
+    first = cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet")
+    assert first.exit_code == 0, first.output
+    second = cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet", "--set", "optimizer.lr=0.001")
+    assert second.exit_code == 0, second.output
+    runs = sorted(p for p in runs_dir.iterdir())
+    assert len(runs) == 2 and all(p.name.startswith("blobs-") for p in runs)
+    for run in runs:
+        assert {"config.yaml", "metrics.csv", "summary.json", "checkpoint.npz", "learning_curves.png"} <= {
+            p.name for p in run.iterdir()
+        }
+        summary = json.loads((run / "summary.json").read_text())
+        assert summary["status"] == "completed" and summary["epochs_completed"] == 4
+        metrics = pd.read_csv(run / "metrics.csv")
+        assert list(metrics["epoch"]) == [1, 2, 3, 4]
+        assert {"train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_time_s"} <= set(metrics.columns)
+    lrs = sorted(yaml.safe_load((r / "config.yaml").read_text())["optimizer"]["lr"] for r in runs)
+    assert lrs == [0.001, 0.01]
+
+    table = cli("compare", runs_dir, "--format", "csv", "--sort", "best_val_acc")
+    assert table.exit_code == 0, table.output
+    frame = pd.read_csv(pd.io.common.StringIO(table.output))
+    assert "optimizer.lr" in frame.columns and len(frame) == 2
+
+    out = tmp_path / "curves.svg"
+    drawn = cli("plot", *runs, "-o", out)
+    assert drawn.exit_code == 0, drawn.output
+    assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_a_few_hundred_fashion_mnist_images_end_to_end(cli, write_spec, runs_dir):
+    spec = write_spec(
+        name="fashion_small",
+        data={"name": "fashion_mnist", "flatten": True, "validation": 100, "subset": 300},
+        model={
+            "input_shape": [784],
+            "layers": [
+                {"type": "dense", "units": 32, "activation": "relu", "init": "he_normal"},
+                {"type": "batchnorm"},
+                {"type": "dense", "units": 10, "activation": "softmax"},
+            ],
+        },
+        train={"epochs": 2, "batch_size": 50},
+        logging={"layer_stats": True},
+    )
+    result = cli("train", spec, "--runs-dir", runs_dir, "--quiet")
+    assert result.exit_code == 0, result.output
+    run = only_run(runs_dir)
+    summary = json.loads((run / "summary.json").read_text())
+    assert 0.0 <= summary["test"]["acc"] <= 1.0 and summary["test"]["loss"] > 0
+    stats = pd.read_csv(run / "layer_stats.csv")
+    assert set(stats["epoch"]) == {1, 2} and "dense1" in set(stats["layer"])
+    for flag in ("--layer-stats", "--activations"):
+        drawn = cli("plot", run, flag)
+        assert drawn.exit_code == 0, drawn.output
+    assert (run / "layer_stats.png").stat().st_size > 0 and (run / "activations.png").stat().st_size > 0
+    assert cli("compare", run, "--format", "json").exit_code == 0
+
+
+def test_validate_prints_the_model_summary(cli, write_spec):
+    result = cli("validate", write_spec())
+    assert result.exit_code == 0, result.output
+    # 2·16 + 16 and 16·3 + 3 parameters
+    assert "dense1" in result.output and "48" in result.output and "51" in result.output
+
+
+def test_validate_warns_on_an_unusual_output_pairing(cli, write_spec):
+    result = cli("validate", write_spec(loss="mse"))
+    assert result.exit_code == 0
+    assert "warning" in result.output and "cross_entropy" in result.output
+
+
+@pytest.mark.parametrize("kind", ["layers", "activations", "losses", "initializers", "optimizers", "datasets"])
+def test_list_shows_each_kind_with_descriptions(cli, kind):
+    result = cli("list", kind)
+    assert result.exit_code == 0, result.output
+    assert len(result.output.strip().splitlines()) >= 3
+
+
+def test_list_without_kind_shows_every_registry(cli):
+    output = cli("list").output
+    for name in ("dense", "he_normal", "adam", "cross_entropy", "fashion_mnist", "cosine", "l2"):
+        assert name in output
+
+
+def spec_with(spec: dict, **changes) -> dict:
+    """`spec` with values at dotted paths replaced."""
+    for dotted, value in changes.items():
+        *parents, last = dotted.split(".")
+        target = spec
+        for key in parents:
+            target = target[key]
+        target[last] = value
+    return spec
+
+
+BAD_SPECS = {
+    "typo in an activation": (
+        {"model.layers": [{"type": "dense", "units": 3, "activation": "rellu"}]},
+        ["model.layers[0].activation", "did you mean 'relu'"],
+    ),
+    "unknown key": ({"trian": {"epochs": 1}}, ["trian", "train"]),
+    "negative learning rate": ({"optimizer.lr": -0.1}, ["optimizer.lr"]),
+    "batch larger than the data": ({"train.batch_size": 5000}, ["train.batch_size", "5000"]),
+    "unknown data set": ({"data.name": "fashion_mnsit"}, ["data.name", "fashion_mnist"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SPECS, ids=list(BAD_SPECS))
+def test_bad_specs_get_one_clear_message_and_no_run_folder(cli, write_spec, blobs_spec, runs_dir, case):
+    changes, expected = BAD_SPECS[case]
+    result = cli("train", write_spec(spec_with(blobs_spec, **changes)), "--runs-dir", runs_dir)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in result.output
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+def test_several_problems_are_reported_together(cli, write_spec, blobs_spec):
+    spec = spec_with(blobs_spec, **{"optimizer.lr": -1.0, "train.epochs": 0, "data.validation": -5})
+    output = cli("validate", write_spec(spec)).output
+    assert "optimizer.lr" in output and "train.epochs" in output and "data.validation" in output
+
+
+def test_yaml_traps(cli, tmp_path, blobs_spec):
+    path = tmp_path / "trap.yaml"
+    text = yaml.safe_dump(blobs_spec, sort_keys=False)
+    path.write_text(text.replace("lr: 0.01", "lr: 1e-3"))
+    assert cli("validate", path).exit_code == 0
+    path.write_text(text.replace("activation: relu", "activation: off"))
+    result = cli("validate", path)
+    assert result.exit_code == 2 and "quote" in result.output
+
+
+def test_yaml_syntax_error_names_file_line_and_column(cli, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nmodel: {layers: [\n")
+    result = cli("validate", path)
+    assert result.exit_code == 2 and "broken.yaml:" in result.output and "Traceback" not in result.output
+
+
+def test_missing_spec_file(cli, tmp_path):
+    result = cli("train", tmp_path / "nope.yaml")
+    assert result.exit_code == 2 and "nope.yaml" in result.output
+
+
+def test_a_folder_that_is_not_a_run(cli, tmp_path):
+    for command in (["compare"], ["plot"], ["train", "--resume"]):
+        result = cli(*command, tmp_path)
+        assert result.exit_code == 2, (command, result.output)
+        assert "not a run folder" in result.output or "neither a run folder" in result.output
+
+
+def test_a_corrupt_checkpoint_is_refused_on_resume(cli, write_spec, runs_dir):
+    assert cli("train", write_spec(), "--runs-dir", runs_dir, "-q").exit_code == 0
+    run = only_run(runs_dir)
+    checkpoint = run / "checkpoint.npz"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:200])
+    result = cli("train", "--resume", run)
+    assert result.exit_code == 2 and "checkpoint.npz" in result.output
+
+
+def test_a_diverging_run_stops_with_exit_code_3_and_keeps_its_metrics(cli, write_spec, blobs_spec, runs_dir):
+    spec = spec_with(blobs_spec, **{"optimizer": {"name": "sgd", "lr": 1e6}, "train.epochs": 3})
+    spec["model"]["layers"] = [{"type": "dense", "units": 64, "activation": "relu"}] * 3 + [
+        {"type": "dense", "units": 3, "activation": "softmax"}
+    ]
+    result = cli("train", write_spec(spec), "--runs-dir", runs_dir, "-q")
+    assert result.exit_code == 3, result.output
+    assert "lower the learning rate" in result.output and "step" in result.output
+    summary = json.loads((only_run(runs_dir) / "summary.json").read_text())
+    assert summary["status"] == "diverged"
+
+
+def test_resume_refuses_a_different_spec(cli, write_spec, runs_dir):
+    assert cli("train", write_spec(), "--runs-dir", runs_dir, "-q").exit_code == 0
+    run = only_run(runs_dir)
+    result = cli("train", write_spec(), "--resume", run, "--set", "optimizer.lr=0.5")
+    assert result.exit_code == 2 and "optimizer.lr" in result.output
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    missing = tmp_path / "missing.yaml"
+    quiet = subprocess.run([sys.executable, "-m", "dnnexp", "validate", str(missing)], capture_output=True, text=True)
+    loud = subprocess.run(
+        [sys.executable, "-m", "dnnexp", "--debug", "validate", str(missing)], capture_output=True, text=True
+    )
+    assert quiet.returncode == 2 and "Traceback" not in quiet.stderr
+    assert loud.returncode != 0 and "Traceback" in loud.stderr
+
+
+def test_run_names_stay_inside_the_runs_folder(cli, write_spec, runs_dir):
+    result = cli("train", write_spec(name="../escape"), "--runs-dir", runs_dir)
+    assert result.exit_code == 2 and "name" in result.output
+    assert not (runs_dir.parent / "escape").exists()
+
+
+def test_optimizer_paths_spec_draws_every_path(cli, runs_dir):
+    result = cli("train", "configs/day2/optimizer_paths.yaml", "--runs-dir", runs_dir)
+    assert result.exit_code == 0, result.output
+    run = only_run(runs_dir)
+    paths = pd.read_csv(run / "paths.csv")
+    start, final = paths.groupby("optimizer").first(), paths.groupby("optimizer").last()
+    assert len(final) == 7 and (start["f"] == 49 / 20 + 4).all()
+    # every optimizer moves from (-7, 2) down towards the minimum at the origin
+    assert (final["f"] < 0.5 * start["f"]).all()
+    assert (run / "paths.png").stat().st_size > 10_000
+
+
+def test_help_imports_no_heavy_module():
+    code = "import sys, dnnexp.cli; print(sorted(m for m in ('numpy', 'pandas', 'matplotlib') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
+    assert done.stdout.strip() == "[]"
