@@ -22,9 +22,17 @@ from dnnexp.spec.yamlio import Document, dotted, read_yaml
 def load_spec(path: Path | str, overrides: Iterable[str] = ()) -> Spec | OptimizerPathsSpec:
     """Read, override (`--set KEY.PATH=VALUE`) and validate a YAML spec; raises SpecError.
 
-    The run name defaults to the file's stem.
+    A spec may start from another: `extends: ../base.yaml` (relative to the spec's own folder)
+    takes every key of that file that the spec does not set itself. The run name defaults to
+    the file's stem.
     """
-    path = Path(path)
+    document = read_spec_file(Path(path), ())
+    document.apply_overrides(overrides)
+    return validate(document)
+
+
+def read_spec_file(path: Path, extended_by: tuple[Path, ...]) -> Document:
+    """A spec file as a document, with its `extends:` chain merged in."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -36,10 +44,27 @@ def load_spec(path: Path | str, overrides: Iterable[str] = ()) -> Spec | Optimiz
     except OSError as error:
         raise DnnexpError(f"{path}: cannot read the spec ({error.strerror})") from None
     document = read_yaml(text, str(path))
-    document.apply_overrides(overrides)
-    if isinstance(document.data, dict):
-        document.data.setdefault("name", path.stem)
-    return validate(document)
+    if not isinstance(document.data, dict):
+        return document
+    document.data.setdefault("name", path.stem)
+    base = document.data.pop(EXTENDS, None)
+    if base is None:
+        return document
+    place, _ = document.locate((EXTENDS,))
+    if not isinstance(base, str):
+        raise SpecError(f"{place}: {EXTENDS}: give the path of the spec to start from, relative to this file")
+    base_path = path.parent / base
+    chain = extended_by + (path.resolve(),)
+    if base_path.resolve() in chain:
+        raise SpecError(f"{place}: {EXTENDS}: {base} extends this spec in turn; break the circle")
+    try:
+        document.extend(read_spec_file(base_path, chain))
+    except DnnexpError as error:
+        raise type(error)(f"{place}: {EXTENDS}: {error}") from None
+    return document
+
+
+EXTENDS = "extends"
 
 
 def spec_from_dict(raw: dict[str, Any], source: str = "<spec>") -> Spec | OptimizerPathsSpec:

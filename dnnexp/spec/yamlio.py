@@ -71,6 +71,7 @@ class Document:
     lines: dict[Path, int] = field(default_factory=dict)
     words: dict[Path, str] = field(default_factory=dict)
     set_by: dict[Path, str] = field(default_factory=dict)
+    inherited: dict[Path, str] = field(default_factory=dict)  # path → the extended file it came from
 
     def locate(self, path: Path) -> tuple[str, float]:
         """(`spec.yaml:12` or `--set a.b=1`, a line to sort by) for the nearest known place."""
@@ -79,8 +80,26 @@ class Document:
             if prefix in self.set_by:
                 return f"--set {self.set_by[prefix]}", math.inf
             if prefix in self.lines:
-                return f"{self.source}:{self.lines[prefix]}", self.lines[prefix]
+                return f"{self.inherited.get(prefix, self.source)}:{self.lines[prefix]}", self.lines[prefix]
         return self.source, 0
+
+    def extend(self, base: Document) -> None:
+        """Lay this document over `base` (its `extends:`): mappings merge key by key, anything
+        else — a list of layers, a number — replaces the base's value whole."""
+        self.data = merge(base.data, self.data)
+        self.lines = {path: line for path, line in self.lines.items() if path[:1] != ("extends",)}
+
+        def replaced(path: Path) -> bool:
+            return any(
+                path[:end] in self.lines and not isinstance(_get(self.data, path[:end]), dict)
+                for end in range(1, len(path) + 1)
+            )
+
+        for place in [p for p in base.lines if not replaced(p)]:
+            self.lines[place] = base.lines[place]
+            self.inherited[place] = base.inherited.get(place, base.source)
+        self.words.update({p: w for p, w in base.words.items() if not replaced(p)})
+
 
     def apply_overrides(self, overrides: Iterable[str]) -> None:
         """Apply `--set KEY.PATH=VALUE` overrides in order; later ones win."""
@@ -92,6 +111,22 @@ class Document:
                     del places[known]
             self.set_by[path] = text
             self.words.update({path + sub: word for sub, word in value.words.items()})
+
+
+def merge(base: Any, override: Any) -> Any:
+    """`override` laid over `base`: mappings merge key by key, any other value is replaced."""
+    if not (isinstance(base, dict) and isinstance(override, dict)):
+        return override
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = merge(base[key], value) if key in base else value
+    return merged
+
+
+def _get(data: Any, path: Path) -> Any:
+    for part in path:
+        data = data[part]
+    return data
 
 
 def read_yaml(text: str, source: str) -> Document:

@@ -138,3 +138,37 @@ def test_union_member_tags_are_not_part_of_the_path():
     assert _data_path(loc, data) == ("model", "layers", 0, "kernel_size", 1)
     assert _data_path(("model", "layers", 0, "kernel_size", "int"), data) == ("model", "layers", 0, "kernel_size")
     assert _data_path(("model", "missing"), data) == ("model", "missing")
+
+
+def test_extends_takes_what_the_spec_does_not_set(tmp_path, example):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "mlp.yaml").write_text(example)
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        "extends: base/mlp.yaml\n"
+        "optimizer: {lr: 0.01}\n"
+        "model:\n  layers:\n    - {type: dense, units: 10, activation: softmax}\n"
+    )
+    spec = load_spec(child)
+    assert spec.name == "child"  # the spec's own stem, not the base's name
+    assert spec.optimizer["name"] == "adam" and spec.optimizer["lr"] == 0.01  # mappings merge
+    assert [layer["type"] for layer in spec.model.layers] == ["dense"]  # lists are replaced whole
+    assert spec.data.name == "fashion_mnist" and list(spec.model.input_shape) == [784]
+
+
+def test_a_problem_inherited_from_the_base_names_the_base_file(tmp_path, example):
+    (tmp_path / "base.yaml").write_text(example.replace("epochs: 10", "epochs: -1"))
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: base.yaml\nseed: 3\n")
+    (problem,) = problems_of(child)
+    assert problem.startswith(f"{tmp_path / 'base.yaml'}:") and "train.epochs" in problem
+
+
+def test_extends_refuses_circles_and_missing_files(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(SpecError, match="break the circle"):
+        load_spec(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("extends: nowhere.yaml\n")
+    with pytest.raises(DnnexpError, match=r"c.yaml:1: extends: .*nowhere.yaml: no such spec file"):
+        load_spec(tmp_path / "c.yaml")
