@@ -64,7 +64,7 @@ IMAGE_SET = $(if $(filter $(DATASET),fashion_mnist),,--set data.name=$(DATASET))
 sweep: $(patsubst %,$(SWEEP_DIR)/.trained/%,$(SPECS))
 	$(DNNEXP) compare $(SWEEP_DIR) --sort best_val_acc
 	$(DNNEXP) compare $(SWEEP_DIR) --sort best_val_acc --format markdown > $(SWEEP_DIR)/comparison.md
-	$(DNNEXP) plot $(SWEEP_DIR) -o $(SWEEP_DIR)/comparison.png $(PLOT_ARGS)
+	$(DNNEXP) plot $(SWEEP_DIR) -o $(SWEEP_DIR)/comparison.png
 	@echo "comparison: $(SWEEP_DIR)/comparison.md and comparison.png"
 
 $(SWEEP_DIR)/.trained/%: % | $(DNNEXP)
@@ -73,14 +73,14 @@ $(SWEEP_DIR)/.trained/%: % | $(DNNEXP)
 
 define sweep_target
 $(1): $(DNNEXP)
-	@$$(MAKE) --no-print-directory sweep SWEEP=$(1) STAMP=$(STAMP) SPECS="$(sort $(wildcard $(2)))" PLOT_ARGS="$(3)"
+	@$$(MAKE) --no-print-directory sweep SWEEP=$(1) STAMP=$(STAMP) SPECS="$(sort $(wildcard $(2)))"
 endef
 
-$(eval $(call sweep_target,init-compare,configs/day2/init/*.yaml,--metric val_acc))
-$(eval $(call sweep_target,init-deep-compare,configs/day2/init_deep/*.yaml,--metric val_acc))
-$(eval $(call sweep_target,optimizer-compare,configs/day2/optimizers/*.yaml,--metric val_acc))
-$(eval $(call sweep_target,batchnorm-compare,configs/day2/batchnorm/*.yaml,--metric val_acc))
-$(eval $(call sweep_target,overfit,configs/day2/overfit/*.yaml,))
+$(eval $(call sweep_target,init-compare,configs/day2/init/*.yaml))
+$(eval $(call sweep_target,init-deep-compare,configs/day2/init_deep/*.yaml))
+$(eval $(call sweep_target,optimizer-compare,configs/day2/optimizers/*.yaml))
+$(eval $(call sweep_target,batchnorm-compare,configs/day2/batchnorm/*.yaml))
+$(eval $(call sweep_target,overfit,configs/day2/overfit/*.yaml))
 
 optimizer-paths: $(DNNEXP)
 	$(DNNEXP) train configs/day2/optimizer_paths.yaml --runs-dir $(RUNS)

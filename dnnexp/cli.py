@@ -174,7 +174,8 @@ def compare(
         raise DnnexpError(f"--format: '{fmt}' is not one of {', '.join(formats)}")
     frame = compare_runs(find_runs(runs), sort)
     if fmt == "table":
-        _console().print(rich_table(frame))
+        console = _console()
+        console.print(rich_table(frame, console.width))
     else:
         sys.stdout.write(render(frame, fmt))
 

@@ -30,12 +30,14 @@ def _value(value: Any) -> str:
 def run_labels(runs: Sequence[RunDir]) -> list[str]:
     """A legend label per run from the settings that differ ("optimizer.name=adam, optimizer.lr=0.001").
 
-    Falls back to the run folder names when nothing but the name differs or too much does.
+    When nothing but the name differs or too much does, the specs' names label the runs (relu_he,
+    sigmoid_normal, …), or the run folders' names where specs share a name.
     """
     configs = [run.config() for run in runs]
     keys = differing_keys(configs)
     if len(runs) == 1 or not keys or len(keys) > MAX_LABEL_KEYS:
-        return [run.name for run in runs]
+        names = [str(config.get("name", run.name)) for config, run in zip(configs, runs)]
+        return names if len(set(names)) == len(names) else [run.name for run in runs]
     flat = [flatten_config(config) for config in configs]
     return [", ".join(f"{key}={_value(config.get(key, '-'))}" for key in keys) for config in flat]
 

@@ -135,14 +135,28 @@ def render(frame: pd.DataFrame, fmt: str) -> str:
     raise DnnexpError(f"--format: unknown format {fmt!r}; choose one of: table, {', '.join(FORMATS)}")
 
 
-def rich_table(frame: pd.DataFrame) -> Table:
-    """The comparison as a rich table for the terminal: numbers to 4 significant digits, right-aligned."""
+def rich_table(frame: pd.DataFrame, width: int = 120) -> Table:
+    """The comparison as a rich table for the terminal: numbers to 4 significant digits.
+
+    A table too wide for `width` characters is turned on its side (one column per run), since a
+    sweep that varies many keys reads better down the page than folded beyond recognition.
+    """
+    cells = [[escape(format_cell(value)) for value in row] for row in frame.itertuples(index=False)]
+    for row, status in zip(cells, frame.get("status", [])):
+        if status in _STATUS_STYLE:
+            row[1] = f"[{_STATUS_STYLE[status]}]{row[1]}[/]"
+    headers = [escape(str(column)) for column in frame.columns]
+    natural = sum(max([len(h), *(len(r[i]) for r in cells)]) + 3 for i, h in enumerate(headers))
     table = Table(header_style="bold")
-    for column in frame.columns:
-        table.add_column(escape(str(column)), justify="right" if _is_numeric(frame[column]) else "left")
-    for row in frame.to_dict("records"):
-        cells = {column: escape(format_cell(value)) for column, value in row.items()}
-        if row.get("status") in _STATUS_STYLE:
-            cells["status"] = f"[{_STATUS_STYLE[row['status']]}]{cells['status']}[/]"
-        table.add_row(*cells.values())
+    if natural <= width:
+        for column, header in zip(frame.columns, headers):
+            table.add_column(header, justify="right" if _is_numeric(frame[column]) else "left")
+        for row in cells:
+            table.add_row(*row)
+        return table
+    table.add_column("", no_wrap=True, min_width=max(len(h) for h in headers[1:]))
+    for row in cells:
+        table.add_column(row[0], justify="right", overflow="fold")
+    for index, header in enumerate(headers[1:], start=1):
+        table.add_row(header, *(row[index] for row in cells))
     return table

@@ -54,12 +54,14 @@ def test_several_runs_keep_one_colour_each_and_are_labelled_by_their_settings(ma
     ]
 
 
-def test_labels_fall_back_to_run_names(make_run) -> None:
+def test_labels_fall_back_to_spec_names_then_run_folders(make_run) -> None:
     same = [RunDir.open(make_run("a")), RunDir.open(make_run("b"))]
-    assert run_labels(same) == [run.name for run in same]
+    assert run_labels(same) == ["a", "b"]
     many = [RunDir.open(make_run("a")),
             RunDir.open(make_run("b", {"seed": 1, "loss": "mse", "optimizer.name": "adam", "train.epochs": 9}))]
-    assert run_labels(many) == [run.name for run in many]
+    assert run_labels(many) == ["a", "b"]
+    twins = [RunDir.open(make_run("a")), RunDir.open(make_run("a"))]
+    assert run_labels(twins) == [run.name for run in twins]
 
 
 def test_one_metric_gives_one_panel(make_run, tmp_path: Path) -> None:

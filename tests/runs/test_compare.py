@@ -121,7 +121,7 @@ def test_unknown_format_lists_the_choices() -> None:
 
 def test_rich_table_shows_numbers_to_four_significant_digits(three_runs: list[RunDir]) -> None:
     frame = compare_runs(three_runs)
-    table = rich_table(frame)
+    table = rich_table(frame, width=400)
     assert [c.header for c in table.columns] == list(frame.columns)
     console = Console(record=True, width=400, color_system=None)
     console.print(table)
@@ -129,3 +129,13 @@ def test_rich_table_shows_numbers_to_four_significant_digits(three_runs: list[Ru
     assert f"{frame['final_val_acc'][0]:.4g}" in text
     assert repr(float(frame["final_val_acc"][0])) not in text
     assert "diverged" in text and three_runs[2].name in text
+
+
+def test_a_table_too_wide_for_the_terminal_is_turned_on_its_side(three_runs: list[RunDir]) -> None:
+    frame = compare_runs(three_runs)
+    table = rich_table(frame, width=60)
+    assert [c.header for c in table.columns] == ["", *frame["run"]]
+    assert table.row_count == len(frame.columns) - 1
+    console = Console(record=True, width=60, color_system=None)
+    console.print(table)
+    assert "final_val_acc" in console.export_text()
