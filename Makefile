@@ -67,8 +67,9 @@ sweep: $(patsubst %,$(SWEEP_DIR)/.trained/%,$(SPECS))
 	$(DNNEXP) plot $(SWEEP_DIR) -o $(SWEEP_DIR)/comparison.png
 	@echo "comparison: $(SWEEP_DIR)/comparison.md and comparison.png"
 
+# A diverged run (exit code 3) is a result worth comparing, not a failed sweep.
 $(SWEEP_DIR)/.trained/%: % | $(DNNEXP)
-	$(DNNEXP) train $< --runs-dir $(SWEEP_DIR) --quiet $(IMAGE_SET) $(TRAIN_ARGS)
+	$(DNNEXP) train $< --runs-dir $(SWEEP_DIR) --quiet $(IMAGE_SET) $(TRAIN_ARGS) || [ $$? -eq 3 ]
 	@mkdir -p $(@D) && touch $@
 
 define sweep_target

@@ -157,7 +157,9 @@ class ReduceLROnPlateau(Callback):
     def on_epoch_end(self, trainer, logs):
         if not self.tracker.improved(logs) and self.tracker.wait >= self.patience:
             state = trainer.state
-            state.lr_scale = max(state.lr_scale * self.factor, self.min_lr / trainer.base_lr)
+            # Never upwards: a base rate already under min_lr stays where it is.
+            floor = min(state.lr_scale, self.min_lr / trainer.base_lr)
+            state.lr_scale = max(state.lr_scale * self.factor, floor)
             self.tracker.wait = 0
 
     def state_arrays(self):
@@ -177,13 +179,13 @@ class LayerStats(Callback):
     def __init__(self, log: RowLog, save_samples: SaveArrays, probe: np.ndarray):
         self.log, self.save_samples, self.probe = log, save_samples, probe
         self.samples: dict[str, np.ndarray] = {}
+        self.sums: dict[str, np.ndarray] = {}  # per layer, over the current epoch's batches so far
+        self.batches = 0
 
     def on_train_begin(self, trainer):
         trainer.model.keep_outputs = True
         if trainer.state.step == 0:
             self.samples.update(self._sample(trainer, "init"))
-        self.sums: dict[str, np.ndarray] = {}
-        self.batches = 0
 
     def on_batch_end(self, trainer):
         model = trainer.model
@@ -212,10 +214,15 @@ class LayerStats(Callback):
         trainer.model.keep_outputs = False
 
     def state_arrays(self):
-        return {key: value for key, value in self.samples.items() if key.startswith("init/")}
+        # The sums too: a run resumed mid-epoch then averages that epoch over all its batches.
+        arrays = {key: value for key, value in self.samples.items() if key.startswith("init/")}
+        arrays.update({f"sums/{name}": total for name, total in self.sums.items()})
+        return {**arrays, "batches": np.array(self.batches)}
 
     def load_state_arrays(self, arrays):
-        self.samples = dict(arrays)
+        self.samples = {key: value for key, value in arrays.items() if key.startswith("init/")}
+        self.sums = {key[len("sums/") :]: value for key, value in arrays.items() if key.startswith("sums/")}
+        self.batches = int(arrays["batches"])
 
     def _sample(self, trainer, stage: str) -> dict[str, np.ndarray]:
         model = trainer.model

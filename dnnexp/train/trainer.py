@@ -137,13 +137,18 @@ class Trainer:
 
     @property
     def lr(self) -> float:
-        """The learning rate of the next step: schedule × plateau factor."""
-        s = self.state
-        return self.schedule.lr(self.base_lr, s.step, self.steps_per_epoch, self.epochs) * s.lr_scale
+        """The learning rate of the next step."""
+        return self.lr_at(self.state.step)
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of optimizer step `step` (counted from 0): schedule × plateau factor."""
+        return self.schedule.lr(self.base_lr, step, self.steps_per_epoch, self.epochs) * self.state.lr_scale
 
     def _epoch_logs(self, seconds: float) -> dict[str, float]:
         state = self.state
-        logs: dict[str, float] = {"epoch": state.epoch + 1, "step": state.step, "lr": self.optimizer.lr}
+        # The rate of the epoch's last step, not optimizer.lr: a run resumed after an epoch's last
+        # batch takes no step before this row, and optimizer.lr then still holds the base rate.
+        logs: dict[str, float] = {"epoch": state.epoch + 1, "step": state.step, "lr": self.lr_at(state.step - 1)}
         logs["train_loss"] = state.loss_sum / max(state.seen, 1)
         if self.classification:
             logs["train_acc"] = state.correct_sum / max(state.seen, 1)

@@ -1,0 +1,243 @@
+"""From a spec to a run folder: resume bit for bit, interruption, divergence, summary.json, random streams."""
+
+from __future__ import annotations
+
+import platform
+import signal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dnnexp
+from dnnexp import experiment
+from dnnexp.cli import EXIT_INTERRUPTED
+from dnnexp.errors import RunDirError
+from dnnexp.runs.rundir import RunDir
+from dnnexp.spec import spec_from_dict
+from dnnexp.train.callbacks import Callback
+
+
+def resolved(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The resolved config of `raw` with top-level `changes`."""
+    return spec_from_dict({**raw, **changes}).resolved()
+
+
+def resumable(spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec` (with dropout, Adam and a validation split) plus batch normalization and a step
+    schedule: every kind of state a resume must carry."""
+    first, *rest = spec["model"]["layers"]
+    return {
+        **spec,
+        "model": {"input_shape": [2], "layers": [first, {"type": "batchnorm"}, *rest]},
+        "schedule": {"name": "step", "step_size": 1, "gamma": 0.5},
+    }
+
+
+# Changes to `resumable`, each with the epochs its uninterrupted run completes: early stopping
+# (patience 1) ends the second after epoch 3, so a resume that forgot its state would run on.
+VARIANTS = {
+    "dropout-batchnorm-adam": ({}, 4),
+    "early-stopping-plateau-layer-stats": (
+        {
+            "train": {
+                "epochs": 6, "batch_size": 32, "checkpoint_every": 1,
+                "early_stopping": {"monitor": "val_loss", "patience": 1, "min_delta": 0.03},
+                "reduce_lr_on_plateau": {"monitor": "val_acc", "patience": 1},
+            },
+            "logging": {"layer_stats": True},
+        },
+        3,
+    ),
+}
+
+
+class StopAt(Callback):
+    """Interrupts the run after optimizer step `step` (8 steps an epoch): as the Ctrl-C handler
+    does, or with a real SIGINT."""
+
+    def __init__(self, step: int, sigint: bool = False):
+        self.step, self.sigint = step, sigint
+
+    def on_batch_end(self, trainer):
+        if trainer.state.step != self.step:
+            return
+        if self.sigint:
+            signal.raise_signal(signal.SIGINT)
+        else:
+            trainer.state.stop, trainer.state.status = True, "interrupted"
+
+
+class StopAfterEpoch(Callback):
+    """Interrupts the run as epoch `epoch` ends."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def on_epoch_end(self, trainer, logs):
+        if logs["epoch"] == self.epoch:
+            trainer.state.stop, trainer.state.status = True, "interrupted"
+
+
+INTERRUPTS = {
+    "mid-epoch": StopAt(19),
+    "ctrl-c-mid-epoch": StopAt(19, sigint=True),
+    "at-an-epoch-end": StopAfterEpoch(2),
+    "after-an-epoch-last-batch": StopAt(16),
+    "in-the-first-epoch": StopAt(3),
+}
+
+
+@pytest.fixture
+def extra_callbacks(monkeypatch: pytest.MonkeyPatch) -> list[Callback]:
+    """Callbacks that experiment.train attaches ahead of its own while they are in this list."""
+    added: list[Callback] = []
+    attach = experiment.attach_callbacks
+
+    def attach_with_extra(trainer, run, config, console=None):
+        attach(trainer, run, config, console)
+        trainer.callbacks[:0] = added
+
+    monkeypatch.setattr(experiment, "attach_callbacks", attach_with_extra)
+    return added
+
+
+def interrupted_run(config: dict[str, Any], runs_dir: Path, extra: list[Callback], interrupt: Callback) -> RunDir:
+    """A run of `config` that `interrupt` stops."""
+    extra.append(interrupt)
+    run, state = experiment.train(config, runs_dir)
+    extra.remove(interrupt)
+    assert state.status == "interrupted"
+    return run
+
+
+def without_times(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns="epoch_time_s", errors="ignore")
+
+
+@pytest.mark.parametrize("interrupt", INTERRUPTS)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(blobs_spec, runs_dir, extra_callbacks, variant, interrupt):
+    changes, epochs = VARIANTS[variant]
+    config = resolved(resumable(blobs_spec), **changes)
+    whole, _ = experiment.train(config, runs_dir / "whole")
+    cut = interrupted_run(config, runs_dir / "cut", extra_callbacks, INTERRUPTS[interrupt])
+    resumed, state = experiment.train(config, runs_dir, resume=RunDir.open(cut.path))
+    assert resumed.path == cut.path and state.status == "completed"
+    expected, got = whole.summary(), resumed.summary()
+    assert got["epochs_completed"] == expected["epochs_completed"] == epochs
+    for key in ("status", "message", "steps", "best", "test"):
+        assert got[key] == expected[key], key
+    for filename in (experiment.CHECKPOINT, "activations.npz"):
+        arrays = whole.load_npz(filename) if whole.has(filename) else {}
+        resumed_arrays = resumed.load_npz(filename) if resumed.has(filename) else {}
+        assert sorted(resumed_arrays) == sorted(arrays)
+        assert [key for key in arrays if not np.array_equal(arrays[key], resumed_arrays[key])] == []
+    for filename in ("metrics.csv", "layer_stats.csv"):
+        expected_rows, rows = without_times(whole.table(filename)), without_times(resumed.table(filename))
+        pd.testing.assert_frame_equal(rows, expected_rows, check_exact=True)
+
+
+def test_an_interrupted_run_keeps_whole_rows_and_a_checkpoint(blobs_spec, runs_dir, extra_callbacks):
+    run = interrupted_run(resolved(blobs_spec), runs_dir, extra_callbacks, StopAt(19, sigint=True))
+    summary = run.summary()
+    assert summary["status"] == "interrupted" and summary["epochs_completed"] == 2
+    assert "--resume" in summary["message"] and set(summary["test"]) == {"loss", "acc"}
+    text = run.file("metrics.csv").read_text()
+    header, *rows = text.splitlines()
+    assert text.endswith("\n") and len(rows) == 2
+    assert all(len(row.split(",")) == len(header.split(",")) and "" not in row.split(",") for row in rows)
+    checkpoint = run.load_npz(experiment.CHECKPOINT)
+    assert [int(checkpoint[f"state/{key}"]) for key in ("epoch", "batch", "step")] == [2, 3, 19]
+
+
+def test_the_cli_exits_130_when_ctrl_c_stops_a_run(cli, write_spec, runs_dir, extra_callbacks):
+    extra_callbacks.append(StopAt(3, sigint=True))
+    result = cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet")
+    assert result.exit_code == EXIT_INTERRUPTED == 130, result.output
+    assert "interrupted" in result.output and "--resume" in result.output
+    (run,) = runs_dir.iterdir()
+    assert RunDir(run).summary()["status"] == "interrupted" and RunDir(run).has(experiment.CHECKPOINT)
+
+
+def test_resuming_a_run_without_a_checkpoint_is_refused(blobs_spec, runs_dir):
+    run, _ = experiment.train(resolved(blobs_spec), runs_dir)
+    run.file(experiment.CHECKPOINT).unlink()
+    with pytest.raises(RunDirError, match="no checkpoint.npz"):
+        experiment.train(resolved(blobs_spec), runs_dir, resume=run)
+
+
+class Poison(Callback):
+    """After optimizer step `step`, turns every training input into NaN; keeps the weights of that
+    moment and of the run's end."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_batch_end(self, trainer):
+        if trainer.state.step == self.step:
+            trainer.data.train.x[...] = np.nan
+            self.poisoned = {key: value.copy() for key, value in trainer.model.params.items()}
+
+    def on_train_end(self, trainer):
+        self.final = trainer.model.params
+
+
+def test_a_nan_loss_ends_the_run_as_diverged_before_any_update(blobs_spec, runs_dir, extra_callbacks):
+    poison = Poison(step=11)
+    extra_callbacks.append(poison)
+    run, state = experiment.train(resolved(blobs_spec), runs_dir)
+    assert state.status == "diverged" and state.step == 11
+    summary = run.summary()
+    assert summary["status"] == "diverged" and "epoch 2, step 12" in summary["message"] and summary["test"] is None
+    assert list(run.metrics()["epoch"]) == [1]
+    for key, value in poison.poisoned.items():
+        np.testing.assert_array_equal(poison.final[key], value)
+        assert np.isfinite(value).all()
+    checkpoint = run.load_npz(experiment.CHECKPOINT)
+    assert int(checkpoint["state/epoch"]) == 1
+    assert all(np.isfinite(value).all() for key, value in checkpoint.items() if key.startswith("model/"))
+
+
+def test_summary_json_records_status_metrics_and_provenance(blobs_spec, runs_dir):
+    run, _ = experiment.train(resolved(blobs_spec), runs_dir)
+    summary, metrics = run.summary(), run.metrics()
+    assert (summary["status"], summary["epochs_completed"], summary["seed"]) == ("completed", 4, 0)
+    assert summary["final"] == pytest.approx(metrics.iloc[-1].to_dict())
+    best = summary["best"]
+    assert best["val_acc"] == metrics["val_acc"].max() and best["val_loss"] == metrics["val_loss"].min()
+    assert best["epoch"] == metrics.loc[metrics["val_loss"].idxmin(), "epoch"]
+    assert set(summary["test"]) == {"loss", "acc"} and 0.0 <= summary["test"]["acc"] <= 1.0
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "dnnexp": dnnexp.__version__}
+    assert summary["versions"] == versions
+    assert "git_commit" in summary and summary["wall_time_s"] > 0
+
+
+def test_wall_time_adds_up_over_a_resume(blobs_spec, runs_dir, extra_callbacks):
+    run = interrupted_run(resolved(blobs_spec), runs_dir, extra_callbacks, StopAt(3))
+    run.write_json("summary.json", {**run.summary(), "wall_time_s": 1000.0})
+    resumed, _ = experiment.train(resolved(blobs_spec), runs_dir, resume=run)
+    assert 1000.0 < resumed.summary()["wall_time_s"] < 1100.0
+
+
+def batches_seen(config: dict[str, Any]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The validation inputs of a run of `config`, and the sample indices of its mini-batches in order."""
+    trainer, data = experiment.prepare_run(config)
+    seen: list[np.ndarray] = []
+    batch = data.train.batch
+    data.train.batch = lambda index: (seen.append(index), batch(index))[1]
+    trainer.fit()
+    return data.val.x, seen
+
+
+def test_the_seed_alone_fixes_the_split_and_the_batches_whatever_the_model(blobs_spec):
+    val, batches = batches_seen(resolved(blobs_spec))
+    dense, dropout, output = blobs_spec["model"]["layers"]
+    wider = {"input_shape": [2], "layers": [{**dense, "units": 64}, {**dropout, "rate": 0.5}, output]}
+    other_val, other_batches = batches_seen(resolved(blobs_spec, model=wider))
+    np.testing.assert_array_equal(other_val, val)
+    assert len(other_batches) == len(batches) and all(map(np.array_equal, other_batches, batches))
+    _, reseeded = batches_seen(resolved(blobs_spec, seed=1))
+    assert not np.array_equal(reseeded[0], batches[0])
