@@ -25,6 +25,7 @@ class Optimizer:
         self.lr = float(lr)
         self.state: dict[str, np.ndarray] = {}
         self.steps = 0
+        self._scratch: dict[tuple, np.ndarray] = {}
 
     def slot(self, key: str, slot: str, like: np.ndarray) -> np.ndarray:
         """The state array `slot` of parameter `key`, zeros on first use."""
@@ -32,6 +33,13 @@ class Optimizer:
         if name not in self.state:
             self.state[name] = np.zeros_like(like)
         return self.state[name]
+
+    def scratch(self, like: np.ndarray) -> np.ndarray:
+        """A work array shaped like `like`, shared by all parameters of that shape; not state."""
+        key = (like.shape, like.dtype.str)
+        if key not in self._scratch:
+            self._scratch[key] = np.empty_like(like)
+        return self._scratch[key]
 
     def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         self.steps += 1
@@ -159,11 +167,21 @@ class Adam(Optimizer):
 
     def step(self, key, param, grad):
         m, v = self.slot(key, "m", param), self.slot(key, "v", param)
+        # Every pass writes into `work`: no temporary arrays, which at this size cost more to
+        # allocate than to compute.
+        work = self.scratch(param)
         m *= self.beta1
-        m += (1.0 - self.beta1) * grad
+        np.multiply(grad, 1.0 - self.beta1, out=work)
+        m += work
         v *= self.beta2
-        v += (1.0 - self.beta2) * grad * grad
-        param -= self.lr_t * m / (np.sqrt(v) + self.eps)
+        np.multiply(grad, grad, out=work)
+        work *= 1.0 - self.beta2
+        v += work
+        np.sqrt(v, out=work)
+        work += self.eps
+        np.divide(m, work, out=work)
+        work *= self.lr_t
+        param -= work
 
 
 @OPTIMIZERS.register("adamw")
