@@ -23,9 +23,12 @@ DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
 help:
 	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
+# Debian ships venv separately (python3-venv); install it when we may.
 $(DNNEXP): pyproject.toml
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq python3-venv; } || \
+		{ echo "error: $(PYTHON) cannot make virtual environments; install python3-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
@@ -43,7 +46,7 @@ data:
 
 demo: install
 	$(DNNEXP) train configs/day2/init/relu_he.yaml --runs-dir $(RUNS)
-	$(DNNEXP) compare $(RUNS)
+	@echo "next: open the run folder's learning_curves.png, or try 'make -j2 init-compare'"
 
 test: install
 	$(BIN)/python -m pytest -n 2

@@ -62,7 +62,7 @@ def layer_stats_figure(run: RunDir) -> Figure:
         ax.grid(alpha=0.3)
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right upper", fontsize="small",
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right center", fontsize="small",
                title="layer, input → output", title_fontsize="small", frameon=False)
     fig.suptitle(f"{run.name}: layer statistics")
     return fig
