@@ -33,7 +33,7 @@ EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def user_errors(command: Callable) -> Callable:

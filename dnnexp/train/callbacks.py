@@ -240,13 +240,18 @@ class LayerStats(Callback):
 
 
 class Progress(Callback):
-    """A rich progress bar per epoch (batches, loss, samples/s) and one summary line per epoch."""
+    """A rich progress bar per epoch (batches, loss, samples/s) and one summary line per epoch;
+    the bar only on a terminal, where it can redraw in place."""
+
+    SHOWN = {"train_loss": "loss", "train_acc": "acc"}  # Keras's short names for the training metrics
 
     def __init__(self, console):
         self.console = console
         self.bar = None
 
     def on_epoch_begin(self, trainer):
+        if not self.console.is_terminal:
+            return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
 
         self.bar = Bar(
@@ -267,6 +272,8 @@ class Progress(Callback):
         self.bar.start()
 
     def on_batch_end(self, trainer):
+        if self.bar is None:
+            return
         state = trainer.state
         elapsed = max(time.perf_counter() - self.started, 1e-9)
         self.bar.update(
@@ -277,9 +284,13 @@ class Progress(Callback):
     def on_epoch_end(self, trainer, logs):
         self._close()
         shown = "  ".join(
-            f"{key} {value:.4g}" for key, value in logs.items() if key not in ("epoch", "step", "epoch_time_s")
+            f"{self.SHOWN.get(key, key)} {value:.4g}"
+            for key, value in logs.items()
+            if key not in ("epoch", "step", "epoch_time_s")
         )
-        self.console.print(f"epoch {int(logs['epoch'])}/{trainer.epochs}  {shown}  {logs['epoch_time_s']:.1f}s")
+        self.console.print(
+            f"epoch {int(logs['epoch'])}/{trainer.epochs}  {shown}  {logs['epoch_time_s']:.1f}s", soft_wrap=True
+        )
 
     def on_train_end(self, trainer):
         self._close()
