@@ -54,7 +54,7 @@ def clip_by_global_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
     before clipping. Scaling them together keeps the update's direction."""
     norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
     if norm > max_norm:
-        scale = max_norm / (norm + 1e-12)
+        scale = max_norm / norm  # norm > max_norm ≥ 0, so never 0
         for g in grads.values():
             g *= scale
     return norm
