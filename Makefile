@@ -3,6 +3,8 @@
 #   make demo              create .venv, install, run a first experiment (< 1 min)
 #   make test              the whole test suite
 #   make init-compare      Day 2 §1: activation × initializer (784-40-20-10)
+#   make rnn-compare       Day 3: simple RNN, LSTM, GRU, bidirectional on Fashion-MNIST rows
+#   make cnn-compare       Day 2 §4, Day 4: MLP vs SimpleConvNet vs the Keras CNN (~25 min)
 #   make -j2 optimizer-compare DATASET=mnist
 #
 # Every sweep trains into a fresh folder runs/<sweep>-<time>/ and leaves comparison.md and
@@ -18,7 +20,8 @@ DNNEXP   := $(BIN)/dnnexp
 DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
 
 .PHONY: install data demo test bench clean-runs help sweep \
-        init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit course
+        init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit course \
+        rnn-compare binary-addition cnn-compare
 
 help:
 	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
@@ -54,6 +57,7 @@ test: install
 bench: install
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/python bench/mlp_speed.py
+	$(BIN)/python bench/lstm_speed.py
 
 clean-runs:
 	find $(RUNS) -mindepth 1 -maxdepth 1 ! -name .keep -exec rm -rf {} +
@@ -68,6 +72,8 @@ sweep: $(patsubst %,$(SWEEP_DIR)/.trained/%,$(SPECS))
 	$(DNNEXP) compare $(SWEEP_DIR) --sort best_val_acc
 	$(DNNEXP) compare $(SWEEP_DIR) --sort best_val_acc --format markdown > $(SWEEP_DIR)/comparison.md
 	$(DNNEXP) plot $(SWEEP_DIR) -o $(SWEEP_DIR)/comparison.png
+	@if ls $(SWEEP_DIR)/*/time_grads.csv >/dev/null 2>&1; then \
+		$(DNNEXP) plot $(SWEEP_DIR) --time-grads -o $(SWEEP_DIR)/time_grads.png; fi
 	@echo "comparison: $(SWEEP_DIR)/comparison.md and comparison.png"
 
 # A diverged run (exit code 3) is a result worth comparing, not a failed sweep.
@@ -85,8 +91,14 @@ $(eval $(call sweep_target,init-deep-compare,configs/day2/init_deep/*.yaml))
 $(eval $(call sweep_target,optimizer-compare,configs/day2/optimizers/*.yaml))
 $(eval $(call sweep_target,batchnorm-compare,configs/day2/batchnorm/*.yaml))
 $(eval $(call sweep_target,overfit,configs/day2/overfit/*.yaml))
+$(eval $(call sweep_target,rnn-compare,configs/day3/rnn/*.yaml))
+$(eval $(call sweep_target,cnn-compare,configs/day2/cnn/mlp.yaml configs/day2/cnn/simple_convnet.yaml configs/day4/keras_cnn.yaml))
 
 optimizer-paths: $(DNNEXP)
 	$(DNNEXP) train configs/day2/optimizer_paths.yaml --runs-dir $(RUNS)
 
-course: init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit
+binary-addition: $(DNNEXP)
+	$(DNNEXP) train configs/day4/simple_rnn_binary_addition.yaml --runs-dir $(RUNS)
+
+course: init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit \
+        rnn-compare binary-addition

@@ -133,10 +133,9 @@ def validate(
     overrides: list[str] = SetOption,
 ) -> None:
     """Check a spec and print the model it builds (layers, output shapes, parameters) without training."""
-    from rich.table import Table
-
     from dnnexp import experiment
     from dnnexp import spec as specs
+    from dnnexp.summary import model_table
 
     console = _console()
     loaded = specs.load_spec(spec, overrides)
@@ -146,14 +145,7 @@ def validate(
     if config.get("kind") == "optimizer_paths":
         console.print(f"{spec}: valid optimizer-paths spec ({len(config['optimizers'])} optimizers)")
         return
-    model = experiment.model_for(config)
-    table = Table(title=f"{config['name']}: {model.count_params():,} parameters")
-    for column in ("layer", "type", "output shape", "parameters"):
-        table.add_column(column, justify="right" if column == "parameters" else "left")
-    table.add_row("input", "", str(tuple(model.input_shape)), "")
-    for name, kind, shape, count in model.summary_rows():
-        table.add_row(name, kind, str(shape), f"{count:,}")
-    console.print(table)
+    console.print(model_table(experiment.model_for(config), config["name"]))
     console.print(f"{spec}: valid")
 
 
@@ -188,30 +180,53 @@ def plot(
     metric: Optional[str] = typer.Option(None, "--metric", help="Plot only this metric, e.g. val_acc."),
     layer_stats: bool = typer.Option(False, "--layer-stats", help="Per-layer activation and gradient statistics."),
     activations: bool = typer.Option(False, "--activations", help="Histograms of each layer's activations."),
+    time_grads: bool = typer.Option(False, "--time-grads", help="Gradient norm per time step of recurrent layers, runs overlaid."),
+    filters: bool = typer.Option(False, "--filters", help="The first conv layer's trained filters."),
+    feature_maps: bool = typer.Option(False, "--feature-maps", help="One test image's maps after each conv layer."),
 ) -> None:
     """Draw learning curves of one or more runs (or a run's layer statistics)."""
     from dnnexp.errors import DnnexpError
-    from dnnexp.plots import curves, default_plot_path, layers
+    from dnnexp.plots import curves, default_plot_path, layers, time_grads as time_grad_plots
     from dnnexp.runs.rundir import find_runs
 
     found = find_runs(runs)
-    if (layer_stats or activations) and len(found) != 1:
-        raise DnnexpError("--layer-stats and --activations draw one run; give a single run folder")
+    if (layer_stats or activations or filters or feature_maps) and len(found) != 1:
+        raise DnnexpError(
+            "--layer-stats, --activations, --filters and --feature-maps draw one run; give a single run folder"
+        )
     if out is not None and out.suffix.lower() not in (".png", ".svg"):
         raise DnnexpError(f"--out: '{out}' must end in .png or .svg")
     if layer_stats:
         written = layers.plot_layer_stats(found[0], out or default_plot_path(found, kind="layer_stats"))
     elif activations:
         written = layers.plot_activations(found[0], out or default_plot_path(found, kind="activations"))
+    elif time_grads:
+        written = time_grad_plots.plot_time_grads(found, out or default_plot_path(found, kind="time_grads"))
+    elif filters or feature_maps:
+        written = _plot_conv(found[0], out, feature_maps)
     else:
         written = curves.plot_curves(found, out or default_plot_path(found), metric)
     _console().print(f"wrote {written}")
+
+
+def _plot_conv(run, out: Optional[Path], feature_maps: bool) -> Path:
+    """--filters or --feature-maps: pictures of the trained model, rebuilt from the run."""
+    from dnnexp import experiment
+    from dnnexp.plots import default_plot_path
+    from dnnexp.plots import filters as conv_plots
+
+    model = experiment.trained_model(run)
+    if not feature_maps:
+        return conv_plots.plot_filters(run, model, out or default_plot_path([run], kind="filters"))
+    image, caption = experiment.first_test_image(run.config())
+    return conv_plots.plot_feature_maps(run, model, image, caption, out or default_plot_path([run], kind="feature_maps"))
 
 
 @app.command(name="list")
 @user_errors
 def list_(kind: Optional[str] = typer.Argument(None, help="layers, activations, losses, initializers, …")) -> None:
     """List what a spec can name: layers, activations, losses, initializers, optimizers, …"""
+    from rich.markup import escape
     from rich.table import Table
 
     from dnnexp.registry import REGISTRIES, UnknownNameError
@@ -227,13 +242,13 @@ def list_(kind: Optional[str] = typer.Argument(None, help="layers, activations, 
     for name, registry in chosen.items():
         table = Table(title=next(p for p, s in plurals.items() if s == name), title_justify="left", show_header=False, box=None)
         for entry in registry.names():
-            table.add_row(f"  {entry}", registry.describe(entry))
+            table.add_row(f"  {entry}", escape(registry.describe(entry)))  # W[x] is text, not markup
         console.print(table)
 
 
 @data_app.command("fetch")
 @user_errors
-def data_fetch(name: str = typer.Argument(..., help="mnist or fashion_mnist")) -> None:
+def data_fetch(name: str = typer.Argument(..., help="mnist, fashion_mnist or cifar10")) -> None:
     """Download a data set into the user cache, verifying every file's SHA-256."""
     from dnnexp.data.fetch import fetch
 

@@ -18,14 +18,17 @@ from typing import Any
 import numpy as np
 
 import dnnexp
+from dnnexp.core.layers.base import ShapeError
+from dnnexp.core.layers.recurrent import recurrent_layers
 from dnnexp.core.model import Sequential
+from dnnexp.data.augment import Augmentation
 from dnnexp.data.base import Batches, prepare
 from dnnexp.errors import RunDirError, SpecError
 from dnnexp.registry import DATASETS, LOSSES, OPTIMIZERS, REGULARIZERS, SCHEDULES
 from dnnexp.runs.rundir import RunDir
 from dnnexp.threads import blas_threads
 from dnnexp.train import callbacks as cb
-from dnnexp.train.trainer import Trainer, TrainState
+from dnnexp.train.trainer import Trainer, TrainState, split_arrays
 
 CHECKPOINT = "checkpoint.npz"
 PROBE_SIZE = 1000  # samples whose activations are histogrammed
@@ -40,13 +43,15 @@ class Streams:
     noise: np.random.Generator
     dataset: np.random.Generator
     data_seed: int
+    augment_seed: int  # crops and flips of training batches (data.augment)
 
     @classmethod
     def from_seed(cls, seed: int) -> "Streams":
-        init, noise, dataset, order = np.random.SeedSequence(seed).spawn(4)
+        # spawn(5)'s first four children are spawn(4)'s: adding the augmentation stream changed no other.
+        init, noise, dataset, order, augment = np.random.SeedSequence(seed).spawn(5)
         return cls(
             np.random.default_rng(init), np.random.default_rng(noise), np.random.default_rng(dataset),
-            int(order.generate_state(1)[0]),
+            int(order.generate_state(1)[0]), int(augment.generate_state(1)[0]),
         )
 
 
@@ -54,18 +59,29 @@ def load_data(data_spec: dict[str, Any], streams: Streams) -> Batches:
     """The data set named in the spec, split into train/validation/test."""
     args = dict(data_spec)
     name = args.pop("name")
-    generic = {key: args.pop(key, None) for key in ("flatten", "validation", "subset", "test_every_epoch")}
+    generic = {
+        key: args.pop(key, None) for key in ("flatten", "sequence", "validation", "subset", "test_every_epoch", "augment")
+    }
     function = DATASETS.get(name)
     if "rng" in inspect.signature(function).parameters:
         args["rng"] = streams.dataset
     dataset = function(**{k: v for k, v in args.items() if v is not None or k != "folder"})
-    return prepare(
+    batches = prepare(
         dataset,
         flatten=bool(generic["flatten"]),
+        sequence=bool(generic["sequence"]),
         validation=int(generic["validation"] or 0),
         subset=generic["subset"],
         shuffle_seed=streams.data_seed,
     )
+    if generic["augment"]:
+        if len(batches.input_shape) != 3:
+            raise SpecError(
+                f"data.augment: random crops and flips need images (C, H, W), but these samples are "
+                f"{batches.input_shape}; set data.flatten: false, or drop data.augment"
+            )
+        batches.augment = Augmentation(**generic["augment"], seed=streams.augment_seed)
+    return batches
 
 
 def build_model(config: dict[str, Any], data: Batches, streams: Streams) -> Sequential:
@@ -73,12 +89,20 @@ def build_model(config: dict[str, Any], data: Batches, streams: Streams) -> Sequ
     model_spec = config["model"]
     input_shape = tuple(model_spec.get("input_shape") or data.input_shape)
     if input_shape != data.input_shape:
-        hint = " set data.flatten: true for dense networks," if len(data.input_shape) > 1 else ""
+        hint = (
+            " set data.flatten: true for dense networks (data.sequence: true for recurrent ones),"
+            if len(data.input_shape) > 1
+            else " set data.flatten: false for convolutional networks," if len(input_shape) == 3 else ""
+        )
         raise SpecError(
             f"model.input_shape: {list(input_shape)} does not match the data's sample shape "
             f"{list(data.input_shape)};{hint} or change model.input_shape"
         )
-    model = Sequential.from_spec(input_shape, model_spec["layers"], streams.init, streams.noise)
+    try:
+        model = Sequential.from_spec(input_shape, model_spec["layers"], streams.init, streams.noise)
+    except ShapeError as error:  # the schema checks shapes only when the spec gives input_shape
+        place = "model.layers" if error.index is None else f"model.layers[{error.index}] ({error.layer_type})"
+        raise SpecError(f"{place}: {error}") from None
     out = int(np.prod(model.output_shape))
     if out != data.num_outputs:
         raise SpecError(
@@ -97,6 +121,26 @@ def model_for(config: dict[str, Any]) -> Sequential:
     return build_model(config, load_data(config["data"], streams), streams)
 
 
+def trained_model(run: RunDir) -> Sequential:
+    """A run's model as its checkpoint left it: rebuilt from config.yaml as training built it
+    (`model_for`), then given checkpoint.npz's weights and buffers."""
+    model = model_for(run.config())
+    try:
+        model.load_state_arrays(split_arrays(run.load_npz(CHECKPOINT), "model"))
+    except (KeyError, ValueError) as error:
+        raise RunDirError(f"{run.file(CHECKPOINT)} does not fit the model of its config.yaml ({error})") from None
+    return model
+
+
+def first_test_image(config: dict[str, Any]) -> tuple[np.ndarray, str]:
+    """The spec's first test image (else its first validation or training image) as a batch of one,
+    float32 (1, C, H, W) as the model sees it, and the name of its class ('' for unnamed classes)."""
+    data = load_data(config["data"], Streams.from_seed(int(config["seed"])))
+    split = next(s for s in (data.test, data.val, data.train) if s is not None)
+    x, t = split.batch(slice(0, 1))
+    return x, data.classes[int(t[0])] if data.classes else ""
+
+
 def metric_columns(classification: bool, validation: bool, test_every_epoch: bool) -> list[str]:
     """The columns of metrics.csv for this kind of run."""
     splits = ["train"] + (["val"] if validation else []) + (["test"] if test_every_epoch else [])
@@ -105,6 +149,7 @@ def metric_columns(classification: bool, validation: bool, test_every_epoch: boo
 
 
 LAYER_STATS_COLUMNS = ["epoch", "layer", "kind", "act_mean", "act_std", "grad_norm", "dout_norm"]
+TIME_GRADS_COLUMNS = ["epoch", "layer", "t", "grad_norm"]
 
 
 def make_trainer(config: dict[str, Any], data: Batches, streams: Streams) -> Trainer:
@@ -160,6 +205,8 @@ def attach_callbacks(trainer: Trainer, run: RunDir, config: dict[str, Any], cons
         callbacks.append(
             cb.LayerStats(run.log("layer_stats.csv", LAYER_STATS_COLUMNS), lambda a: run.save_npz("activations.npz", a), probe)
         )
+    if (config.get("logging") or {}).get("time_grads"):
+        callbacks.append(cb.TimeGrads(run.log("time_grads.csv", TIME_GRADS_COLUMNS)))
     # The checkpoint goes last, so it records the other callbacks' state after their epoch-end.
     callbacks.append(cb.Checkpoint(lambda a: run.save_npz(CHECKPOINT, a), train.get("checkpoint_every")))
     if console is not None:
@@ -181,6 +228,17 @@ def check_monitors(config: dict[str, Any], trainer: Trainer) -> None:
             )
 
 
+def check_logging(config: dict[str, Any], trainer: Trainer) -> None:
+    """Time-step gradients need a recurrent layer to record them."""
+    if (config.get("logging") or {}).get("time_grads") and not recurrent_layers(
+        {layer.name: layer for layer in trainer.model.layers}
+    ):
+        raise SpecError(
+            "logging.time_grads: the model has no recurrent layer (simple_rnn, lstm, gru) whose "
+            "time steps it could record; add one or drop logging.time_grads"
+        )
+
+
 def train(
     config: dict[str, Any],
     runs_dir: Path,
@@ -190,6 +248,7 @@ def train(
     """Train the resolved spec `config` in a new run folder under `runs_dir`, or continue `resume`."""
     trainer, data = prepare_run(config)
     check_monitors(config, trainer)
+    check_logging(config, trainer)
     if resume is None:
         run = RunDir.create(runs_dir, config["name"])
         run.write_yaml("config.yaml", config)

@@ -105,7 +105,7 @@ INITIALIZERS: Registry = Registry("initializer", ("dnnexp.core.initializers",))
 OPTIMIZERS: Registry = Registry("optimizer", ("dnnexp.core.optimizers",))
 SCHEDULES: Registry = Registry("schedule", ("dnnexp.core.schedules",))
 REGULARIZERS: Registry = Registry("regularizer", ("dnnexp.core.regularizers",))
-DATASETS: Registry = Registry("dataset", ("dnnexp.data.idx", "dnnexp.data.synthetic", "dnnexp.data.corpora"))
+DATASETS: Registry = Registry("dataset", ("dnnexp.data.idx", "dnnexp.data.cifar", "dnnexp.data.synthetic", "dnnexp.data.corpora", "dnnexp.data.sequences"))
 
 REGISTRIES: dict[str, Registry] = {
     r.kind: r

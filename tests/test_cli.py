@@ -77,6 +77,30 @@ def test_a_few_hundred_fashion_mnist_images_end_to_end(cli, write_spec, runs_dir
     assert cli("compare", run, "--format", "json").exit_code == 0
 
 
+def test_recurrent_nets_on_fashion_mnist_rows_and_their_time_step_gradients(cli, write_spec, runs_dir, tmp_path):
+    spec = write_spec(
+        name="fashion_rows",
+        data={"name": "fashion_mnist", "sequence": True, "validation": 50, "subset": 150},
+        model={"layers": [{"type": "lstm", "units": 8}, {"type": "dense", "units": 10, "activation": "softmax"}]},
+        train={"epochs": 2, "batch_size": 50},
+        logging={"time_grads": True},
+    )
+    validated = cli("validate", spec)
+    assert validated.exit_code == 0, validated.output
+    assert "lstm1" in validated.output and "(8,)" in validated.output
+    for kind in ("lstm", "simple_rnn"):
+        result = cli("train", spec, "--runs-dir", runs_dir, "--quiet", "--set", f"model.layers[0].type={kind}")
+        assert result.exit_code == 0, result.output
+    runs = sorted(runs_dir.iterdir())
+    grads = pd.read_csv(runs[0] / "time_grads.csv")
+    assert list(grads.columns) == ["epoch", "layer", "t", "grad_norm"]
+    assert len(grads) == 2 * 28 and set(grads["layer"]) in ({"lstm1"}, {"simple_rnn1"})
+    out = tmp_path / "time_grads.png"
+    drawn = cli("plot", *runs, "--time-grads", "-o", out)
+    assert drawn.exit_code == 0, drawn.output
+    assert out.stat().st_size > 5000
+
+
 def test_validate_prints_the_model_summary(cli, write_spec):
     result = cli("validate", write_spec())
     assert result.exit_code == 0, result.output
@@ -123,6 +147,11 @@ BAD_SPECS = {
     "negative learning rate": ({"optimizer.lr": -0.1}, ["optimizer.lr"]),
     "batch larger than the data": ({"train.batch_size": 5000}, ["train.batch_size", "5000"]),
     "unknown data set": ({"data.name": "fashion_mnsit"}, ["data.name", "fashion_mnist"]),
+    "time steps of a model without them": ({"logging": {"time_grads": True}}, ["logging.time_grads", "no recurrent layer"]),
+    "images read as sequences by a dense net": (
+        {"data": {"name": "fashion_mnist", "sequence": True, "subset": 100}, "model.input_shape": None},
+        ["dense takes flat inputs", "(28, 28)"],
+    ),
 }
 
 

@@ -45,6 +45,14 @@ class Constant(Initializer):
         return np.full(shape, self.value)
 
 
+@INITIALIZERS.register("ones")
+class Ones(Initializer):
+    """All ones: the LSTM forget gate's bias, so a new cell starts out remembering (Keras's unit_forget_bias)."""
+
+    def draw(self, shape, fan_in, fan_out, rng):
+        return np.ones(shape)
+
+
 @INITIALIZERS.register("normal")
 class Normal(Initializer):
     """Gaussian N(0, std²) with a fixed std, e.g. the course's 0.01 that starves deep sigmoid nets."""
@@ -113,3 +121,25 @@ class HeUniform(_VarianceScaling):
     """He/Kaiming uniform: limit = √(6 / fan_in); for ReLU."""
 
     gain, fan_mode, distribution = 2.0, "in", "uniform"
+
+
+@INITIALIZERS.register("orthogonal")
+class Orthogonal(Initializer):
+    """A random orthogonal matrix times `gain` (Saxe et al. 2014): for recurrent weights, whose
+    repeated product h W W W … then neither shrinks nor grows at the start.
+
+    For a non-square (rows, cols) shape the shorter side's vectors are orthonormal; larger
+    shapes are flattened to (shape[0], rest).
+    """
+
+    def __init__(self, gain: float = 1.0):
+        self.gain = gain
+
+    def draw(self, shape, fan_in, fan_out, rng):
+        rows, cols = shape[0], int(np.prod(shape[1:]))
+        a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        # QR's signs are arbitrary; fixing them by diag(r) makes q uniform over orthogonal matrices.
+        q *= np.sign(np.diag(r))
+        q = q if rows >= cols else q.T
+        return self.gain * q.reshape(shape)

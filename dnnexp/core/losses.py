@@ -43,8 +43,8 @@ class Loss:
         raise NotImplementedError
 
     def accuracy(self, y: np.ndarray, t: np.ndarray) -> float | None:
-        """Fraction of correct predictions, or None where accuracy means nothing (regression)."""
-        return None
+        """Fraction of samples predicted right (see `accuracy`), or None for regression."""
+        return None if self.task == "regression" else accuracy(y, t, self.task)
 
 
 @LOSSES.register("mse")
@@ -86,15 +86,13 @@ class BinaryCrossEntropy(Loss):
     def backward_logits(self):
         return (self.y - self.t) / len(self.y)
 
-    def accuracy(self, y, t):
-        return float(np.mean((y > 0.5) == (t.reshape(y.shape) > 0.5)))
-
 
 @LOSSES.register("cross_entropy")
 class CrossEntropy(Loss):
     """Categorical cross-entropy −Σ_k t_k log y_k, averaged over the batch; softmax output.
 
-    Targets are class indices (N,) or one-hot rows (N, K).
+    Targets are class indices (N,) or one-hot rows (N, K); for outputs per time step (N, T, K),
+    indices (N, T), the loss summed over the steps.
     """
 
     output_activation = "softmax"
@@ -116,13 +114,26 @@ class CrossEntropy(Loss):
     def backward_logits(self):
         return (self.y - self.t) / len(self.y)
 
-    def accuracy(self, y, t):
-        labels = t if t.ndim == 1 else t.argmax(axis=-1)
-        return float(np.mean(y.argmax(axis=-1) == labels))
+
+def accuracy(y: np.ndarray, t: np.ndarray, task: str) -> float:
+    """Fraction of the samples in a batch that the outputs y get right, for a classification `task`.
+
+    multiclass: the largest output is the label; t holds labels (N,) or one-hot rows (N, K), and
+    sequences (N, T, K) count every step (labels (N, T)).
+    binary: each output is read as 1 above 0.5, and a sample counts only if *every* one of its
+    outputs is right. For one output per sample that is the usual binary accuracy; for a sequence
+    of bits, such as binary addition's sum (N, 8, 1), it is the exact-sum accuracy.
+    """
+    if task == "binary":
+        right = (y > 0.5) == (t.reshape(y.shape) > 0.5)
+        return float(np.mean(right.reshape(len(y), -1).all(axis=1)))
+    labels = t.argmax(axis=-1) if t.ndim == y.ndim else t
+    return float(np.mean(y.argmax(axis=-1) == labels))
 
 
 def one_hot(t: np.ndarray, classes: int, dtype: type) -> np.ndarray:
-    """Class indices (N,) → one-hot rows (N, classes); one-hot input is returned as it is."""
-    if t.ndim == 2:
+    """Class indices (N,) or (N, T) (integers) → one-hot rows (N, [T,] classes); one-hot input
+    (floats) is returned as it is."""
+    if np.issubdtype(t.dtype, np.floating):
         return t.astype(dtype, copy=False)
     return np.eye(classes, dtype=dtype)[t]

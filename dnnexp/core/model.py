@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from typing import Any
 
@@ -64,25 +65,12 @@ class Sequential:
         dtype: type = np.float32,
     ) -> "Sequential":
         """Build from layer mappings; `rng` draws the initial weights, `noise_rng` the dropout masks."""
-        built: list[Layer] = []
-        for index, spec in enumerate(layers):
-            args = dict(spec)
-            kind = args.pop("type")
-            activation = args.pop("activation", None) if kind != "activation" else None
-            layer = LAYERS.get(kind)(**args)
-            layer.kind = activation_name(args["activation"]) if kind == "activation" else kind
-            built.append(layer)
-            if activation is not None:
-                built.append(ACTIVATIONS.build(activation))
-                built[-1].kind = activation_name(activation)
-            for item in built[-2 if activation is not None else -1 :]:
-                item.spec_index = index
         ctx = BuildContext(
             init_rng=rng if rng is not None else np.random.default_rng(0),
             noise_rng=noise_rng if noise_rng is not None else np.random.default_rng(1),
             dtype=dtype,
         )
-        return cls(input_shape, built, ctx)
+        return cls(input_shape, layers_from_spec(layers), ctx)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -161,6 +149,30 @@ class Sequential:
             if arrays[key].shape != target.shape:
                 raise ValueError(f"{key}: saved shape {arrays[key].shape}, model has {target.shape}")
             target[...] = arrays[key]
+
+
+def layers_from_spec(layers: list[dict[str, Any]]) -> list[Layer]:
+    """Unbuilt layers from layer mappings, each tagged with its index in the list (`spec_index`).
+
+    A mapping's `activation` key becomes an activation layer of its own right after it, unless
+    the layer takes `activation` itself (simple_rnn's nonlinearity inside the recurrence).
+    """
+    built: list[Layer] = []
+    for index, spec in enumerate(layers):
+        args = dict(spec)
+        kind = args.pop("type")
+        implementation = LAYERS.get(kind)
+        own = "activation" in inspect.signature(implementation).parameters
+        activation = None if own else args.pop("activation", None)
+        layer = implementation(**args)
+        layer.kind = activation_name(args["activation"]) if kind == "activation" else kind
+        built.append(layer)
+        if activation is not None:
+            built.append(ACTIVATIONS.build(activation))
+            built[-1].kind = activation_name(activation)
+        for item in built[-2 if activation is not None else -1 :]:
+            item.spec_index = index
+    return built
 
 
 def activation_name(spec: str | dict[str, Any]) -> str:

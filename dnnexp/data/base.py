@@ -12,6 +12,7 @@ from typing import Iterator, Literal
 
 import numpy as np
 
+from dnnexp.data.augment import Augmentation
 from dnnexp.errors import SpecError
 
 Task = Literal["multiclass", "binary", "regression"]
@@ -67,11 +68,17 @@ class Batches:
     input_shape: tuple[int, ...]
     num_outputs: int
     classes: list[str] | None = field(default=None)
+    #: random crops and flips the trainer applies to each training batch (never to val or test)
+    augment: Augmentation | None = None
 
 
-def _split(x: np.ndarray, t: np.ndarray, flatten: bool) -> Split:
+def _split(x: np.ndarray, t: np.ndarray, flatten: bool, sequence: bool) -> Split:
     if flatten:
         x = x.reshape(len(x), -1)
+    elif sequence:
+        # Rows as time steps: (N, C, H, W) → (N, H, W·C), each step one row of every channel.
+        N, C, H, W = x.shape
+        x = x.transpose(0, 2, 3, 1).reshape(N, H, W * C)
     return Split(x, t, scale=1.0 / 255.0 if x.dtype == np.uint8 else None)
 
 
@@ -82,14 +89,23 @@ def prepare(
     validation: int,
     subset: int | None,
     shuffle_seed: int,
+    sequence: bool = False,
 ) -> Batches:
     """Hold out `validation` samples, keep the first `subset` of the rest for training, and
-    flatten images if asked.
+    flatten images if asked, or with `sequence` read them row by row as (N, H, W) sequences for
+    recurrent networks.
 
     The held-out samples are chosen by a permutation from `shuffle_seed`, so every run of a sweep
     with the same seed validates on the same samples, whatever its `subset`.
     """
     x, t = dataset.x_train, dataset.t_train
+    if flatten and sequence:
+        raise SpecError("data.flatten and data.sequence both set: images are either vectors or sequences; drop one")
+    if sequence and x.ndim != 4:
+        raise SpecError(
+            f"data.sequence: reads images (C, H, W) row by row, but these samples are {x.shape[1:]}; "
+            "drop data.sequence"
+        )
     if validation >= len(x):
         raise SpecError(
             f"data.validation: holding out {validation} samples leaves none of the {len(x)} to train on; lower it"
@@ -103,11 +119,11 @@ def prepare(
                 f"holding out {validation} for validation; lower it"
             )
         train_idx = train_idx[:subset]
-    val = _split(x[val_idx], t[val_idx], flatten) if validation else None
-    train = _split(x[train_idx], t[train_idx], flatten)
+    val = _split(x[val_idx], t[val_idx], flatten, sequence) if validation else None
+    train = _split(x[train_idx], t[train_idx], flatten, sequence)
     test = None
     if dataset.x_test is not None and dataset.t_test is not None:
-        test = _split(dataset.x_test, dataset.t_test, flatten)
+        test = _split(dataset.x_test, dataset.t_test, flatten, sequence)
     if dataset.task == "multiclass":
         num_outputs = len(dataset.classes) if dataset.classes else int(dataset.t_train.max()) + 1
     else:

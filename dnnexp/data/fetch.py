@@ -1,13 +1,16 @@
-"""Downloads of the IDX image sets from public mirrors, each file checked against a pinned SHA-256.
+"""Downloads of the image sets from public mirrors, each file checked against a pinned SHA-256.
 
-`fetch` backs `dnnexp data fetch NAME`, and the IDX loader calls it when the files are nowhere
-on disk. Files land in the user cache (`~/.cache/dnnexp/<name>/` on Linux, honouring
-XDG_CACHE_HOME), where the loader looks for them first on every later run.
+`fetch` backs `dnnexp data fetch NAME`, and the loaders call it when the files are nowhere on
+disk. Files land in the user cache (`~/.cache/dnnexp/<name>/` on Linux, honouring
+XDG_CACHE_HOME), where the loaders look for them first on every later run. An archive (CIFAR-10's
+.tar.gz) is unpacked next to itself, regular files only, none outside the folder.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tarfile
 from pathlib import Path
 
 import pooch
@@ -24,7 +27,9 @@ FILES = (
     "t10k-labels-idx1-ubyte.gz",
 )
 
-# SHA-256 of the upstream gzip files (LeCun et al.; Zalando Research), in FILES order.
+# SHA-256 of the upstream files (LeCun et al.; Zalando Research; Krizhevsky), each set's in download
+# order. CIFAR-10 is its binary distribution (170,052,171 bytes, the MD5 c32a1d4ab5d03f1284b67883e8d87530
+# its authors publish), never the pickled Python one: loading a pickle can run code.
 SHA256: dict[str, dict[str, str]] = {
     "mnist": dict(zip(FILES, (
         "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -38,6 +43,7 @@ SHA256: dict[str, dict[str, str]] = {
         "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
         "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
     ))),
+    "cifar10": {"cifar-10-binary.tar.gz": "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"},
 }
 
 # Tried in order; yann.lecun.com itself now refuses most downloads, so MNIST comes from copies.
@@ -50,6 +56,7 @@ MIRRORS: dict[str, tuple[str, ...]] = {
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
     ),
+    "cifar10": ("https://www.cs.toronto.edu/~kriz/",),
 }
 
 # A base URL serving `<name>/<file>`, used instead of the public mirrors (a local copy, or a test server).
@@ -69,7 +76,8 @@ def mirrors(name: str) -> tuple[str, ...]:
 
 
 def fetch(name: str, dest: Path | None = None, progress: bool = True) -> Path:
-    """Download data set `name`'s four IDX files into `dest` (default: the cache), verified; return `dest`.
+    """Download data set `name`'s files into `dest` (default: the cache), verified, archives
+    unpacked; return `dest`.
 
     Files already there with the right SHA-256 are kept, so a second call downloads nothing.
     """
@@ -83,9 +91,40 @@ def fetch(name: str, dest: Path | None = None, progress: bool = True) -> Path:
         console=Console(stderr=True), disable=not progress,
     )
     with bars:
-        for file in FILES:
+        for file in SHA256[name]:
             _download(name, file, folder, bars)
+    for file in SHA256[name]:
+        if file.endswith(".tar.gz"):
+            unpack(folder / file, folder)
     return folder
+
+
+def unpack(archive: Path, folder: Path) -> None:
+    """Extract the regular files of a .tar.gz into `folder`, keeping its sub-folders.
+
+    Links, devices and any member whose path would leave `folder` (absolute, or through '..') are
+    refused before anything is written; a file already there with the member's size is kept.
+    """
+    root = folder.resolve()
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = tar.getmembers()
+            for member in members:
+                if not (member.isfile() or member.isdir()) or not (root / member.name).resolve().is_relative_to(root):
+                    raise DnnexpError(
+                        f"{archive}: member {member.name!r} is a link or lies outside the archive's folder; "
+                        "the file is not the published one: delete it and download it again"
+                    )
+            for member in members:
+                target = root / member.name
+                if member.isfile() and not (target.is_file() and target.stat().st_size == member.size):
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    partial = target.with_name(target.name + ".part")
+                    with tar.extractfile(member) as source, open(partial, "wb") as out:
+                        shutil.copyfileobj(source, out)
+                    partial.replace(target)
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise DnnexpError(f"{archive} cannot be unpacked ({error}): delete it and download it again") from None
 
 
 def _download(name: str, file: str, folder: Path, bars: Progress) -> None:

@@ -1,10 +1,11 @@
-"""MNIST and Fashion-MNIST, read from the IDX files their authors publish.
+"""MNIST and Fashion-MNIST, read from the IDX files their authors publish; and where every image
+set's files are looked for.
 
 The four files are looked for, in order, in the spec's `data.folder`, in $DNNEXP_DATA, in the user
 cache (where `dnnexp data fetch` puts them) and, for Fashion-MNIST, in the folder of Debian's
 `dataset-fashion-mnist` package; only when none holds them are they downloaded. Each of the first
 two may hold the files directly or in a sub-folder named after the data set; a file may be gzipped
-(`.gz`, as published) or not.
+(`.gz`, as published) or not. CIFAR-10 (`dnnexp.data.cifar`) is found the same way, by `find_files`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 import os
 import zlib
 from pathlib import Path
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 import numpy as np
 
@@ -76,17 +77,33 @@ def search_folders(name: str, folder: str | None = None) -> list[Path]:
     return places
 
 
-def find_files(name: str, folder: str | None = None) -> list[Path]:
-    """Paths of the four files in FILES order: from the first folder that has all four, else downloaded."""
+#: what the IDX sets' files are, for messages
+IDX_FILES = f"{', '.join(FILES)}; gzipped or not"
+
+FilesIn = Callable[[Path], "list[Path] | None"]
+
+
+def find_files(
+    name: str, folder: str | None = None, files_in: FilesIn | None = None, described: str = IDX_FILES
+) -> list[Path]:
+    """Data set `name`'s files, from the first folder of `search_folders` that holds them all, else
+    downloaded (`fetch`). `files_in(place)` gives their paths in `place`, or None if any is missing
+    there (default: the four IDX files in FILES order); `described` names them in the message
+    when they are nowhere."""
+    files_in = files_in or _files_in
     places = search_folders(name, folder)
     for place in places:
-        if files := _files_in(place):
+        if files := files_in(place):
             return files
     try:
         downloaded = fetch(name)
     except DataNotFoundError as error:
-        raise DataNotFoundError(_not_found(name, places, error)) from None
-    return [downloaded / file for file in FILES]
+        raise DataNotFoundError(_not_found(name, places, error, described)) from None
+    if not (files := files_in(downloaded)):
+        raise DnnexpError(
+            f"{downloaded}: the download of {name} lacks some of {described}; delete the folder and fetch again"
+        )
+    return files
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -95,16 +112,16 @@ def read_idx(path: Path) -> np.ndarray:
         with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as stream:
             data = stream.read()
     except (OSError, EOFError, zlib.error) as error:
-        _damaged(path, f"cannot be read ({error})")
+        damaged(path, f"cannot be read ({error})")
     # Header: two zero bytes, the type code, the number of dimensions, then each size as a big-endian int32.
     if len(data) < 4 or data[:2] != b"\0\0" or data[2] != UNSIGNED_BYTE:
-        _damaged(path, f"is not an IDX file of unsigned bytes (it starts with {data[:4].hex()}, not 000008)")
+        damaged(path, f"is not an IDX file of unsigned bytes (it starts with {data[:4].hex()}, not 000008)")
     header = 4 + 4 * data[3]
     if len(data) < header:
-        _damaged(path, f"ends inside its header ({len(data)} bytes)")
+        damaged(path, f"ends inside its header ({len(data)} bytes)")
     shape = tuple(int(size) for size in np.frombuffer(data, ">u4", count=data[3], offset=4))
     if (size := len(data) - header) != math.prod(shape):
-        _damaged(path, f"holds {size} bytes after its header, which promises {shape}: {math.prod(shape)}")
+        damaged(path, f"holds {size} bytes after its header, which promises {shape}: {math.prod(shape)}")
     return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
 
 
@@ -116,26 +133,26 @@ def _files_in(place: Path) -> list[Path] | None:
 
 def _images(x: np.ndarray, path: Path) -> np.ndarray:
     if x.ndim != 3:
-        _damaged(path, f"holds an array of shape {x.shape}, not images (N, height, width)")
+        damaged(path, f"holds an array of shape {x.shape}, not images (N, height, width)")
     return x[:, None]  # one grey channel: (N, 1, H, W) as the conv layers expect
 
 
 def _labels(t: np.ndarray, n_images: int, n_classes: int, path: Path) -> np.ndarray:
     if t.shape != (n_images,):
-        _damaged(path, f"holds labels of shape {t.shape}, but its images file holds {n_images} images")
+        damaged(path, f"holds labels of shape {t.shape}, but its images file holds {n_images} images")
     if len(t) and t.max() >= n_classes:
-        _damaged(path, f"holds label {t.max()}, but there are only {n_classes} classes")
+        damaged(path, f"holds label {t.max()}, but there are only {n_classes} classes")
     return t.astype(np.int64)
 
 
-def _damaged(path: Path, problem: str) -> NoReturn:
+def damaged(path: Path, problem: str) -> NoReturn:
     raise DnnexpError(
         f"{path} {problem}: the file is damaged or not what its name says. Replace it with the "
         f"published file, or delete it and download the set again with `dnnexp data fetch`."
     )
 
 
-def _not_found(name: str, places: list[Path], download: DataNotFoundError) -> str:
+def _not_found(name: str, places: list[Path], download: DataNotFoundError, described: str) -> str:
     fixes = [
         f"run `dnnexp data fetch {name}` on a machine with network access (it saves them in "
         f"{cache_folder(name)})",
@@ -144,7 +161,7 @@ def _not_found(name: str, places: list[Path], download: DataNotFoundError) -> st
     if name in DEBIAN_PACKAGES:
         fixes.append(f"`apt-get install {DEBIAN_PACKAGES[name]}`")
     return (
-        f"Data set {name}: its files ({', '.join(FILES)}; gzipped or not) are in none of "
+        f"Data set {name}: its files ({described}) are in none of "
         f"{', '.join(map(str, places))}, and downloading failed: {download}. To provide them, "
         + "; or ".join(fixes) + "."
     )

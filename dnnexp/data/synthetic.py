@@ -1,6 +1,6 @@
 """Small data sets drawn from the run's random generator: regressions and 2-D classification toys.
 
-Each draws its n + n_test samples in one go and keeps the last n_test for testing (`_dataset`), so
+Each draws its n + n_test samples in one go and keeps the last n_test for testing (`drawn_dataset`), so
 both splits come from one distribution and one seed gives one data set.
 """
 
@@ -33,7 +33,7 @@ def linear_regression(
         x = rng.uniform(-1, 1, (m, 1))
         return x, a * x + b + noise * rng.standard_normal((m, 1))
 
-    return _dataset(draw, n, n_test, "regression")
+    return drawn_dataset(draw, n, n_test, "regression")
 
 
 @DATASETS.register("nonlinear_regression")
@@ -49,7 +49,7 @@ def nonlinear_regression(
         x = rng.uniform(-1, 1, (m, 1))
         return x, CURVES[function](x) + noise * rng.standard_normal((m, 1))
 
-    return _dataset(draw, n, n_test, "regression")
+    return drawn_dataset(draw, n, n_test, "regression")
 
 
 @DATASETS.register("xor")
@@ -61,7 +61,7 @@ def xor(noise: float = 0.3, n: int = 200, n_test: int = 200, *, rng: np.random.G
         x = 2 * corner - 1 + noise * rng.standard_normal((m, 2))
         return x, corner[:, 0] ^ corner[:, 1]
 
-    return _dataset(draw, n, n_test, "binary")
+    return drawn_dataset(draw, n, n_test, "binary")
 
 
 @DATASETS.register("spirals")
@@ -77,7 +77,7 @@ def spirals(
         x = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
         return x + noise * rng.standard_normal((m, 2)), t
 
-    return _dataset(draw, n, n_test, "binary")
+    return drawn_dataset(draw, n, n_test, "binary")
 
 
 @DATASETS.register("blobs")
@@ -93,15 +93,16 @@ def blobs(
         t = rng.integers(0, classes, m)
         return centres[t] + std * rng.standard_normal((m, 2)), t
 
-    return _dataset(draw, n, n_test, "multiclass", classes=[str(k) for k in range(classes)])
+    return drawn_dataset(draw, n, n_test, "multiclass", classes=[str(k) for k in range(classes)])
 
 
-def _dataset(draw: Draw, n: int, n_test: int, task: Task, classes: list[str] | None = None) -> Dataset:
-    """Draw n + n_test samples and keep the last n_test for testing; float32 x, t typed for `task`."""
+def drawn_dataset(draw: Draw, n: int, n_test: int, task: Task, classes: list[str] | None = None) -> Dataset:
+    """Draw n + n_test samples and keep the last n_test for testing; float32 x, t typed for `task`
+    (a vector of targets becomes a column (N, 1); targets per time step (N, T, k) stay as they are)."""
     if n < 1 or n_test < 0:
         raise SpecError(f"data.n must be at least 1 and data.n_test at least 0, not {n} and {n_test}")
     x, t = draw(n + n_test)
     x = x.astype(np.float32)
-    t = t.astype(np.int64) if task == "multiclass" else t.astype(np.float32).reshape(len(t), -1)
+    t = t.astype(np.int64) if task == "multiclass" else t.astype(np.float32).reshape(len(t), *(t.shape[1:] or (1,)))
     test = (x[n:], t[n:]) if n_test else (None, None)
     return Dataset(x[:n], t[:n], *test, task=task, classes=classes)

@@ -4,7 +4,8 @@ A spec names implementations — layers, activations, initializers, optimizers, 
 sets — as `NAME` or `{name: NAME, **arguments}`. Their arguments are not listed a second time
 here: the registered constructor's (or function's) keyword parameters, type hints and defaults
 are the schema, turned into a pydantic model once per implementation. A parameter named `init`
-(or ending in `_init`) takes an initializer, one named `activation` an activation; `rng` is
+(or ending in `_init`) takes an initializer, one named `activation` an activation (unless its
+type lists the names it allows), one named `layer` a layer mapping (a wrapper's); `rng` is
 supplied by the run, never by the spec.
 """
 
@@ -16,13 +17,13 @@ import inspect
 import types
 import typing
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, ClassVar, Iterable, Union
+from typing import Annotated, Any, Callable, ClassVar, Iterable, Literal, Union
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError, create_model, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from dnnexp.registry import ACTIVATIONS, INITIALIZERS, Registry, UnknownNameError
+from dnnexp.registry import ACTIVATIONS, INITIALIZERS, LAYERS, Registry, UnknownNameError
 
 #: parameters that mean the same wherever they appear, with the values that make sense for them
 ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
@@ -40,6 +41,7 @@ ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
     "pool_size": (Ge(1),),
     "stride": (Ge(1),),
     "pad": (Ge(0),),
+    "padding": (Ge(0),),  # an int padding; 'valid' and 'same' are checked by their Literal
     "hidden_size": (Ge(1),),
     "std": (Gt(0),),
     "limit": (Gt(0),),
@@ -51,6 +53,13 @@ ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
     "n": (Ge(1),),
     "n_test": (Ge(0),),
     "classes": (Ge(2),),
+    "truncate_bptt": (Ge(1),),
+    "vocab_size": (Ge(1),),
+    "dim": (Ge(1),),
+    "gain": (Gt(0),),
+    "bits": (Ge(2), Le(31)),
+    "steps": (Ge(1),),
+    "period": (Gt(0),),
 }
 
 #: parameters the run supplies; a spec cannot set them
@@ -178,6 +187,10 @@ def arguments_model(implementation: Callable[..., Any], base: type[Section]) -> 
 
 def spec_type(name: str, hint: Any) -> Any:
     """The type a spec must give for parameter `name` of type `hint`."""
+    if name == "layer":
+        return Layer
+    if typing.get_origin(hint) is Literal:  # the names it allows, e.g. simple_rnn's tanh | relu
+        return hint
     registry = INITIALIZERS if name == "init" or name.endswith("_init") else ACTIVATIONS if name == "activation" else None
     if registry is None:
         return _with_bounds(hint, ARGUMENT_BOUNDS.get(name, ()))
@@ -235,3 +248,17 @@ def _article(kind: str) -> str:
 Initializer = Annotated[dict[str, Any], PlainValidator(Implementation(INITIALIZERS))]
 #: `relu` (kept as the name) or `{name: leaky_relu, alpha: 0.1}`
 Activation = Annotated[Union[str, dict[str, Any]], PlainValidator(Implementation(ACTIVATIONS, keep_short=True))]
+
+
+class LayerArguments(Section):
+    """One entry of `model.layers` (or a wrapper's `layer`): `{type: NAME, **arguments}`; any layer
+    may add `activation: NAME`, which becomes an activation layer right after it."""
+
+    registry_key: ClassVar[str] = "type"
+
+    type: str
+    activation: Activation | None = None
+
+
+#: a layer mapping, checked against its type's arguments (nested wrappers included)
+Layer = Annotated[dict[str, Any], PlainValidator(Implementation(LAYERS, LayerArguments, short=False))]

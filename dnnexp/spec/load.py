@@ -85,8 +85,31 @@ def validate(document: Document) -> Spec | OptimizerPathsSpec:
     try:
         return KINDS[kind].model_validate(data)
     except ValidationError as error:
-        problems = sorted({describe(problem, document) for problem in error.errors()})
+        problems = sorted({describe(problem, document) for problem in one_per_union(error.errors(), data)})
         raise SpecError([text for _, text in problems]) from None
+
+
+def one_per_union(problems: list[dict[str, Any]], data: Any) -> list[dict[str, Any]]:
+    """Pydantic's problems with a value of a union type (`padding: 'valid' | 'same' | int | [h, w]`)
+    told once: pydantic reports one per member of the union.
+
+    Where one member took the value's type and found a problem inside it (`padding[1]: should be
+    greater than or equal to 0`), that problem alone is kept; where none did, the members' wishes
+    are joined: `should be 'valid' or 'same', or a valid integer, or a valid tuple, got 'sam'`.
+    """
+    paths = [_data_path(tuple(problem["loc"]), data) for problem in problems]
+    told: dict[Any, dict[str, Any]] = {}  # in order: a problem's index, or a union value's path → problem
+    for index, (problem, path) in enumerate(zip(problems, paths)):
+        if len(problem["loc"]) == len(path):  # no union member's tag was stripped from its location
+            told[index] = problem
+        elif any(len(other) > len(path) and other[: len(path)] == path for other in paths):
+            continue  # a member that fits the value's type says what is wrong inside it
+        elif path in told:
+            wish = problem["msg"].removeprefix("Input should be ")
+            told[path] = {**told[path], "msg": f"{told[path]['msg']}, or {wish}"}
+        else:
+            told[path] = problem
+    return list(told.values())
 
 
 def describe(problem: dict[str, Any], document: Document) -> tuple[float, str]:

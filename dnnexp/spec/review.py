@@ -31,10 +31,12 @@ def _differences(a: Any, b: Any, path: Path) -> Iterator[Path]:
 
 
 def output_activation(layers: list[dict[str, Any]]) -> str:
-    """The name of the activation a model's output passes through last ('identity' for none)."""
+    """The name of the activation a model's output passes through last ('identity' for none),
+    looking inside a wrapper (`time_distributed`) at the layer it wraps."""
     activation = layers[-1].get("activation") if layers else None
     if activation is None:
-        return "identity"
+        wrapped = layers[-1].get("layer") if layers else None
+        return output_activation([wrapped]) if isinstance(wrapped, dict) else "identity"
     return activation if isinstance(activation, str) else activation["name"]
 
 

@@ -6,17 +6,17 @@ Read top-down, this is the reference of the format. Arguments of registered impl
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, SerializeAsAny, model_validator
 
 from dnnexp.core.layers.base import ShapeError
 from dnnexp.core.model import Sequential
-from dnnexp.registry import DATASETS, LAYERS, LOSSES, OPTIMIZERS, SCHEDULES
+from dnnexp.registry import DATASETS, LOSSES, OPTIMIZERS, SCHEDULES
 from dnnexp.runs.rundir import RUN_NAME
 from dnnexp.spec.arguments import (
-    Activation,
     Implementation,
+    Layer,
     Named,
     Section,
     lookup,
@@ -45,31 +45,30 @@ RunName = Annotated[str, AfterValidator(_run_name)]
 LossName = registered_name(LOSSES)
 
 
+class AugmentSection(Section):
+    """`data.augment:` random changes to every training batch (never to validation or test
+    batches), drawn from the run's seed."""
+
+    crop_padding: NonNegativeInt = 0  # pad by this many zero pixels, then crop the image's size back out at random
+    horizontal_flip: bool = False  # mirror half the images left to right
+
+
 class DataSection(Named):
     """`data:` the data set and how it is split. The data set's own arguments (`noise`, `n` of the
     synthetic sets; `folder` of the image sets) sit beside `name`, as its function declares them."""
 
     flatten: bool = False  # (N, 28, 28) images → (N, 784) vectors for dense networks
+    sequence: bool = False  # (N, 1, 28, 28) images → (N, 28, 28): 28 steps of a row each, for RNNs
     validation: NonNegativeInt = 0  # training samples held out for validation
     subset: PositiveInt | None = None  # train on only the first N samples left after validation
     test_every_epoch: bool = False  # evaluate the test split after every epoch, not only at the end
+    augment: AugmentSection | None = None  # random crops and flips of the training images
 
     def dataset_arguments(self) -> dict[str, Any]:
         """The keyword arguments for the registered data-set function."""
         return {key: getattr(self, key) for key in type(self).model_fields if key not in DataSection.model_fields}
 
 
-class LayerArguments(Section):
-    """One entry of `model.layers`: `{type: NAME, **arguments}`; any layer may add `activation: NAME`,
-    which becomes an activation layer right after it."""
-
-    registry_key: ClassVar[str] = "type"
-
-    type: str
-    activation: Activation | None = None
-
-
-Layer = Annotated[dict[str, Any], PlainValidator(Implementation(LAYERS, LayerArguments, short=False))]
 Optimizer = Annotated[dict[str, Any], PlainValidator(Implementation(OPTIMIZERS))]
 Schedule = Annotated[dict[str, Any], PlainValidator(Implementation(SCHEDULES))]
 Dataset = Annotated[SerializeAsAny[DataSection], PlainValidator(Implementation(DATASETS, DataSection, short=False).check)]
@@ -136,6 +135,7 @@ class LoggingSection(Section):
     """`logging:` what is recorded besides metrics.csv."""
 
     layer_stats: bool = False  # per-layer activation and gradient statistics (layer_stats.csv)
+    time_grads: bool = False  # ‖dL/dh_t‖ per time step of each recurrent layer (time_grads.csv)
 
 
 class SpecBase(Section):

@@ -14,6 +14,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from dnnexp.core.activations import Activation
+from dnnexp.core.layers.recurrent import recurrent_layers
 
 SaveArrays = Callable[[dict[str, np.ndarray]], None]
 
@@ -239,15 +240,66 @@ class LayerStats(Callback):
         return samples
 
 
+class TimeGrads(Callback):
+    """‖dL/ds_t‖ at every time step t of every recurrent layer, averaged over each epoch's batches
+    (time_grads.csv): how the gradient changes as it flows backwards through time (course Day 3
+    §1–2: it vanishes in a simple RNN; the LSTM's cell carries it).
+
+    s_t is the state the layer carries from step t to t + 1: h_t, and for the LSTM (h_t, c_t),
+    whose c_t is where the constant error carousel keeps the gradient. The norm is over the batch
+    and the units, of the total gradient (from the output at t and from the steps after it). A
+    bidirectional layer's backward half counts its steps in the order it reads them, last input first.
+    """
+
+    def __init__(self, log: RowLog):
+        self.log = log
+        self.sums: dict[str, np.ndarray] = {}  # per layer, over the current epoch's batches so far
+        self.batches = 0
+
+    def on_train_begin(self, trainer):
+        self.layers = recurrent_layers({layer.name: layer for layer in trainer.model.layers})
+        for _, layer in self.layers:
+            layer.record_time_grads = True
+
+    def on_batch_end(self, trainer):
+        if not math.isfinite(trainer.last_loss):
+            return  # no backward pass ran
+        for name, layer in self.layers:
+            self.sums[name] = self.sums.get(name, 0) + layer.time_grad_norms
+        self.batches += 1
+
+    def on_epoch_end(self, trainer, logs):
+        for name, total in self.sums.items():
+            for t, norm in enumerate(total / self.batches, start=1):
+                self.log.append({"epoch": int(logs["epoch"]), "layer": name, "t": t, "grad_norm": norm})
+        self.sums, self.batches = {}, 0
+
+    def on_train_end(self, trainer):
+        for _, layer in self.layers:
+            layer.record_time_grads = False
+
+    def state_arrays(self):
+        return {**{f"sums/{name}": total for name, total in self.sums.items()}, "batches": np.array(self.batches)}
+
+    def load_state_arrays(self, arrays):
+        self.sums = {key[len("sums/") :]: value for key, value in arrays.items() if key.startswith("sums/")}
+        self.batches = int(arrays["batches"])
+
+
 class Progress(Callback):
-    """A rich progress bar per epoch (batches, loss, samples/s) and one summary line per epoch;
-    the bar only on a terminal, where it can redraw in place."""
+    """The model summary first, then a rich progress bar per epoch (batches, loss, samples/s) and
+    one summary line per epoch; the bar only on a terminal, where it can redraw in place."""
 
     SHOWN = {"train_loss": "loss", "train_acc": "acc"}  # Keras's short names for the training metrics
 
     def __init__(self, console):
         self.console = console
         self.bar = None
+
+    def on_train_begin(self, trainer):
+        from dnnexp.summary import model_table
+
+        self.console.print(model_table(trainer.model, "model"))
 
     def on_epoch_begin(self, trainer):
         if not self.console.is_terminal:

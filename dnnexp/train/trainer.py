@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-from dnnexp.core.losses import Loss
+from dnnexp.core.losses import Loss, accuracy
 from dnnexp.core.model import Sequential
 from dnnexp.core.optimizers import Optimizer
 from dnnexp.core.regularizers import Penalty, clip_by_global_norm
@@ -68,7 +68,10 @@ class Trainer:
 
     def __post_init__(self) -> None:
         self.base_lr = self.optimizer.lr
-        self.classification = self.loss.task != "regression"
+        # What accuracy means comes from the loss, or from the targets when the loss is a regression
+        # loss: mse on 0/1 targets (the course's Day 4 binary addition) still has an accuracy.
+        self.task = self.data.task if self.loss.task == "regression" else self.loss.task
+        self.classification = self.task != "regression"
 
     @property
     def steps_per_epoch(self) -> int:
@@ -102,7 +105,10 @@ class Trainer:
         self._call("on_epoch_begin")
         for index in range(state.batch, self.steps_per_epoch):
             batch = order[index * self.batch_size : (index + 1) * self.batch_size]
-            self._train_step(*self.data.train.batch(batch))
+            x, t = self.data.train.batch(batch)
+            if self.data.augment is not None:
+                x = self.data.augment(x, state.epoch, index)
+            self._train_step(x, t)
             state.batch = index + 1
             self._call("on_batch_end")
             if state.stop:
@@ -132,7 +138,7 @@ class Trainer:
         state.step += 1
         state.loss_sum += loss * len(x)
         if self.classification:
-            state.correct_sum += self.loss.accuracy(y, t) * len(x)
+            state.correct_sum += accuracy(y, t, self.task) * len(x)
         state.seen += len(x)
 
     @property
@@ -162,11 +168,12 @@ class Trainer:
     def evaluate(self, split: Split, prefix: str) -> dict[str, float]:
         """Mean loss (and accuracy) over a split in evaluation mode (no dropout, running BN stats)."""
         loss_sum = correct = 0.0
-        for x, t in split.batches(max(self.batch_size, 1000)):
+        # In training-sized batches: a convolution's im2col matrix then never outgrows a training step's.
+        for x, t in split.batches(self.batch_size):
             loss, y = self.model.forward_loss(x, t, self.loss, train=False)
             loss_sum += loss * len(x)
             if self.classification:
-                correct += self.loss.accuracy(y, t) * len(x)
+                correct += accuracy(y, t, self.task) * len(x)
         logs = {f"{prefix}_loss": loss_sum / len(split)}
         if self.classification:
             logs[f"{prefix}_acc"] = correct / len(split)

@@ -40,3 +40,22 @@ def through_npz() -> RoundTrip:
             return dict(saved)
 
     return round_trip
+
+
+@pytest.fixture
+def loop_windows() -> Callable[..., np.ndarray]:
+    """The slow oracle of the image layers: every window of x (N, C, H, W), one output position at a
+    time, as (N, C, OH, OW, f_h, f_w); pads = (top, bottom, left, right), filled with `fill`."""
+
+    def windows(x: np.ndarray, size: tuple[int, int], stride: tuple[int, int], pads: tuple[int, ...], fill: float = 0.0) -> np.ndarray:
+        top, bottom, left, right = pads
+        xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=fill)
+        (fh, fw), (sh, sw) = size, stride
+        OH, OW = (xp.shape[2] - fh) // sh + 1, (xp.shape[3] - fw) // sw + 1
+        out = np.empty((*x.shape[:2], OH, OW, fh, fw))
+        for i in range(OH):
+            for j in range(OW):
+                out[:, :, i, j] = xp[:, :, i * sh : i * sh + fh, j * sw : j * sw + fw]
+        return out
+
+    return windows

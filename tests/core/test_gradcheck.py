@@ -39,6 +39,44 @@ LAYER_EXAMPLES: dict[str, list[tuple[dict[str, Any], tuple[int, ...]]]] = {
     "activation": [({"activation": "tanh"}, (5,)), ({"activation": {"name": "leaky_relu", "alpha": 0.2}}, (5,))],
     "batchnorm": [({}, (4,)), ({"momentum": 0.5}, (2, 3, 3))],
     "dropout": [({"rate": 0.5}, (6,))],
+    # Images (C, H, W): stride 2, int and 'same' padding, non-square inputs and kernels (batch size
+    # 1 in tests/core/layers/test_conv.py and test_pool.py).
+    "conv2d": [
+        ({"filters": 2, "kernel_size": [3, 2], "stride": 2, "padding": 1}, (2, 5, 4)),
+        ({"filters": 3, "kernel_size": 2, "padding": "same", "use_bias": False}, (1, 3, 4)),
+    ],
+    "maxpool2d": [({"pool_size": 2}, (2, 4, 6)), ({"pool_size": 3, "stride": 2, "padding": "same"}, (1, 5, 4))],
+    "avgpool2d": [({"pool_size": [2, 3], "stride": 1, "padding": 1}, (2, 3, 4))],
+    "global_avg_pool2d": [({}, (3, 2, 4))],
+    "flatten": [({}, (2, 3, 2))],
+    # Sequences (T, D): lengths 1 and > 1, all steps' outputs or the last one's.
+    "simple_rnn": [
+        ({"units": 3}, (4, 2)), ({"units": 3}, (1, 2)),
+        ({"units": 3, "activation": "relu", "return_sequences": True, "recurrent_init": "xavier_normal"}, (5, 2)),
+        # truncation at least as long as the sequence is full BPTT (shorter ones: tests/core/layers/test_recurrent.py)
+        ({"units": 3, "return_sequences": True, "truncate_bptt": 4}, (4, 2)),
+    ],
+    "lstm": [
+        ({"units": 3}, (4, 2)), ({"units": 3, "return_sequences": True}, (1, 2)),
+        ({"units": 3, "return_sequences": True, "peephole": True, "peephole_init": {"name": "normal", "std": 0.5}}, (4, 2)),
+        ({"units": 2, "peephole": True, "peephole_init": {"name": "normal", "std": 0.5}}, (1, 3)),
+    ],
+    "gru": [({"units": 3}, (4, 2)), ({"units": 3, "return_sequences": True}, (1, 2)), ({"units": 3, "return_sequences": True}, (5, 2))],
+    "bidirectional": [
+        ({"layer": {"type": "lstm", "units": 3, "return_sequences": True}}, (4, 2)),
+        ({"layer": {"type": "gru", "units": 3}, "merge": "sum"}, (4, 2)),
+        ({"layer": {"type": "simple_rnn", "units": 2, "return_sequences": True}, "merge": "sum"}, (1, 3)),
+    ],
+    "time_distributed": [
+        ({"layer": {"type": "dense", "units": 2, "activation": "sigmoid"}}, (4, 3)),
+        ({"layer": {"type": "dense", "units": 2}}, (1, 3)),
+    ],
+    "embedding": [({"vocab_size": 7, "dim": 3}, (5,))],
+}
+
+#: layers whose input is not real numbers: how to draw a batch of it (default: standard normal)
+LAYER_INPUTS: dict[str, Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]] = {
+    "embedding": lambda rng, shape: rng.integers(0, 7, shape),
 }
 
 #: per registered loss: named ways of drawing targets for (N, K) outputs
@@ -72,11 +110,13 @@ def test_layer_gradients(kind: str, train: bool, build_layer) -> None:
     rng = np.random.default_rng(0)
     for args, shape in LAYER_EXAMPLES[kind]:
         layer = build_layer({"type": kind, **args}, shape)
+        draw = LAYER_INPUTS.get(kind)
         # Training batches first, so that evaluation runs on running statistics other than the initial ones.
         for _ in range(3):
-            layer.forward(rng.normal(1.0, 2.0, (N, *shape)), train=True)
-        errors = check_layer(layer, rng.normal(size=(N, *shape)), train=train)
-        assert set(errors) == {"x", *layer.params}
+            layer.forward(draw(rng, (N, *shape)) if draw else rng.normal(1.0, 2.0, (N, *shape)), train=True)
+        errors = check_layer(layer, draw(rng, (N, *shape)) if draw else rng.normal(size=(N, *shape)), train=train)
+        # Token ids have no gradient: an embedding checks its table only.
+        assert set(errors) == {"x", *layer.params} - (set() if layer.needs_input_grad else {"x"})
         assert max(errors.values()) < TOLERANCE, (args, errors)
 
 

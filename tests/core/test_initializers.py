@@ -16,6 +16,7 @@ SHAPE = (FAN_IN, FAN_OUT)
 THEORY: dict[str, tuple[float, float, float | None]] = {
     "zeros": (0.0, 0.0, 0.0),
     "constant": (0.0, 0.0, 0.0),
+    "ones": (1.0, 0.0, 1.0),
     "normal": (0.0, 0.01, None),
     "uniform": (0.0, 0.05 / math.sqrt(3), 0.05),
     "xavier_normal": (0.0, math.sqrt(2 / (FAN_IN + FAN_OUT)), None),
@@ -26,6 +27,8 @@ THEORY: dict[str, tuple[float, float, float | None]] = {
     "kaiming_normal": (0.0, math.sqrt(2 / FAN_IN), None),
     "he_uniform": (0.0, math.sqrt(2 / FAN_IN), math.sqrt(6 / FAN_IN)),
     "kaiming_uniform": (0.0, math.sqrt(2 / FAN_IN), math.sqrt(6 / FAN_IN)),
+    # 300 orthonormal columns of length 400: squares sum to 300 over 120,000 weights
+    "orthogonal": (0.0, math.sqrt(1 / FAN_IN), None),
 }
 
 
@@ -66,3 +69,10 @@ def test_constant_and_normal_take_their_argument() -> None:
     normal = INITIALIZERS.build({"name": "normal", "std": 2.0})(SHAPE, FAN_IN, FAN_OUT, rng)
     assert np.all(constant == 0.25)
     assert normal.std() == pytest.approx(2.0, rel=0.01)
+
+
+@pytest.mark.parametrize("shape", [(5, 5), (8, 3), (3, 8)])
+def test_orthogonal_is_orthogonal_along_its_shorter_side(shape: tuple[int, int]) -> None:
+    w = INITIALIZERS.build({"name": "orthogonal", "gain": 2.0})(shape, 0, 0, np.random.default_rng(0), np.float64)
+    gram = w.T @ w if shape[0] >= shape[1] else w @ w.T
+    np.testing.assert_allclose(gram, 4.0 * np.eye(min(shape)), atol=1e-12)

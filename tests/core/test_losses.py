@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from dnnexp.core.losses import one_hot
+from dnnexp.core.gradcheck import check_loss
+from dnnexp.core.losses import accuracy, one_hot
 from dnnexp.registry import ACTIVATIONS, LOSSES
 
 LABELS = np.array([2, 0])
@@ -75,10 +76,21 @@ def test_binary_targets_may_be_a_vector_for_one_output() -> None:
         ("cross_entropy", [[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]], ONE_HOT, 0.5),
         ("binary_cross_entropy", [[0.9], [0.4], [0.6]], np.array([1.0, 1.0, 0.0]), 1 / 3),
         ("mse", [[0.9]], np.array([1.0]), None),
+        # A sequence of bits counts only when every bit is right: 7 of 8 is a wrong sum.
+        ("binary_cross_entropy", [[[0.9], [0.2], [0.8]], [[0.9], [0.6], [0.8]]], np.array([[[1], [0], [1]]] * 2), 0.5),
+        # Labels per time step (N, T) against (N, T, K) outputs: every step counts.
+        ("cross_entropy", [[[0.9, 0.1], [0.2, 0.8]], [[0.3, 0.7], [0.6, 0.4]]], np.array([[0, 1], [0, 0]]), 0.75),
     ],
 )
 def test_accuracy(name: str, y: list, t: np.ndarray, expected: float | None) -> None:
     assert LOSSES.build(name).accuracy(np.array(y), t) == expected
+
+
+def test_accuracy_follows_the_targets_task_whatever_the_loss() -> None:
+    """mse on 0/1 targets (the course's binary addition) is judged as a binary task."""
+    y, t = np.array([[0.7, 0.2], [0.4, 0.1]]), np.array([[1.0, 0.0], [1.0, 0.0]])
+    assert accuracy(y, t, "binary") == 0.5
+    assert accuracy(y, t.argmax(axis=1), "multiclass") == 1.0
 
 
 @pytest.mark.parametrize("name", LOSSES.names())
@@ -90,3 +102,15 @@ def test_one_hot() -> None:
     np.testing.assert_array_equal(one_hot(LABELS, 3, np.float32), ONE_HOT)
     assert one_hot(LABELS, 3, np.float32).dtype == np.float32
     assert one_hot(ONE_HOT, 3, np.float32).dtype == np.float32
+
+
+@pytest.mark.parametrize("logits", [False, True], ids=["plain", "fused"])
+def test_cross_entropy_of_labels_per_time_step_sums_the_steps(logits: bool) -> None:
+    rng = np.random.default_rng(5)
+    u, t = rng.normal(size=(3, 4, 5)), rng.integers(0, 5, (3, 4))
+    loss = LOSSES.build("cross_entropy")
+    y = u if logits else ACTIVATIONS.build("softmax").forward(u)
+    forward = loss.forward_logits if logits else loss.forward
+    per_step = [forward(y[:, k], t[:, k]) for k in range(4)]
+    assert forward(y, t) == pytest.approx(sum(per_step))
+    assert check_loss(loss, y, t, logits=logits) < 1e-6

@@ -48,9 +48,9 @@ def mirror(tmp_path, write_idx, monkeypatch):
 
 
 def test_pins_are_sha256_for_every_file_and_mirrors_for_every_set():
-    assert set(SHA256) == set(MIRRORS) == {"mnist", "fashion_mnist"}
+    assert set(SHA256) == set(MIRRORS) == {"mnist", "fashion_mnist", "cifar10"}
+    assert tuple(SHA256["mnist"]) == tuple(SHA256["fashion_mnist"]) == FILES
     for pins in SHA256.values():
-        assert tuple(pins) == FILES
         assert all(len(pin) == 64 and int(pin, 16) >= 0 for pin in pins.values())
 
 
@@ -110,8 +110,8 @@ def test_no_mirror_answering_names_each_url_and_why(mirror, refused_url, monkeyp
 
 
 def test_unknown_name_lists_the_known_ones():
-    with pytest.raises(DnnexpError, match="mnist, fashion_mnist"):
-        fetch("cifar10")
+    with pytest.raises(DnnexpError, match="mnist, fashion_mnist, cifar10"):
+        fetch("cifar100")
 
 
 def test_mirror_env_replaces_the_public_mirrors(monkeypatch):

@@ -140,6 +140,27 @@ def test_union_member_tags_are_not_part_of_the_path():
     assert _data_path(("model", "missing"), data) == ("model", "missing")
 
 
+def test_a_value_of_a_union_type_gets_one_problem(raw):
+    """pydantic reports one problem per member of `padding: 'valid' | 'same' | int | [h, w]`."""
+    raw["data"] = {"name": "xor", "validation": 20}
+    raw["model"] = {
+        "input_shape": [1, 8, 8],
+        "layers": [
+            {"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": "sam"},
+            {"type": "conv2d", "filters": 2, "kernel_size": [0, 3], "padding": [0, -1]},
+            {"type": "conv2d", "filters": 2, "kernel_size": True},
+        ],
+    }
+    with pytest.raises(SpecError) as caught:
+        spec_from_dict(raw)
+    assert caught.value.problems == [
+        "<spec>: model.layers[0].padding: should be 'valid' or 'same', or a valid integer, or a valid tuple, got 'sam'",
+        "<spec>: model.layers[1].kernel_size[0]: should be greater than or equal to 1, got 0",
+        "<spec>: model.layers[1].padding[1]: should be greater than or equal to 0, got -1",
+        "<spec>: model.layers[2].kernel_size: should be a valid integer, or a valid tuple, got True",
+    ]
+
+
 def test_extends_takes_what_the_spec_does_not_set(tmp_path, example):
     (tmp_path / "base").mkdir()
     (tmp_path / "base" / "mlp.yaml").write_text(example)

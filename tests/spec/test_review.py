@@ -42,3 +42,14 @@ def test_softmax_with_mse_warns_with_the_course_table(raw):
 def test_optimizer_paths_specs_have_no_pairing():
     spec = spec_from_dict({"kind": "optimizer_paths", "name": "p", "function": "saddle", "start": [1, 1], "optimizers": ["sgd"]})
     assert pairing_warnings(spec) == []
+
+
+def test_the_output_activation_of_a_time_distributed_layer_is_its_layers(raw):
+    raw["model"] = {"input_shape": [8, 2], "layers": [
+        {"type": "simple_rnn", "units": 4, "return_sequences": True},
+        {"type": "time_distributed", "layer": {"type": "dense", "units": 1, "activation": "sigmoid"}},
+    ]}
+    assert pairing_warnings(spec_from_dict(raw)) == []  # sigmoid + binary_cross_entropy
+    raw["loss"] = "mse"  # the course's Day 4 choice, which the table does not list
+    (warning,) = pairing_warnings(spec_from_dict(raw))
+    assert warning.startswith("model.layers[1]: the model's output activation is sigmoid, but loss mse")

@@ -26,8 +26,8 @@ def test_resolved_fills_every_default_and_loads_back_equal(raw):
         "type": "dense", "activation": "tanh", "units": 8, "init": {"name": "xavier_normal"}, "use_bias": True,
     }
     assert config["data"] == {
-        "name": "xor", "flatten": False, "validation": 20, "subset": None, "test_every_epoch": False,
-        "noise": 0.3, "n": 200, "n_test": 200,
+        "name": "xor", "flatten": False, "sequence": False, "validation": 20, "subset": None, "test_every_epoch": False,
+        "augment": None, "noise": 0.3, "n": 200, "n_test": 200,
     }
     assert config["train"] == {
         "epochs": 3, "batch_size": 100, "checkpoint_every": 1, "early_stopping": None, "reduce_lr_on_plateau": None,
@@ -52,9 +52,9 @@ def test_data_set_arguments_come_from_its_function(raw):
     assert spec_from_dict(raw).data.dataset_arguments() == {"folder": "/data/fashion"}
     raw["data"] = {"name": "xor", "folder": "/data", "rng": 3, "noise": -1}
     assert problems_of(raw) == [
-        "<spec>: data.folder: unknown key; choose from: name, flatten, validation, subset, test_every_epoch, noise, n, n_test",
+        "<spec>: data.folder: unknown key; choose from: name, flatten, sequence, validation, subset, test_every_epoch, augment, noise, n, n_test",
         "<spec>: data.noise: should be greater than or equal to 0, got -1",
-        "<spec>: data.rng: unknown key; choose from: name, flatten, validation, subset, test_every_epoch, noise, n, n_test",
+        "<spec>: data.rng: unknown key; choose from: name, flatten, sequence, validation, subset, test_every_epoch, augment, noise, n, n_test",
     ]
 
 
@@ -106,6 +106,31 @@ def test_activation_layers_and_activation_arguments(raw):
     assert spec_from_dict(raw).model.layers[1]["activation"] == {"name": "leaky_relu", "alpha": 0.2}
 
 
+def test_a_wrappers_layer_is_checked_as_a_layer_at_its_own_path(raw):
+    raw["model"] = {"input_shape": [8, 2], "layers": [
+        {"type": "simple_rnn", "units": 16, "activation": "relu", "return_sequences": True},
+        {"type": "time_distributed", "layer": {"type": "dense", "units": 1, "activation": "sigmoid"}},
+    ]}
+    layers = spec_from_dict(raw).model.layers
+    # Defaults are filled in inside the wrapped layer too; simple_rnn keeps its activation as its own.
+    assert layers[1]["layer"] == {"type": "dense", "activation": "sigmoid", "units": 1, "init": {"name": "xavier_normal"}, "use_bias": True}
+    assert layers[0]["activation"] == "relu" and layers[0]["truncate_bptt"] is None
+    raw["model"]["layers"] = [
+        {"type": "bidirectional", "layer": {"type": "lstmm", "units": 4}, "merge": "cat"},
+        {"type": "time_distributed", "layer": {"type": "dense", "units": 0, "activation": "sigmoidd"}},
+        {"type": "simple_rnn", "units": 2, "activation": "sigmoid"},
+        {"type": "time_distributed", "layer": "dense"},
+    ]
+    assert problems_of(raw) == [
+        "<spec>: model.layers[0].layer.type: 'lstmm' is not a layer; did you mean 'lstm'?",
+        "<spec>: model.layers[0].merge: should be 'concat' or 'sum', got 'cat'",
+        "<spec>: model.layers[1].layer.activation: 'sigmoidd' is not an activation; did you mean 'sigmoid'?",
+        "<spec>: model.layers[1].layer.units: should be greater than or equal to 1, got 0",
+        "<spec>: model.layers[2].activation: should be 'tanh' or 'relu', got 'sigmoid'",
+        "<spec>: model.layers[3].layer: should be a mapping {type: NAME, ...}, got 'dense'",
+    ]
+
+
 def test_schedules_take_warmup_steps(raw):
     raw["schedule"] = {"name": "cosine", "warmup_steps": 100}
     assert spec_from_dict(raw).schedule == {"name": "cosine", "min_factor": 0.0, "warmup_steps": 100}
@@ -124,6 +149,7 @@ def test_schedules_take_warmup_steps(raw):
         ("optimizer", {"name": "sgd", "lr": 0}, "optimizer.lr: should be greater than 0, got 0"),
         ("regularization", {"clip_norm": 0}, "regularization.clip_norm: should be greater than 0, got 0"),
         ("logging", {"layer_stats": "yes"}, "logging.layer_stats: should be a valid boolean, got 'yes'"),
+        ("logging", {"time_gradz": True}, "logging.time_gradz: unknown key; did you mean 'time_grads'?"),
         ("train", {"epochs": 1, "batch_size": 0}, "train.batch_size: should be greater than 0, got 0"),
         ("train", {"epochs": 0}, "train.epochs: should be greater than 0, got 0"),
         ("train", {}, "train.epochs: missing; this key is required"),

@@ -1,0 +1,71 @@
+"""Convolution layer (course Day 2 §4): filters slide over the image; at each position, the sum of
+element-wise products plus a bias."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dnnexp.core.layers.base import BuildContext, Layer
+from dnnexp.core.layers.im2col import Padding, Pair, Window, col2im, im2col
+from dnnexp.registry import INITIALIZERS, LAYERS
+
+
+@LAYERS.register("conv2d")
+class Conv2D(Layer):
+    """2-D convolution: out[n, f] = Σ_c W[f, c] ⋆ x[n, c] + b[f], with padding and stride.
+
+    Input (N, C, H, W), output (N, filters, OH, OW) with OH = (H + 2p − f_h)/s + 1 (likewise OW);
+    W is (filters, C, f_h, f_w), b is (filters,). With the input unrolled by im2col into
+    col (N·OH·OW, f_h·f_w·C), the whole layer is one matrix product: out = col @ W_colᵀ + b, where
+    W_col is W with its axes in im2col's order, (filters, f_h·f_w·C).
+    """
+
+    penalized = ("W",)
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Pair,
+        stride: Pair = 1,
+        padding: Padding = "valid",
+        use_bias: bool = True,
+        init: str | dict = "xavier_normal",
+        drop_remainder: bool = False,
+    ):
+        super().__init__()
+        self.filters, self.kernel_size, self.stride, self.padding = filters, kernel_size, stride, padding
+        self.use_bias, self.init, self.drop_remainder = use_bias, init, drop_remainder
+
+    def build(self, input_shape, ctx: BuildContext):
+        self.window = Window.plan(input_shape, self.kernel_size, self.stride, self.padding, "kernel", self.drop_remainder)
+        channels, (fh, fw) = input_shape[0], self.window.size
+        # Each output sees C·f_h·f_w inputs; each input feeds filters·f_h·f_w outputs (as Keras counts).
+        shape, fan_in, fan_out = (self.filters, channels, fh, fw), channels * fh * fw, self.filters * fh * fw
+        self.params["W"] = INITIALIZERS.build(self.init)(shape, fan_in, fan_out, ctx.init_rng, ctx.dtype)
+        if self.use_bias:
+            self.params["b"] = np.zeros(self.filters, dtype=ctx.dtype)
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        return (self.filters, *self.window.out_size)
+
+    def forward(self, x, train=False):
+        self.x_shape = x.shape
+        self.col = im2col(x, self.window)  # (N·OH·OW, f_h·f_w·C), kept for the weight gradient
+        out = self.col @ self.params["W"].transpose(0, 2, 3, 1).reshape(self.filters, -1).T  # (N·OH·OW, filters)
+        if self.use_bias:
+            out += self.params["b"]
+        # Axes (N, filters, OH, OW); in memory channels-last, as the next im2col wants it.
+        return out.reshape(len(x), *self.window.out_size, self.filters).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        dout = dout.transpose(0, 2, 3, 1).reshape(-1, self.filters)  # (N·OH·OW, filters), like out
+        F, C, fh, fw = self.params["W"].shape
+        # Its last use: let the im2col matrix go now, not when the next forward pass has made its own.
+        col, self.col = self.col, None
+        self.grads["W"][...] = (dout.T @ col).reshape(F, fh, fw, C).transpose(0, 3, 1, 2)
+        if self.use_bias:
+            dout.sum(axis=0, out=self.grads["b"])
+        if not self.needs_input_grad:
+            return None
+        # dcol = dout @ W_col, one kernel offset's C columns at a time: (N·OH·OW, filters) @ (filters, C).
+        W = self.params["W"]
+        return col2im(lambda i, j: dout @ W[:, :, i, j], self.window, self.x_shape, dout.dtype)

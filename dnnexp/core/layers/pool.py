@@ -1,0 +1,118 @@
+"""Pooling layers (course Day 2 §4): the largest or the mean value of each window, and the mean of
+each whole channel."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
+from dnnexp.core.layers.im2col import Padding, Pair, Window, pair
+from dnnexp.registry import LAYERS
+
+
+class Pool2D(Layer):
+    """Shared by max and average pooling: the window over each channel, no parameters.
+
+    Input (N, C, H, W), output (N, C, OH, OW) with OH = (H + 2p − f_h)/s + 1; the stride defaults
+    to the pool size (windows side by side, as in Keras).
+    """
+
+    def __init__(
+        self,
+        pool_size: Pair = 2,
+        stride: Pair | None = None,
+        padding: Padding = "valid",
+        drop_remainder: bool = False,
+    ):
+        super().__init__()
+        self.pool_size, self.stride, self.padding, self.drop_remainder = pool_size, stride, padding, drop_remainder
+
+    def build(self, input_shape, ctx: BuildContext):
+        stride = self.pool_size if self.stride is None else self.stride
+        if not isinstance(self.padding, str) and any(2 * p > f for p, f in zip(pair(self.padding), pair(self.pool_size))):
+            raise ShapeError(
+                f"padding {self.padding} is more than half the pool {self.pool_size}: windows at the edge would "
+                "hold padding only; lower the padding"
+            )
+        self.window = Window.plan(input_shape, self.pool_size, stride, self.padding, "pool", self.drop_remainder)
+        return (input_shape[0], *self.window.out_size)
+
+
+@LAYERS.register("maxpool2d")
+class MaxPool2D(Pool2D):
+    """Max pooling: the largest value in each window; the gradient goes to that element only.
+
+    Padding is −∞, so it is never the maximum. Where a window holds its maximum twice, the first
+    in row-major order takes the gradient, as an argmax would.
+    """
+
+    def forward(self, x, train=False):
+        self.xp = self.window.pad(x, fill=-np.inf)
+        slices = [self.xp[index] for *_, index in self.window.offsets()]
+        self.out = slices[0].copy(order="K")  # keeps the input's memory layout
+        for other in slices[1:]:
+            np.maximum(self.out, other, out=self.out)
+        return self.out
+
+    def backward(self, dout):
+        dxp = np.zeros_like(self.xp)
+        # Everything laid out in memory as `out` (channels-last after a convolution), so that the
+        # passes below never mix memory orders, which would make them several times slower.
+        unclaimed = np.ones_like(self.out, dtype=bool)
+        winner = np.empty_like(unclaimed)
+        aligned = np.empty_like(self.out)
+        aligned[...] = dout
+        for *_, index in self.window.offsets():
+            np.equal(self.xp[index], self.out, out=winner)
+            winner &= unclaimed
+            unclaimed ^= winner
+            if self.window.overlaps:
+                dxp[index] += aligned * winner
+            else:  # each input element is in one window: write, no need to add
+                np.multiply(aligned, winner, out=dxp[index])
+        return self.window.unpad(dxp)
+
+
+@LAYERS.register("avgpool2d")
+class AvgPool2D(Pool2D):
+    """Average pooling: the mean of each window.
+
+    Each element gets dout / (f_h·f_w) from each window it is in. Padding counts as zeros in the
+    mean (PyTorch's default; Keras leaves padding out of the count).
+    """
+
+    def forward(self, x, train=False):
+        self.x_shape = x.shape
+        xp = self.window.pad(x)
+        out = np.zeros((len(x), x.shape[1], *self.window.out_size), dtype=x.dtype)
+        for *_, index in self.window.offsets():
+            out += xp[index]
+        out *= 1.0 / (self.window.size[0] * self.window.size[1])
+        return out
+
+    def backward(self, dout):
+        dxp = np.zeros(self.window.padded_shape(self.x_shape), dtype=dout.dtype)
+        share = dout * (1.0 / (self.window.size[0] * self.window.size[1]))
+        for *_, index in self.window.offsets():
+            dxp[index] += share
+        return self.window.unpad(dxp)
+
+
+@LAYERS.register("global_avg_pool2d")
+class GlobalAvgPool2D(Layer):
+    """Global average pooling: each channel's mean over the whole image, (N, C, H, W) → (N, C)."""
+
+    def build(self, input_shape, ctx: BuildContext):
+        if len(input_shape) != 3:
+            raise ShapeError(f"takes images (C, H, W), got {tuple(input_shape)}")
+        self.area = input_shape[1] * input_shape[2]
+        return (input_shape[0],)
+
+    def forward(self, x, train=False):
+        self.x_shape = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, dout):
+        dx = np.empty(self.x_shape, dtype=dout.dtype)
+        dx[...] = (dout * (1.0 / self.area))[:, :, None, None]
+        return dx

@@ -1,0 +1,438 @@
+"""Recurrent layers over sequences (N, T, D) (course Day 3 §1–3): simple RNN, LSTM and GRU.
+
+Each is a cell — the course's equations for one time step, forward and backward — looped over
+the T steps by the Time layer `Recurrent`, as deep-learning-from-scratch-2's time layers do. The
+parameters carry the course's names from u^t = W_(in) x^t + W z^{t−1} + b:
+
+    W_in (D, G·H)   input weights        G gate blocks of H units each:
+    W    (H, G·H)   recurrent weights    1 simple RNN, 4 LSTM, 3 GRU
+    b    (G·H,)     biases
+
+stored like the dense layer's W (D, units), for row vectors: u = x W_in + z W + b.
+
+Inside, arrays are feature-major, (T, features, N): the course's column vectors
+u^t = W_inᵀ x^t + Wᵀ z^{t−1} + b of the N samples side by side, so that each gate of each step is
+one contiguous block (elementwise NumPy on a column slice of a row-major array is several times
+slower). Speed: the input part W_inᵀ x^t + b of every step is one batched product before the loop,
+and W_in, W and b get their gradients from one product each after the backward loop; only
+Wᵀ z^{t−1} (forward) and W δ^t (backward) run per step.
+
+State, for wiring an encoder's final state (the "thought vector") into a decoder:
+`set_state(h, c=None)` gives the next forward its initial state (N, H) (zeros otherwise); after a
+forward `h` (and the LSTM's `c`) hold the final state; `backward(dout, dfinal)` takes a gradient
+for that final state from outside, and leaves the gradient with respect to the initial state in
+`dh` (and `dc`). With `layer.stateful = True` the final state is the next forward's initial
+state, until `reset_state()` (a decoder generating one step at a time).
+
+Truncated BPTT (`truncate_bptt: k`): the forward pass runs through the whole sequence, but the
+gradient does not flow from one block of k steps into the block before (steps 0…k−1, k…2k−1,
+…): each block treats the state it starts from as a constant. That is the gradient
+deep-learning-from-scratch-2 gets by feeding a stateful layer the blocks one after another.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Literal
+
+import numpy as np
+
+from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
+from dnnexp.registry import INITIALIZERS, LAYERS
+
+State = tuple[np.ndarray, ...]
+
+
+def sigmoid_(x: np.ndarray) -> np.ndarray:
+    """σ(x) = (1 + tanh(x/2)) / 2 in place: never overflows, and no temporary arrays per step."""
+    np.multiply(x, 0.5, out=x)
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
+    return x
+
+
+class Recurrent(Layer):
+    """The Time layer: runs a cell (a subclass's `_cell_forward`/`_cell_backward`) over T steps.
+
+    Input (N, T, D); output (N, T, H) with `return_sequences`, else the last step's (N, H).
+    Subclasses set `gates` (G) and `state_names` (("h",) or ("h", "c")).
+    """
+
+    gates = 1
+    state_names: tuple[str, ...] = ("h",)
+    penalized = ("W_in", "W")
+
+    def __init__(
+        self,
+        units: int,
+        return_sequences: bool = False,
+        truncate_bptt: int | None = None,
+        init: str | dict = "xavier_uniform",
+        recurrent_init: str | dict = "orthogonal",
+    ):
+        super().__init__()
+        if truncate_bptt is not None and truncate_bptt < 1:
+            raise ValueError(f"truncate_bptt must be at least 1 step, got {truncate_bptt}")
+        self.units, self.return_sequences = units, return_sequences
+        #: carry the final state into the next forward (set in code, not a spec key: the trainer
+        #: shuffles its batches, so state carried from one to the next would mean nothing)
+        self.stateful = False
+        self.truncate_bptt, self.init, self.recurrent_init = truncate_bptt, init, recurrent_init
+        #: set by a callback: backward then leaves ‖dL/ds_t‖ per step in `time_grad_norms` (T,), the
+        #: gradient reaching the state s_t = h_t (the LSTM's (h_t, c_t)) from the output and the steps after t
+        self.record_time_grads = False
+        self.time_grad_norms: np.ndarray | None = None
+        self.reset_state()
+
+    def build(self, input_shape, ctx: BuildContext):
+        if len(input_shape) != 2:
+            raise ShapeError(
+                f"{self.kind} takes sequences (T, D), got {tuple(input_shape)}; "
+                "for images read row by row set data.sequence: true"
+            )
+        T, D = input_shape
+        H, G = self.units, self.gates
+        self.params["W_in"] = INITIALIZERS.build(self.init)((D, G * H), D, G * H, ctx.init_rng, ctx.dtype)
+        # One orthogonal (H, H) block per gate: each gate's recurrence starts norm-preserving.
+        recurrent = INITIALIZERS.build(self.recurrent_init)
+        self.params["W"] = np.concatenate([recurrent((H, H), H, H, ctx.init_rng, ctx.dtype) for _ in range(G)], axis=1)
+        self.params["b"] = np.zeros(G * H, ctx.dtype)
+        self._build_extra(ctx)
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        return (T, H) if self.return_sequences else (H,)
+
+    def _build_extra(self, ctx: BuildContext) -> None:
+        """Parameters beyond W_in, W, b (peepholes), and bias initial values."""
+
+    # ---- state ---------------------------------------------------------------------------
+
+    def set_state(self, h: np.ndarray, c: np.ndarray | None = None) -> None:
+        """The initial state (N, H) of the next forward pass; the LSTM also takes its cell `c`."""
+        state = (h,) if c is None else (h, c)
+        if len(state) != len(self.state_names):
+            raise ValueError(f"{self.kind} has state {self.state_names}, got {len(state)} array(s)")
+        self.initial_state: State | None = state
+
+    def reset_state(self) -> None:
+        """Start the next forward pass from zeros."""
+        self.initial_state = None
+
+    @property
+    def h(self) -> np.ndarray:
+        """The final hidden state (N, H) of the last forward pass."""
+        return self.final_state[0]
+
+    @property
+    def dh(self) -> np.ndarray:
+        """dL/d(initial hidden state) (N, H), from the last backward pass."""
+        return self.dstate[0]
+
+    # ---- the loop over time --------------------------------------------------------------
+
+    def forward(self, x, train=False):
+        N, T, D = x.shape
+        # x^t as columns (D, N), step by step: (T, D, N)
+        self.xt = np.ascontiguousarray(x.transpose(1, 2, 0))
+        # W_inᵀ x^t + b for all T steps in one batched product; each step adds Wᵀ z^{t−1} in place
+        # and turns the sum into its gate values, which backward reads from here.
+        self.a = np.matmul(self.params["W_in"].T, self.xt)
+        self.a += self.params["b"][:, None]
+        # One (T + 1, H, N) array per state: index 0 holds the initial state, t + 1 the state after step t.
+        self.states = [np.empty((T + 1, self.units, N), x.dtype) for _ in self.state_names]
+        for states, initial in zip(self.states, self._initial_state(N)):
+            states[0] = initial.T
+        self._begin_forward(T, N, x.dtype)
+        for t in range(T):
+            self._cell_forward(t)
+        self.final_state = tuple(states[T].T for states in self.states)
+        if self.stateful:
+            self.initial_state = self.final_state
+        hs = self.states[0]
+        return hs[1:].transpose(2, 0, 1) if self.return_sequences else hs[T].T
+
+    def backward(self, dout, dfinal: State | None = None):
+        """dout: dL/d(output); `dfinal`: dL/d(final state) from outside the layer, as (dh,) or (dh, dc)."""
+        T, GH, N = self.a.shape
+        dnext = [np.zeros((self.units, N), self.a.dtype) for _ in self.state_names]
+        if dfinal is not None:
+            for carried, given in zip(dnext, dfinal):
+                carried += given.T
+        if self.return_sequences:
+            douts = np.ascontiguousarray(dout.transpose(1, 2, 0))
+        else:
+            dnext[0] += dout.T
+        self.da = np.empty_like(self.a)  # δ of every step's pre-activations, filled by the cell
+        norms = np.empty(T) if self.record_time_grads else None
+        for t in reversed(range(T)):
+            if self.return_sequences:
+                dnext[0] += douts[t]
+            if norms is not None:
+                norms[t] = np.sqrt(sum(np.vdot(d, d) for d in dnext))  # over the batch, h and c together
+            dnext = self._cell_backward(t, dnext)
+            if self.truncate_bptt and t % self.truncate_bptt == 0 and t > 0:
+                dnext = [np.zeros_like(d) for d in dnext]  # a block boundary: no gradient into the block before
+        self.dstate = tuple(d.T for d in dnext)
+        self.time_grad_norms = norms
+        # The course's ∂E/∂W_(in) = Σ_t δ^t [x^t]ᵀ, as one product over all steps and samples.
+        da = self.da.transpose(1, 0, 2).reshape(GH, T * N)
+        np.matmul(self.xt.transpose(1, 0, 2).reshape(-1, T * N), da.T, out=self.grads["W_in"])
+        np.sum(da, axis=1, out=self.grads["b"])
+        self._weight_grads(da)
+        if not self.needs_input_grad:
+            return None
+        return np.matmul(self.params["W_in"], self.da).transpose(2, 0, 1)
+
+    def _weight_grads(self, da: np.ndarray) -> None:
+        """dL/dW = Σ_t z^{t−1} [δ^t]ᵀ (course: ∂E/∂W = δ^t [z^{t−1}]ᵀ) from δ as (G·H, T·N)."""
+        H = self.units
+        h_prev = self.states[0][:-1].transpose(1, 0, 2).reshape(H, -1)
+        np.matmul(h_prev, da.T, out=self.grads["W"])
+
+    def _initial_state(self, N: int) -> Iterator[np.ndarray]:
+        """The initial state as (N, H) arrays."""
+        if self.initial_state is None:
+            return (np.zeros((N, self.units)) for _ in self.state_names)
+        if self.initial_state[0].shape != (N, self.units):
+            raise ValueError(
+                f"{self.kind}: the initial state is {self.initial_state[0].shape} but the batch needs "
+                f"{(N, self.units)}; call reset_state() (a stateful layer needs batches of one size)"
+            )
+        return iter(self.initial_state)
+
+    def _begin_forward(self, T: int, N: int, dtype: type) -> None:
+        """Allocate what a cell keeps per step besides its gates (the LSTM's tanh(c))."""
+
+    def _cell_forward(self, t: int) -> None:
+        """Step t: turn self.a[t] into the gate values in place, write the new state at t + 1."""
+        raise NotImplementedError
+
+    def _cell_backward(self, t: int, dnext: list[np.ndarray]) -> list[np.ndarray]:
+        """Step t backwards: from dL/d(state after t) (H, N), write δ into self.da[t], return
+        dL/d(state before t)."""
+        raise NotImplementedError
+
+
+@LAYERS.register("simple_rnn")
+class SimpleRNN(Recurrent):
+    """Simple RNN: z^t = f(W_(in) x^t + W z^{t−1} + b), f = tanh or relu (course Day 3 §1).
+
+    Input (N, T, D); output (N, T, H) with `return_sequences`, else (N, H).
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Literal["tanh", "relu"] = "tanh",
+        return_sequences: bool = False,
+        truncate_bptt: int | None = None,
+        init: str | dict = "xavier_uniform",
+        recurrent_init: str | dict = "orthogonal",
+    ):
+        super().__init__(units, return_sequences, truncate_bptt, init, recurrent_init)
+        if activation not in ("tanh", "relu"):
+            raise ValueError(f"simple_rnn's activation is tanh or relu, not {activation!r}")
+        self.activation = activation
+
+    def _cell_forward(self, t):
+        u = self.a[t]
+        u += self.params["W"].T @ self.states[0][t]
+        z = self.states[0][t + 1]
+        if self.activation == "tanh":
+            np.tanh(u, out=z)
+        else:
+            np.maximum(u, 0, out=z)
+
+    def _cell_backward(self, t, dnext):
+        z = self.states[0][t + 1]
+        # f'(u) from the output: 1 − z² for tanh, 1 where z > 0 for relu
+        slope = 1.0 - z * z if self.activation == "tanh" else z > 0
+        delta = self.da[t]
+        np.multiply(dnext[0], slope, out=delta)
+        return [self.params["W"] @ delta]
+
+
+@LAYERS.register("lstm")
+class LSTM(Recurrent):
+    """Long short-term memory (course Day 3 §2): gates around the constant error carousel c.
+
+        i = σ(a_i [+ p_i ⊙ c^{t−1}])    input gate       a = W_inᵀ x^t + Wᵀ h^{t−1} + b,
+        f = σ(a_f [+ p_f ⊙ c^{t−1}])    forget gate          in blocks [i, f, o, g]
+        g = tanh(a_g)                   the new input
+        c^t = f ⊙ c^{t−1} + i ⊙ g       the CEC: dc^{t−1} = f ⊙ dc^t, no squashing on the way
+        o = σ(a_o [+ p_o ⊙ c^t])        output gate
+        h^t = o ⊙ tanh(c^t)
+
+    The bracketed terms are the peephole connections (`peephole: true`, parameter `p` of shape
+    (3, H), rows i, f, o, from `peephole_init`; zeros: a plain LSTM at first): the gates look at
+    the cell itself (course: 覗き穴結合). The forget gate's bias starts from `forget_bias_init`
+    (ones: the cell remembers at first). Input (N, T, D); output (N, T, H) with
+    `return_sequences`, else (N, H). State (h, c).
+    """
+
+    gates = 4
+    state_names = ("h", "c")
+
+    def __init__(
+        self,
+        units: int,
+        return_sequences: bool = False,
+        peephole: bool = False,
+        peephole_init: str | dict = "zeros",
+        forget_bias_init: str | dict = "ones",
+        truncate_bptt: int | None = None,
+        init: str | dict = "xavier_uniform",
+        recurrent_init: str | dict = "orthogonal",
+    ):
+        super().__init__(units, return_sequences, truncate_bptt, init, recurrent_init)
+        self.peephole, self.peephole_init, self.forget_bias_init = peephole, peephole_init, forget_bias_init
+
+    def _build_extra(self, ctx):
+        H = self.units
+        self.params["b"][H : 2 * H] = INITIALIZERS.build(self.forget_bias_init)((H,), H, H, ctx.init_rng, ctx.dtype)
+        if self.peephole:
+            self.params["p"] = INITIALIZERS.build(self.peephole_init)((3, H), H, H, ctx.init_rng, ctx.dtype)
+
+    @property
+    def c(self) -> np.ndarray:
+        """The final cell state (N, H) of the last forward pass."""
+        return self.final_state[1]
+
+    @property
+    def dc(self) -> np.ndarray:
+        """dL/d(initial cell state) (N, H), from the last backward pass."""
+        return self.dstate[1]
+
+    def _begin_forward(self, T, N, dtype):
+        self.tanh_c = np.empty((T, self.units, N), dtype)
+        if self.peephole:
+            self.peep = self.params["p"][:, :, None]  # (3, H, 1): one weight per unit, for every sample
+
+    def _cell_forward(self, t):
+        H = self.units
+        hs, cs = self.states
+        a = self.a[t]
+        a += self.params["W"].T @ hs[t]
+        i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+        if self.peephole:
+            i += self.peep[0] * cs[t]
+            f += self.peep[1] * cs[t]
+            sigmoid_(a[: 2 * H])
+        else:
+            sigmoid_(a[: 3 * H])  # i, f and o in one pass
+        np.tanh(g, out=g)
+        c = cs[t + 1]
+        np.multiply(f, cs[t], out=c)
+        c += i * g
+        if self.peephole:
+            o += self.peep[2] * c  # the output gate looks at the new cell
+            sigmoid_(o)
+        np.tanh(c, out=self.tanh_c[t])
+        np.multiply(o, self.tanh_c[t], out=hs[t + 1])
+
+    def _cell_backward(self, t, dnext):
+        H = self.units
+        dh, dc_next = dnext
+        c_prev = self.states[1][t]
+        a, da = self.a[t], self.da[t]
+        i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+        dai, daf, dao, dag = da[:H], da[H : 2 * H], da[2 * H : 3 * H], da[3 * H :]
+        tanh_c = self.tanh_c[t]
+        np.multiply(dh, tanh_c, out=dao)
+        dao *= o * (1.0 - o)
+        dc = dh * o
+        dc *= 1.0 - tanh_c * tanh_c
+        dc += dc_next
+        if self.peephole:
+            dc += dao * self.peep[2]
+        np.multiply(dc, g, out=dai)
+        dai *= i * (1.0 - i)
+        np.multiply(dc, c_prev, out=daf)
+        daf *= f * (1.0 - f)
+        np.multiply(dc, i, out=dag)
+        dag *= 1.0 - g * g
+        dc *= f  # now dL/dc^{t−1}
+        if self.peephole:
+            dc += dai * self.peep[0] + daf * self.peep[1]
+        return [self.params["W"] @ da, dc]
+
+    def _weight_grads(self, da):
+        super()._weight_grads(da)
+        if self.peephole:
+            H, cs, dp = self.units, self.states[1], self.grads["p"]
+            # Σ over steps and samples of δ of the gate ⊙ the cell that gate looked at
+            dp[0] = np.einsum("thn,thn->h", self.da[:, :H], cs[:-1])
+            dp[1] = np.einsum("thn,thn->h", self.da[:, H : 2 * H], cs[:-1])
+            dp[2] = np.einsum("thn,thn->h", self.da[:, 2 * H : 3 * H], cs[1:])
+
+
+@LAYERS.register("gru")
+class GRU(Recurrent):
+    """Gated recurrent unit (course Day 3 §3; Cho et al. 2014, as deep-learning-from-scratch-2):
+
+        z = σ(a_z + W_zᵀ h^{t−1})              update gate      a = W_inᵀ x^t + b,
+        r = σ(a_r + W_rᵀ h^{t−1})              reset gate           in blocks [z, r, h̃]
+        h̃ = tanh(a_h + W_hᵀ (r ⊙ h^{t−1}))     candidate
+        h^t = (1 − z) ⊙ h^{t−1} + z ⊙ h̃
+
+    Three gate blocks where the LSTM has four, and no cell state. Input (N, T, D); output
+    (N, T, H) with `return_sequences`, else (N, H).
+    """
+
+    gates = 3
+
+    def _begin_forward(self, T, N, dtype):
+        self.rh = np.empty((T, self.units, N), dtype)  # r ⊙ h^{t−1}: what W_h multiplies
+
+    def _cell_forward(self, t):
+        H = self.units
+        hs, W = self.states[0], self.params["W"]
+        a = self.a[t]
+        zr = a[: 2 * H]
+        zr += W[:, : 2 * H].T @ hs[t]
+        sigmoid_(zr)
+        z, r, candidate = a[:H], a[H : 2 * H], a[2 * H :]
+        np.multiply(r, hs[t], out=self.rh[t])
+        candidate += W[:, 2 * H :].T @ self.rh[t]
+        np.tanh(candidate, out=candidate)
+        # (1 − z) h + z h̃ = h + z (h̃ − h)
+        h = hs[t + 1]
+        np.subtract(candidate, hs[t], out=h)
+        h *= z
+        h += hs[t]
+
+    def _cell_backward(self, t, dnext):
+        (dh,) = dnext
+        H = self.units
+        h_prev, W = self.states[0][t], self.params["W"]
+        a, da = self.a[t], self.da[t]
+        z, r, candidate = a[:H], a[H : 2 * H], a[2 * H :]
+        daz, dar, dah = da[:H], da[H : 2 * H], da[2 * H :]
+        np.multiply(dh, z, out=dah)
+        dah *= 1.0 - candidate * candidate
+        drh = W[:, 2 * H :] @ dah
+        np.subtract(candidate, h_prev, out=daz)
+        daz *= dh
+        daz *= z * (1.0 - z)
+        np.multiply(drh, h_prev, out=dar)
+        dar *= r * (1.0 - r)
+        dh_prev = dh * (1.0 - z)
+        dh_prev += drh * r
+        dh_prev += W[:, : 2 * H] @ da[: 2 * H]
+        return [dh_prev]
+
+    def _weight_grads(self, da):
+        H, dW = self.units, self.grads["W"]
+        h_prev = self.states[0][:-1].transpose(1, 0, 2).reshape(H, -1)
+        dW[:, : 2 * H] = h_prev @ da[: 2 * H].T
+        dW[:, 2 * H :] = self.rh.transpose(1, 0, 2).reshape(H, -1) @ da[2 * H :].T
+
+
+def recurrent_layers(layers: dict[str, Layer]) -> list[tuple[str, Recurrent]]:
+    """(name, layer) of every recurrent layer among `layers` (by name), also inside wrappers, which
+    list what they wrap in `wrapped`: "lstm1", "bidirectional1.forward", …"""
+    found: list[tuple[str, Recurrent]] = []
+    for name, layer in layers.items():
+        if isinstance(layer, Recurrent):
+            found.append((name, layer))
+        found += recurrent_layers({f"{name}.{key}": inner for key, inner in getattr(layer, "wrapped", {}).items()})
+    return found

@@ -1,0 +1,277 @@
+"""Recurrent layers: forward against plain per-step references, gradients of the state, truncated
+BPTT, stateful runs and the per-step gradient norms.
+
+The references below are the equations written out for one step at a time, with row vectors and
+one matrix per gate sliced out of W_in, W and b — a second, independent reading of the layers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dnnexp.core.gradcheck import numerical_gradient, relative_error
+from dnnexp.core.layers import ShapeError
+from dnnexp.core.layers.recurrent import Recurrent
+
+N, T, D, H = 3, 5, 2, 4
+TOLERANCE = 1e-6
+
+
+def sigmoid(u: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-u))
+
+
+def gate(params: dict[str, np.ndarray], k: int, x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Gate block k's pre-activation x W_in_k + h W_k + b_k (row vectors)."""
+    block = slice(k * H, (k + 1) * H)
+    return x @ params["W_in"][:, block] + h @ params["W"][:, block] + params["b"][block]
+
+
+def simple_rnn_reference(x, params, h, activation):
+    f = np.tanh if activation == "tanh" else (lambda u: np.maximum(u, 0))
+    outputs = []
+    for t in range(x.shape[1]):
+        h = f(gate(params, 0, x[:, t], h))
+        outputs.append(h)
+    return np.stack(outputs, axis=1), (h,)
+
+
+def lstm_reference(x, params, h, c):
+    p = params.get("p", np.zeros((3, H)))
+    outputs = []
+    for t in range(x.shape[1]):
+        i = sigmoid(gate(params, 0, x[:, t], h) + p[0] * c)
+        f = sigmoid(gate(params, 1, x[:, t], h) + p[1] * c)
+        g = np.tanh(gate(params, 3, x[:, t], h))
+        c = f * c + i * g
+        o = sigmoid(gate(params, 2, x[:, t], h) + p[2] * c)
+        h = o * np.tanh(c)
+        outputs.append(h)
+    return np.stack(outputs, axis=1), (h, c)
+
+
+def gru_reference(x, params, h):
+    outputs = []
+    for t in range(x.shape[1]):
+        z = sigmoid(gate(params, 0, x[:, t], h))
+        r = sigmoid(gate(params, 1, x[:, t], h))
+        block = slice(2 * H, 3 * H)
+        candidate = np.tanh(x[:, t] @ params["W_in"][:, block] + (r * h) @ params["W"][:, block] + params["b"][block])
+        h = (1 - z) * h + z * candidate
+        outputs.append(h)
+    return np.stack(outputs, axis=1), (h,)
+
+
+#: name → (spec, reference(x, params, *initial state))
+CASES = {
+    "simple_rnn tanh": ({"type": "simple_rnn"}, lambda x, p, h: simple_rnn_reference(x, p, h, "tanh")),
+    "simple_rnn relu": ({"type": "simple_rnn", "activation": "relu"}, lambda x, p, h: simple_rnn_reference(x, p, h, "relu")),
+    "lstm": ({"type": "lstm"}, lstm_reference),
+    "lstm peephole": ({"type": "lstm", "peephole": True}, lstm_reference),
+    "gru": ({"type": "gru"}, gru_reference),
+}
+
+
+def recurrent(build_layer, spec: dict[str, Any], seed: int = 0, **changes: Any) -> Recurrent:
+    """A float64 layer of H units for (T, D) inputs, every parameter redrawn at a scale that
+    leaves the gates away from saturation (peepholes too, which start at zero)."""
+    layer = build_layer({**spec, "units": H, **changes}, (T, D), seed=seed)
+    rng = np.random.default_rng(seed + 10)
+    for value in layer.params.values():
+        value[...] = rng.normal(0.0, 0.6, value.shape)
+    layer.needs_input_grad = True
+    return layer
+
+
+def initial_state(layer: Recurrent, seed: int = 1) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    return tuple(rng.normal(size=(N, H)) for _ in layer.state_names)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_forward_matches_the_per_step_reference(case, build_layer):
+    spec, reference = CASES[case]
+    layer = recurrent(build_layer, spec, return_sequences=True)
+    x = np.random.default_rng(2).normal(size=(N, T, D))
+    state = initial_state(layer)
+    layer.set_state(*state)
+    expected, expected_final = reference(x, layer.params, *state)
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-10, atol=1e-12)
+    for got, want in zip(layer.final_state, expected_final):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    # Only the last step's output, and the same from a fresh start at zeros.
+    last = recurrent(build_layer, spec)
+    np.testing.assert_allclose(last.forward(x), reference(x, last.params, *(np.zeros((N, H)) for _ in state))[0][:, -1])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_float32_in_float32_out(case, build_layer):
+    layer = build_layer({**CASES[case][0], "units": H, "return_sequences": True}, (T, D), dtype=np.float32)
+    out = layer.forward(np.ones((N, T, D), np.float32))
+    layer.needs_input_grad = True
+    dx = layer.backward(np.ones_like(out))
+    assert out.dtype == dx.dtype == np.float32 and all(g.dtype == np.float32 for g in layer.grads.values())
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+@pytest.mark.parametrize("case", CASES)
+def test_gradients_of_the_initial_and_final_state(case, return_sequences, build_layer):
+    """A decoder started from an encoder's final state sends a gradient back into it (`dfinal`)
+    and needs the gradient of its own initial state (`dh`, `dc`): both against finite differences."""
+    layer = recurrent(build_layer, CASES[case][0], return_sequences=return_sequences)
+    rng = np.random.default_rng(3)
+    x, state = rng.normal(size=(N, T, D)), initial_state(layer)
+    R = rng.normal(size=layer.forward(x).shape)
+    R_final = tuple(rng.normal(size=(N, H)) for _ in state)
+
+    def loss() -> float:
+        layer.set_state(*state)
+        out = layer.forward(x)
+        return float(np.sum(out * R) + sum(np.sum(s * r) for s, r in zip(layer.final_state, R_final)))
+
+    loss()
+    layer.backward(R, dfinal=R_final)
+    analytic = {**{k: v.copy() for k, v in layer.grads.items()}, **{n: d.copy() for n, d in zip(layer.state_names, layer.dstate)}}
+    for name, value in zip(layer.state_names, state):
+        assert relative_error(analytic[name], numerical_gradient(loss, value)) < TOLERANCE, name
+    for key, value in layer.params.items():
+        assert relative_error(analytic[key], numerical_gradient(loss, value)) < TOLERANCE, key
+    assert (layer.dh.shape, layer.h.shape) == ((N, H), (N, H))
+
+
+def block_gradients(layer: Recurrent, x: np.ndarray, dout: np.ndarray, block: int) -> dict[str, np.ndarray]:
+    """deep-learning-from-scratch-2's truncated BPTT: a stateful layer fed the sequence in blocks,
+    each block's backward pass right after its forward; the gradients summed over the blocks."""
+    layer.stateful = True
+    total = {key: np.zeros_like(value) for key, value in layer.params.items()}
+    dx = []
+    for start in range(0, x.shape[1], block):
+        layer.forward(x[:, start : start + block])
+        dx.append(layer.backward(dout[:, start : start + block]))
+        for key in total:
+            total[key] += layer.grads[key]
+    return {**total, "x": np.concatenate(dx, axis=1)}
+
+
+@pytest.mark.parametrize("case", ["simple_rnn tanh", "lstm peephole", "gru"])
+def test_truncated_bptt_is_full_bptt_when_as_long_as_the_sequence_and_blocks_otherwise(case, build_layer):
+    spec = CASES[case][0]
+    rng = np.random.default_rng(4)
+    x, dout = rng.normal(size=(N, T, D)), rng.normal(size=(N, T, H))
+
+    def gradients(truncate: int | None) -> dict[str, np.ndarray]:
+        layer = recurrent(build_layer, spec, return_sequences=True, truncate_bptt=truncate)
+        layer.forward(x)
+        dx = layer.backward(dout)
+        return {**{k: v.copy() for k, v in layer.grads.items()}, "x": dx}
+
+    full = gradients(None)
+    for long_enough in (T, T + 3):
+        for key, value in gradients(long_enough).items():
+            np.testing.assert_array_equal(value, full[key])
+    truncated = gradients(2)
+    # Cut: the recurrent weights get less of the past, and the first block's inputs no gradient from later blocks.
+    assert relative_error(truncated["W"], full["W"]) > 1e-3
+    assert relative_error(truncated["x"], full["x"]) > 1e-3
+    chunked = block_gradients(recurrent(build_layer, spec, return_sequences=True), x, dout, 2)
+    for key, value in chunked.items():
+        np.testing.assert_allclose(truncated[key], value, rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_stateful_layers_carry_their_state_until_reset(case, build_layer):
+    spec = CASES[case][0]
+    x = np.random.default_rng(5).normal(size=(N, T, D))
+    whole = recurrent(build_layer, spec, return_sequences=True).forward(x)
+    layer = recurrent(build_layer, spec, return_sequences=True)
+    layer.stateful = True
+    halves = np.concatenate([layer.forward(x[:, :2]), layer.forward(x[:, 2:])], axis=1)
+    np.testing.assert_allclose(halves, whole, rtol=1e-12)
+    # The state carries on into the next batch until reset_state().
+    assert not np.allclose(layer.forward(x[:, :2]), whole[:, :2])
+    layer.reset_state()
+    np.testing.assert_allclose(layer.forward(x[:, :2]), whole[:, :2], rtol=1e-12)
+    with pytest.raises(ValueError, match="reset_state"):
+        layer.forward(x[:2])
+
+
+def test_set_state_wants_as_many_arrays_as_the_layer_has_states(build_layer):
+    with pytest.raises(ValueError, match=r"\('h', 'c'\)"):
+        recurrent(build_layer, {"type": "lstm"}).set_state(np.zeros((N, H)))
+    with pytest.raises(ValueError, match=r"\('h',\)"):
+        recurrent(build_layer, {"type": "gru"}).set_state(np.zeros((N, H)), np.zeros((N, H)))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_time_grad_norms_are_the_gradients_reaching_each_state(case, build_layer):
+    """‖dL/ds_t‖ recorded at step t equals the initial-state gradient of the same layer run from
+    s_t = h_t (the LSTM's (h_t, c_t)) over the rest of the sequence."""
+    spec = CASES[case][0]
+    rng = np.random.default_rng(6)
+    x, dout = rng.normal(size=(N, T, D)), rng.normal(size=(N, H))
+    layer = recurrent(build_layer, spec)
+    layer.record_time_grads = True
+    layer.forward(x)
+    layer.backward(dout)
+    norms = layer.time_grad_norms
+    assert norms.shape == (T,) and norms[-1] == pytest.approx(np.linalg.norm(dout))
+    for t in range(T - 1):
+        head, rest = recurrent(build_layer, spec), recurrent(build_layer, spec)
+        head.forward(x[:, : t + 1])
+        rest.set_state(*head.final_state)
+        rest.forward(x[:, t + 1 :])
+        rest.backward(dout)
+        assert norms[t] == pytest.approx(np.sqrt(sum(np.sum(d * d) for d in rest.dstate)), rel=1e-10)
+    layer.record_time_grads = False
+    layer.backward(dout)
+    assert layer.time_grad_norms is None
+
+
+def test_a_simple_rnn_forgets_faster_than_an_lstm(build_layer):
+    """The course's point: through 30 steps the simple RNN's gradient all but vanishes, the LSTM's
+    (forget gate biased open) shrinks by orders of magnitude less."""
+    x = np.random.default_rng(7).normal(size=(8, 30, D))
+    decay = {}
+    for kind in ("simple_rnn", "lstm"):
+        layer = build_layer({"type": kind, "units": 16, "init": {"name": "normal", "std": 0.1},
+                             "recurrent_init": {"name": "normal", "std": 0.1}}, (30, D))
+        layer.record_time_grads = True
+        layer.forward(x)
+        layer.backward(np.ones((8, 16)))
+        decay[kind] = layer.time_grad_norms[0] / layer.time_grad_norms[-1]
+    # About σ(1) ≈ 0.73 of the cell's gradient survives each step, far less through tanh' and 0.1-weights: 5e-4 and 3e-12 here.
+    assert decay["simple_rnn"] < 1e-9 < 1e-6 < decay["lstm"]
+
+
+def test_forget_gate_bias_starts_at_one_and_is_configurable(build_layer):
+    b = build_layer({"type": "lstm", "units": H}, (T, D)).params["b"]
+    np.testing.assert_array_equal(b[H : 2 * H], 1.0)
+    assert not b[:H].any() and not b[2 * H :].any()
+    zeros = build_layer({"type": "lstm", "units": H, "forget_bias_init": "zeros"}, (T, D)).params["b"]
+    assert not zeros.any()
+
+
+@pytest.mark.parametrize("kind, gates", [("simple_rnn", 1), ("lstm", 4), ("gru", 3)])
+def test_parameter_shapes_and_orthogonal_recurrent_blocks(kind, gates, build_layer):
+    layer = build_layer({"type": kind, "units": H}, (T, D))
+    assert {k: v.shape for k, v in layer.params.items()} == {"W_in": (D, gates * H), "W": (H, gates * H), "b": (gates * H,)}
+    for k in range(gates):
+        block = layer.params["W"][:, k * H : (k + 1) * H]
+        np.testing.assert_allclose(block.T @ block, np.eye(H), atol=1e-12)
+
+
+def test_flat_inputs_are_refused_with_a_hint(build_layer):
+    with pytest.raises(ShapeError, match="data.sequence: true"):
+        build_layer({"type": "lstm", "units": H}, (784,))
+
+
+def test_simple_rnn_activation_is_tanh_or_relu():
+    from dnnexp.registry import LAYERS
+
+    with pytest.raises(ValueError, match="tanh or relu"):
+        LAYERS.get("simple_rnn")(units=3, activation="sigmoid")
+    with pytest.raises(ValueError, match="at least 1 step"):
+        LAYERS.get("gru")(units=3, truncate_bptt=0)
