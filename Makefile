@@ -4,6 +4,8 @@
 #   make test              the whole test suite
 #   make init-compare      Day 2 §1: activation × initializer (784-40-20-10)
 #   make rnn-compare       Day 3: simple RNN, LSTM, GRU, bidirectional on Fashion-MNIST rows
+#   make seq2seq           Day 3 §5: seq2seq on addition (with and without reversed input), dates
+#   make hred              Day 3 §5: HRED vs VHRED on template dialogues, diversity of replies
 #   make cnn-compare       Day 2 §4, Day 4: MLP vs SimpleConvNet vs the Keras CNN (~25 min)
 #   make -j2 optimizer-compare DATASET=mnist
 #
@@ -21,10 +23,10 @@ DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
 
 .PHONY: install data demo test bench clean-runs help sweep \
         init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit course \
-        rnn-compare binary-addition cnn-compare
+        rnn-compare binary-addition cnn-compare seq2seq hred
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 # Debian ships venv separately (python3-venv); install it when we may.
 $(DNNEXP): pyproject.toml
@@ -58,6 +60,7 @@ bench: install
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/python bench/mlp_speed.py
 	$(BIN)/python bench/lstm_speed.py
+	$(BIN)/python bench/cnn_speed.py
 
 clean-runs:
 	find $(RUNS) -mindepth 1 -maxdepth 1 ! -name .keep -exec rm -rf {} +
@@ -92,6 +95,8 @@ $(eval $(call sweep_target,optimizer-compare,configs/day2/optimizers/*.yaml))
 $(eval $(call sweep_target,batchnorm-compare,configs/day2/batchnorm/*.yaml))
 $(eval $(call sweep_target,overfit,configs/day2/overfit/*.yaml))
 $(eval $(call sweep_target,rnn-compare,configs/day3/rnn/*.yaml))
+$(eval $(call sweep_target,seq2seq,configs/day3/seq2seq/*.yaml))
+$(eval $(call sweep_target,hred,configs/day3/hred/*.yaml))
 $(eval $(call sweep_target,cnn-compare,configs/day2/cnn/mlp.yaml configs/day2/cnn/simple_convnet.yaml configs/day4/keras_cnn.yaml))
 
 optimizer-paths: $(DNNEXP)
@@ -101,4 +106,4 @@ binary-addition: $(DNNEXP)
 	$(DNNEXP) train configs/day4/simple_rnn_binary_addition.yaml --runs-dir $(RUNS)
 
 course: init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit \
-        rnn-compare binary-addition
+        rnn-compare binary-addition seq2seq hred

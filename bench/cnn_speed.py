@@ -14,7 +14,6 @@ a separate process that loads the data and trains one dnnexp epoch of the model.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 
@@ -103,27 +102,20 @@ def peak_memory_mb(name: str, threads: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser = bench.arguments(__doc__.splitlines()[0])
+    parser.set_defaults(epochs=3)
     parser.add_argument("--samples", type=int, default=6400, help="training images per epoch")
-    parser.add_argument("--threads", type=int, default=None, help="BLAS/torch threads (default: dnnexp's default)")
     args = parser.parse_args()
-    from threadpoolctl import threadpool_limits
-
     from dnnexp.threads import default_threads
 
     threads = args.threads or default_threads()
-    torch = bench.optional_torch()
-    bench.print_header(threads, torch, row_label="model")
-    torch_default = torch.get_num_threads() if torch else None
-    for name in MODELS:
-        with threadpool_limits(threads):
-            ours = bench.median(dnnexp_epochs(name, args.epochs, args.samples))
-        same = default = None
-        if torch is not None:
-            same = bench.median(torch_epochs(name, args.epochs, args.samples, threads))
-            default = bench.median(torch_epochs(name, args.epochs, args.samples, torch_default))
-        bench.print_row(name, ours, same, default)
+    bench.run_table(
+        threads,
+        lambda name: dnnexp_epochs(name, args.epochs, args.samples),
+        lambda name, threads: torch_epochs(name, args.epochs, args.samples, threads),
+        rows={name: name for name in MODELS},
+        row_label="model",
+    )
     for name, (_, batch) in MODELS.items():
         size, layer = largest_im2col_mb(name)
         print(f"{name}, batch {batch}: largest im2col matrix {size:.0f} MB ({layer}); peak memory of one dnnexp "

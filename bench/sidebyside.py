@@ -109,22 +109,27 @@ def arguments(description: str) -> argparse.ArgumentParser:
 
 
 def run_table(
-    threads: int | None, ours: Callable[[dict], list[float]], theirs: Callable[[dict, int], list[float]]
+    threads: int | None,
+    ours: Callable[[Any], list[float]],
+    theirs: Callable[[Any, int], list[float]],
+    rows: dict[str, Any] = OPTIMIZERS,
+    row_label: str = "optimizer",
 ) -> None:
-    """Print the header and one row per optimizer: median samples/s of `ours(optimizer)` under
-    `threads` BLAS threads, and of `theirs(optimizer, threads)` with the same and PyTorch's default."""
+    """Print the header and one row per entry of `rows` (name → setting; by default the
+    optimizers): median samples/s of `ours(setting)` under `threads` BLAS threads, and of
+    `theirs(setting, threads)` with the same and PyTorch's default."""
     from threadpoolctl import threadpool_limits
 
     from dnnexp.threads import default_threads
 
     threads = threads or default_threads()
     torch = optional_torch()
-    print_header(threads, torch)
-    for name, optimizer in OPTIMIZERS.items():
+    print_header(threads, torch, row_label)
+    for name, setting in rows.items():
         with threadpool_limits(threads):
-            mine = statistics.median(ours(optimizer))
+            mine = statistics.median(ours(setting))
         same = default = None
         if torch is not None:
-            same = statistics.median(theirs(optimizer, threads))
-            default = statistics.median(theirs(optimizer, torch.get_num_threads()))
+            same = statistics.median(theirs(setting, threads))
+            default = statistics.median(theirs(setting, torch.get_num_threads()))
         print_row(name, mine, same, default)

@@ -87,7 +87,9 @@ def train(
         loaded = specs.spec_from_dict(specs.apply_overrides(run.config(), overrides), str(run.file("config.yaml")))
     config = loaded.resolved()
     if run is not None:
-        changed = specs.diff_specs(run.config(), config)
+        # Both sides resolved: a key added to the format since the run started gets its default on both.
+        recorded = specs.spec_from_dict(run.config(), str(run.file("config.yaml"))).resolved()
+        changed = specs.diff_specs(recorded, config)
         if changed:
             raise SpecError(
                 f"--resume: the spec differs from the run's config.yaml in {', '.join(changed)}; "
@@ -184,7 +186,7 @@ def plot(
     filters: bool = typer.Option(False, "--filters", help="The first conv layer's trained filters."),
     feature_maps: bool = typer.Option(False, "--feature-maps", help="One test image's maps after each conv layer."),
 ) -> None:
-    """Draw learning curves of one or more runs (or a run's layer statistics)."""
+    """Draw learning curves of one or more runs, or pictures of one: layer statistics, filters, feature maps."""
     from dnnexp.errors import DnnexpError
     from dnnexp.plots import curves, default_plot_path, layers, time_grads as time_grad_plots
     from dnnexp.runs.rundir import find_runs
@@ -220,6 +222,29 @@ def _plot_conv(run, out: Optional[Path], feature_maps: bool) -> Path:
         return conv_plots.plot_filters(run, model, out or default_plot_path([run], kind="filters"))
     image, caption = experiment.first_test_image(run.config())
     return conv_plots.plot_feature_maps(run, model, image, caption, out or default_plot_path([run], kind="feature_maps"))
+
+
+@app.command()
+@user_errors
+def sample(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A seq2seq, hred or vhred run."),
+    text: str = typer.Argument(..., help='The input, e.g. "16+75"; for dialogues the utterances separated by " | ".'),
+    samples: int = typer.Option(1, "--samples", "-n", min=1, help="How many replies to write."),
+    decoding: Optional[str] = typer.Option(
+        None, "--decoding", help="greedy (each word the likeliest) or sample (drawn); default: the run's model's."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the draws (sampled words, VHRED's latent)."),
+) -> None:
+    """Decode an input with a run's trained model: one reply a line."""
+    from dnnexp import experiment
+    from dnnexp.errors import DnnexpError
+    from dnnexp.runs.rundir import RunDir
+
+    if decoding not in (None, "greedy", "sample"):
+        raise DnnexpError(f"--decoding: '{decoding}' is not greedy or sample")
+    greedy = None if decoding is None else decoding == "greedy"
+    for reply in experiment.sample(RunDir.open(run_dir), text, samples, greedy, seed):
+        typer.echo(reply)
 
 
 @app.command(name="list")

@@ -18,13 +18,15 @@ from typing import Any
 import numpy as np
 
 import dnnexp
-from dnnexp.core.layers.base import ShapeError
+from dnnexp.core.layers.base import BuildContext, ShapeError
 from dnnexp.core.layers.recurrent import recurrent_layers
-from dnnexp.core.model import Sequential
+from dnnexp.core.model import Model, Sequential
+from dnnexp.core.seq2seq import EncoderDecoder, Tokens
 from dnnexp.data.augment import Augmentation
 from dnnexp.data.base import Batches, prepare
-from dnnexp.errors import RunDirError, SpecError
-from dnnexp.registry import DATASETS, LOSSES, OPTIMIZERS, REGULARIZERS, SCHEDULES
+from dnnexp.data.corpora import END, JOINERS, START, decode, encode_text
+from dnnexp.errors import DnnexpError, RunDirError, SpecError
+from dnnexp.registry import DATASETS, LOSSES, MODELS, OPTIMIZERS, REGULARIZERS, SCHEDULES
 from dnnexp.runs.rundir import RunDir
 from dnnexp.threads import blas_threads
 from dnnexp.train import callbacks as cb
@@ -84,9 +86,11 @@ def load_data(data_spec: dict[str, Any], streams: Streams) -> Batches:
     return batches
 
 
-def build_model(config: dict[str, Any], data: Batches, streams: Streams) -> Sequential:
+def build_model(config: dict[str, Any], data: Batches, streams: Streams) -> Model:
     """The spec's model, checked against the shape of the data."""
     model_spec = config["model"]
+    if "kind" in model_spec:  # the schema leaves `kind` out for sequential models
+        return build_token_model(config, data, streams)
     input_shape = tuple(model_spec.get("input_shape") or data.input_shape)
     if input_shape != data.input_shape:
         hint = (
@@ -112,7 +116,31 @@ def build_model(config: dict[str, Any], data: Batches, streams: Streams) -> Sequ
     return model
 
 
-def model_for(config: dict[str, Any]) -> Sequential:
+def build_token_model(config: dict[str, Any], data: Batches, streams: Streams) -> EncoderDecoder:
+    """The encoder-decoder of `model.kind` (seq2seq, hred, vhred), sized by the corpus: its
+    vocabulary, start and end tokens, and reply length."""
+    args = dict(config["model"])
+    kind = args.pop("kind")
+    classes = data.classes or []
+    if START not in classes or data.train.t.ndim != 2:
+        raise SpecError(
+            f"model.kind: {kind} reads and writes token ids, but {config['data']['name']} is not a text corpus; "
+            "use data.name: addition or dates (seq2seq), dialogue (hred, vhred)"
+        )
+    end = classes.index(END) if END in classes else None
+    model = MODELS.get(kind)(**args)
+    try:
+        model.build(
+            data.input_shape,
+            Tokens(len(classes), classes.index(START), end, data.train.t.shape[1] - 1),
+            BuildContext(streams.init, streams.noise),
+        )
+    except ShapeError as error:
+        raise SpecError(f"model.kind: {error}") from None
+    return model
+
+
+def model_for(config: dict[str, Any]) -> Model:
     """The spec's model as training would build it; the data is loaded only when the spec leaves
     `model.input_shape` to be inferred from it."""
     streams = Streams.from_seed(int(config["seed"]))
@@ -121,15 +149,46 @@ def model_for(config: dict[str, Any]) -> Sequential:
     return build_model(config, load_data(config["data"], streams), streams)
 
 
-def trained_model(run: RunDir) -> Sequential:
+def trained_model(run: RunDir) -> Model:
     """A run's model as its checkpoint left it: rebuilt from config.yaml as training built it
     (`model_for`), then given checkpoint.npz's weights and buffers."""
-    model = model_for(run.config())
+    return _load_checkpoint(run, model_for(run.config()))
+
+
+def _load_checkpoint(run: RunDir, model: Model) -> Model:
     try:
         model.load_state_arrays(split_arrays(run.load_npz(CHECKPOINT), "model"))
     except (KeyError, ValueError) as error:
         raise RunDirError(f"{run.file(CHECKPOINT)} does not fit the model of its config.yaml ({error})") from None
     return model
+
+
+UTTERANCES = "|"  # separates the utterances of a dialogue context given as one text
+
+
+def sample(run: RunDir, text: str, samples: int = 1, greedy: bool | None = None, seed: int = 0) -> list[str]:
+    """What a seq2seq, hred or vhred run's trained model writes for `text`: `samples` replies
+    (greedy unless the model samples, or `greedy` says), drawn with a stream seeded by `seed`.
+
+    `text` is written as the run's corpus writes its inputs ("16+75", "27.09.1994"); a dialogue
+    context is its utterances separated by "|" ("hello | hi , how are you ?").
+    """
+    config = run.config()
+    if "kind" not in config["model"]:
+        raise DnnexpError(f"{run.path}: sample writes with seq2seq, hred and vhred models; this run trained a sequential one")
+    streams = Streams.from_seed(int(config["seed"]))
+    data = load_data(config["data"], streams)
+    model = _load_checkpoint(run, build_token_model(config, data, streams))
+    joiner = JOINERS[config["data"]["name"]]
+    *turns, length = data.input_shape  # (T,), or (utterances, T) for dialogues
+    utterances = [part.strip() for part in text.split(UTTERANCES)] if turns else [text]
+    if turns and len(utterances) != turns[0]:
+        raise DnnexpError(
+            f"the run's replies follow {turns[0]} utterances, and '{text}' has {len(utterances)}; "
+            f"separate {turns[0]} utterances with '{UTTERANCES}'"
+        )
+    x = np.stack([encode_text(u, data.classes, length, joiner) for u in utterances]).reshape(1, *data.input_shape)
+    return decode(model.generate(x, samples, greedy, np.random.default_rng(seed)), data.classes, joiner)
 
 
 def first_test_image(config: dict[str, Any]) -> tuple[np.ndarray, str]:
@@ -141,11 +200,14 @@ def first_test_image(config: dict[str, Any]) -> tuple[np.ndarray, str]:
     return x, data.classes[int(t[0])] if data.classes else ""
 
 
-def metric_columns(classification: bool, validation: bool, test_every_epoch: bool) -> list[str]:
-    """The columns of metrics.csv for this kind of run."""
-    splits = ["train"] + (["val"] if validation else []) + (["test"] if test_every_epoch else [])
-    metrics = ["loss", "acc"] if classification else ["loss"]
-    return ["epoch", "step", "lr"] + [f"{s}_{m}" for s in splits for m in metrics] + ["epoch_time_s"]
+def metric_columns(trainer: Trainer) -> list[str]:
+    """The columns of metrics.csv for this run: the loss and the model's metrics of each split it logs."""
+    splits = [("train", trainer.train_metrics)]
+    if trainer.data.val is not None:
+        splits.append(("val", trainer.eval_metrics))
+    if trainer.test_every_epoch:
+        splits.append(("test", trainer.eval_metrics))
+    return ["epoch", "step", "lr"] + [f"{s}_{m}" for s, names in splits for m in ("loss", *names)] + ["epoch_time_s"]
 
 
 LAYER_STATS_COLUMNS = ["epoch", "layer", "kind", "act_mean", "act_std", "grad_norm", "dout_norm"]
@@ -190,7 +252,7 @@ def attach_callbacks(trainer: Trainer, run: RunDir, config: dict[str, Any], cons
     """The callbacks a run folder gets: metrics, checkpoints, NaN guard, and what the spec asks."""
     train = config["train"]
     data = trainer.data
-    columns = metric_columns(trainer.classification, data.val is not None, trainer.test_every_epoch)
+    columns = metric_columns(trainer)
     callbacks: list[cb.Callback] = [
         cb.NaNGuard(),
         cb.MetricsLogger(run.log("metrics.csv", columns)),
@@ -217,7 +279,7 @@ def attach_callbacks(trainer: Trainer, run: RunDir, config: dict[str, Any], cons
 def check_monitors(config: dict[str, Any], trainer: Trainer) -> None:
     """Early stopping and plateau monitors must name a metric this run logs."""
     data = trainer.data
-    logged = metric_columns(trainer.classification, data.val is not None, trainer.test_every_epoch)
+    logged = metric_columns(trainer)
     for key in ("early_stopping", "reduce_lr_on_plateau"):
         settings = config["train"].get(key)
         if settings and settings.get("monitor", "val_loss") not in logged:
@@ -305,7 +367,7 @@ def write_summary(run: RunDir, config: dict[str, Any], trainer: Trainer, wall_ti
     test = None
     if state.status in ("completed", "interrupted") and trainer.data.test is not None:
         evaluated = trainer.evaluate(trainer.data.test, "test")
-        test = {"loss": evaluated["test_loss"], "acc": evaluated.get("test_acc")}
+        test = {"loss": evaluated["test_loss"], **{name: evaluated[f"test_{name}"] for name in trainer.eval_metrics}}
     run.write_json(
         "summary.json",
         {

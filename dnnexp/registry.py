@@ -105,9 +105,10 @@ INITIALIZERS: Registry = Registry("initializer", ("dnnexp.core.initializers",))
 OPTIMIZERS: Registry = Registry("optimizer", ("dnnexp.core.optimizers",))
 SCHEDULES: Registry = Registry("schedule", ("dnnexp.core.schedules",))
 REGULARIZERS: Registry = Registry("regularizer", ("dnnexp.core.regularizers",))
+MODELS: Registry = Registry("model", ("dnnexp.core.model", "dnnexp.core.seq2seq", "dnnexp.core.hred"))
 DATASETS: Registry = Registry("dataset", ("dnnexp.data.idx", "dnnexp.data.cifar", "dnnexp.data.synthetic", "dnnexp.data.corpora", "dnnexp.data.sequences"))
 
 REGISTRIES: dict[str, Registry] = {
     r.kind: r
-    for r in (LAYERS, ACTIVATIONS, LOSSES, INITIALIZERS, OPTIMIZERS, SCHEDULES, REGULARIZERS, DATASETS)
+    for r in (MODELS, LAYERS, ACTIVATIONS, LOSSES, INITIALIZERS, OPTIMIZERS, SCHEDULES, REGULARIZERS, DATASETS)
 }

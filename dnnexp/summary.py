@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from dnnexp.core.model import Sequential
+    from dnnexp.core.model import Model
 
 
-def model_table(model: Sequential, title: str) -> Table:
+def model_table(model: Model, title: str) -> Table:
     """A rich table: the input, then one row per layer (name, type, output shape, parameters)."""
     from rich.table import Table
 

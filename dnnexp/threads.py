@@ -2,8 +2,10 @@
 
 The matrix products of the course's networks are small (a batch of 100 × a few hundred units):
 splitting one across threads costs more in hand-offs than it saves, and on two cores it measured
-several times slower than one thread (see bench/mlp_speed.py). dnnexp therefore runs BLAS on one
-thread unless told otherwise (`DNNEXP_THREADS`).
+several times slower than one thread (see bench/mlp_speed.py). A convolution's im2col products are
+larger, but with the second core busy — another run of a `make -j2` sweep — two threads made a
+CNN's training step 2–3 times slower (bench/cnn_speed.py, README). dnnexp therefore runs BLAS on
+one thread unless told otherwise (`DNNEXP_THREADS`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from dnnexp import experiment
 from dnnexp.data.cifar import TEST_FILE, TRAIN_FILES
 from dnnexp.errors import SpecError
 from dnnexp.runs.rundir import RunDir
-from dnnexp.spec import spec_from_dict
+from dnnexp.spec import load_spec, spec_from_dict
 from dnnexp.train.callbacks import Callback
 
 PER_FILE = 60  # 5 × 60 training images, 60 test images
@@ -185,3 +185,30 @@ def test_augmenting_vectors_is_refused(cifar_folder) -> None:
     config["data"]["flatten"] = True
     with pytest.raises(SpecError, match="data.augment: random crops and flips need images"):
         experiment.prepare_run(config)
+
+
+def test_the_alexnet_spec_trains_on_cifar_format_files(cifar_folder, tmp_path) -> None:
+    spec = Path(__file__).parents[1] / "configs/day2/cnn/alexnet_cifar10.yaml"
+    overrides = [f"data.folder={cifar_folder}", "data.validation=20", "data.subset=32", "train.epochs=1", "train.batch_size=16"]
+    config = load_spec(spec, overrides).resolved()
+    run, state = experiment.train(config, tmp_path / "runs")
+    assert state.status == "completed" and state.step == 2 and np.isfinite(run.summary()["test"]["loss"])
+
+
+CONFIGS = Path(__file__).parents[1] / "configs"
+CNN_SPECS = {  # spec → (parameters, the model's shapes after its last conv layer's pooling)
+    "day2/cnn/mlp.yaml": (89_610, None),
+    "day2/cnn/simple_convnet.yaml": (433_890, (30, 12, 12)),
+    "day4/keras_cnn.yaml": (889_834, (64, 5, 5)),  # Keras's count: 11×11 pooled to 5×5
+    "day2/cnn/alexnet_cifar10.yaml": (1_040_074, (64, 4, 4)),
+}
+
+
+@pytest.mark.parametrize("name", CNN_SPECS)
+def test_the_course_cnn_specs_are_valid_and_have_their_shapes(cli, name) -> None:
+    result = cli("validate", CONFIGS / name)
+    assert result.exit_code == 0, result.output
+    parameters, pooled = CNN_SPECS[name]
+    assert f"{parameters:,} parameters" in result.output
+    if pooled is not None:
+        assert str(pooled) in result.output

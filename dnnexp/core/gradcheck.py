@@ -5,7 +5,7 @@ element at a time. Here that is one function, `numerical_gradient`, and three ch
 
 - `check_layer`: dL/dx and every dL/dparam of a built layer, for L = Σ forward(x) · R;
 - `check_loss`: dL/dy of a loss, on probabilities or fused on pre-activations;
-- `check_model`: every parameter of a `Sequential` through its loss, fused or not.
+- `check_model`: every parameter of a model (`Sequential`, an encoder-decoder) through its loss.
 
 Each returns relative errors (see `relative_error`); in float64 a correct backward pass gives about
 1e-9, a wrong one 1e-2 or more. Build layers and models with `dtype=np.float64`: in float32 the
@@ -20,7 +20,7 @@ import numpy as np
 
 from dnnexp.core.layers.base import Layer
 from dnnexp.core.losses import Loss
-from dnnexp.core.model import Sequential
+from dnnexp.core.model import Model
 
 #: central-difference step: the truncation error grows as h², the float64 rounding error as 1e-16 / h;
 #: at 1e-5 both stay near 1e-10
@@ -125,7 +125,7 @@ def check_loss(loss: Loss, y: np.ndarray, t: np.ndarray, logits: bool = False) -
 
 
 def check_model(
-    model: Sequential,
+    model: Model,
     x: np.ndarray,
     t: np.ndarray,
     loss: Loss,

@@ -20,10 +20,13 @@ from typing import Sequence
 import numpy as np
 
 from dnnexp.data.base import Dataset
-from dnnexp.errors import SpecError
+from dnnexp.errors import DnnexpError, SpecError
 from dnnexp.registry import DATASETS
 
 PAD, START, END = " ", "_", "<eos>"
+
+#: how each corpus writes its tokens as text: characters joined by nothing, words by spaces
+JOINERS = {"addition": "", "dates": "", "dialogue": " "}
 
 
 def encode(texts: Sequence[Sequence[str]], vocab: Sequence[str], length: int) -> np.ndarray:
@@ -33,6 +36,20 @@ def encode(texts: Sequence[Sequence[str]], vocab: Sequence[str], length: int) ->
     for row, text in enumerate(texts):  # building the corpus, once: not part of training
         ids[row, : len(text)] = [index[token] for token in text]
     return ids
+
+
+def encode_text(text: str, vocab: Sequence[str], length: int, joiner: str = "") -> np.ndarray:
+    """One text as a corpus's sample encodes it: ids (length,), characters (`joiner` "") or words
+    (`joiner` " "), padded; raises DnnexpError for tokens outside the vocabulary or a text too long."""
+    tokens = text.split() if joiner else list(text)
+    unknown = sorted(set(tokens) - set(vocab))
+    if unknown:
+        known = (joiner or " ").join(token for token in vocab if token not in (PAD, START, END))
+        raise DnnexpError(f"{', '.join(map(repr, unknown))} not in the vocabulary the model learned: {known}")
+    if len(tokens) > length:
+        unit = "words" if joiner else "characters"
+        raise DnnexpError(f"'{text}' has {len(tokens)} {unit}; the model read at most {length}")
+    return encode([tokens], vocab, length)[0]
 
 
 def decode(ids: np.ndarray, vocab: Sequence[str], joiner: str = "") -> list[str]:

@@ -18,7 +18,12 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 SPLITS = {"train": ("train", "--"), "val": ("validation", "-"), "test": ("test", ":")}
-PANELS = {"loss": "loss", "acc": "accuracy"}
+#: a panel for each metric any of the runs logs, in this order (seq_acc and on: the encoder-decoders')
+PANELS = {
+    "loss": "loss", "acc": "accuracy", "seq_acc": "exact-sequence accuracy", "distinct2": "distinct-2 of replies",
+    "kl": "KL(q ‖ p)",
+}
+MAX_PANELS_IN_A_ROW = 3
 # Beyond this many differing settings a label would not fit; the run folder's name says more.
 MAX_LABEL_KEYS = 3
 
@@ -50,13 +55,16 @@ def plot_curves(runs: Sequence[RunDir], out: Path, metric: str | None = None) ->
 def curves_figure(runs: Sequence[RunDir], metric: str | None = None) -> Figure:
     """The learning curves of `runs` as a figure.
 
-    Without `metric`: a loss panel, and an accuracy panel when any run is a classification. With
+    Without `metric`: a loss panel, an accuracy panel when any run is a classification, and a
+    panel for each further metric of PANELS that a run logs. With
     `metric`, any column of metrics.csv but epoch (e.g. "val_acc", "lr"): that column alone.
     """
     frames = [run.metrics() for run in runs]
     columns = dict.fromkeys(column for frame in frames for column in frame.columns)
     if metric is None:
-        panels = {PANELS[m]: [f"{split}_{m}" for split in SPLITS] for m in PANELS if f"train_{m}" in columns}
+        panels = {
+            PANELS[m]: [f"{split}_{m}" for split in SPLITS] for m in PANELS if any(f"{s}_{m}" in columns for s in SPLITS)
+        }
     elif metric in columns and metric != "epoch":
         panels = {metric: [metric]}
     else:
@@ -66,11 +74,14 @@ def curves_figure(runs: Sequence[RunDir], metric: str | None = None) -> Figure:
         names = ", ".join(run.name for run in runs)
         raise RunDirError(f"{names}: metrics.csv has no rows yet; plot again after the first epoch")
 
-    fig, axes = new_figure(1, len(panels), panel_size=(4.2, 3.2))
+    rows = 1 if len(panels) <= MAX_PANELS_IN_A_ROW else 2
+    fig, axes = new_figure(rows, -(-len(panels) // rows), panel_size=(4.2, 3.2))
+    for ax in axes.flat[len(panels) :]:
+        ax.set_axis_off()
     labels = run_labels(runs)
     single = len(runs) == 1
     styles: dict[str, str] = {}  # legend label of each split drawn → its line style
-    for ax, (title, panel_columns) in zip(axes[0], panels.items()):
+    for ax, (title, panel_columns) in zip(axes.flat, panels.items()):
         for index, frame in enumerate(frames):
             for column in panel_columns:
                 if column not in frame.columns or frame[column].isna().all():

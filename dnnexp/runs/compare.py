@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 from numbers import Integral, Number
 from typing import Any, Iterator
@@ -65,31 +66,91 @@ def differing_keys(configs: list[dict[str, Any]]) -> list[str]:
     return [path for path in paths if len({repr(config.get(path, missing)) for config in flat}) > 1]
 
 
+LAYERS_KEY = "model.layers"
+
+
+def layers_summary(layers: list[dict[str, Any]]) -> str:
+    """A model's layers in one line, each with the arguments it sets away from their defaults:
+    'conv2d(filters=30, kernel_size=5, init=he_normal)+relu → maxpool2d → flatten → …'."""
+    from dnnexp.registry import LAYERS
+
+    described = []
+    for layer in layers:
+        args = {key: value for key, value in layer.items() if key not in ("type", "activation")}
+        defaults = {
+            name: parameter.default for name, parameter in inspect.signature(LAYERS.get(layer["type"])).parameters.items()
+        }
+        shown = [
+            f"{key}={_short(value)}" for key, value in args.items()
+            if key not in defaults or _short(value) != _short(defaults[key])
+        ]
+        text = f"{layer['type']}({', '.join(shown)})" if shown else layer["type"]
+        activation = layer.get("activation")
+        described.append(f"{text}+{_short(activation)}" if activation else text)
+    return " → ".join(described)
+
+
+def _short(value: Any) -> str:
+    """A setting as a spec would write it short: {name: he_normal} as he_normal, [3, 3] as 3×3."""
+    if isinstance(value, dict) and set(value) == {"name"}:
+        return str(value["name"])
+    if isinstance(value, (list, tuple)) and all(isinstance(item, int) for item in value):
+        return "×".join(map(str, value))
+    return str(value)
+
+
 def _results(run: RunDir) -> dict[str, Any]:
     summary = run.summary()
     sections = {section: summary.get(section) or {} for _, section, _ in _RESULTS}
     results: dict[str, Any] = {column: sections[section].get(key) for column, section, key in _RESULTS}
+    results.update(_model_metrics(summary))
     results["epochs"] = summary.get("epochs_completed")
     results["wall_time_s"] = summary.get("wall_time_s")
     return results
 
 
+def _model_metrics(summary: dict[str, Any]) -> dict[str, Any]:
+    """Results beyond loss and accuracy that a model logs (seq2seq's seq_acc, HRED's distinct-n,
+    VHRED's kl): final and best on validation, and on the test set."""
+    shown = {key for _, _, key in _RESULTS}
+    extra = {
+        f"{section}_{key}": value
+        for section in ("final", "best")
+        for key, value in (summary.get(section) or {}).items()
+        if key.startswith("val_") and key not in shown
+    }
+    extra.update({f"test_{key}": value for key, value in (summary.get("test") or {}).items() if key not in shown})
+    return extra
+
+
 def compare_runs(runs: list[RunDir], sort: str | None = None) -> pd.DataFrame:
     """One row per run: folder name, status, the settings that differ, then final and best results.
+
+    Runs whose models are built of different layers get one column `model.layers` for them, each
+    model in one line (`layers_summary`), instead of a column per layer setting.
 
     Result columns no run has (accuracy for regression, validation without a split) are left out.
     `sort` names a column: accuracies sort best (highest) first, everything else lowest first.
     """
     configs = [run.config() for run in runs]
     keys = differing_keys(configs)
+    # Different architectures would fill a column per setting of every layer; a line per model reads better.
+    layer_lists = [(config.get("model") or {}).get("layers") or [] for config in configs]
+    architectures = len({tuple(layer.get("type") for layer in layers) for layers in layer_lists}) > 1
+    if architectures:
+        keys = [LAYERS_KEY, *(key for key in keys if not key.startswith(LAYERS_KEY))]
     rows = []
-    for run, config in zip(runs, configs):
+    for run, config, layers in zip(runs, configs, layer_lists):
         flat = flatten_config(config)
+        if architectures:
+            flat[LAYERS_KEY] = layers_summary(layers)
         row = {"run": run.name, "status": run.summary().get("status", "unknown")}
         row.update({key: flat.get(key) for key in keys})
         row.update(_results(run))
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=["run", "status", *keys, *(c for c, _, _ in _RESULTS), "epochs", "wall_time_s"])
+    fixed = ["run", "status", *keys, *(c for c, _, _ in _RESULTS)]
+    extra = dict.fromkeys(column for row in rows for column in row if column not in {*fixed, "epochs", "wall_time_s"})
+    frame = pd.DataFrame(rows, columns=[*fixed, *extra, "epochs", "wall_time_s"])
     results = frame.columns[2 + len(keys) :]
     frame = frame.drop(columns=[c for c in results if frame[c].isna().all()])
     if sort is None:

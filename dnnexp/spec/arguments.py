@@ -60,6 +60,11 @@ ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
     "bits": (Ge(2), Le(31)),
     "steps": (Ge(1),),
     "period": (Gt(0),),
+    "embedding": (Ge(1),),
+    "context_units": (Ge(1),),
+    "latent": (Ge(1),),
+    "samples": (Ge(1),),
+    "kl_anneal_steps": (Ge(0),),
 }
 
 #: parameters the run supplies; a spec cannot set them

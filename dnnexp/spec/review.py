@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from dnnexp.registry import LOSSES
-from dnnexp.spec.schema import OptimizerPathsSpec, Spec
+from dnnexp.spec.schema import ModelSection, OptimizerPathsSpec, Spec
 from dnnexp.spec.yamlio import Path, dotted
 
 #: the course's output-layer table (Day 1 §3)
@@ -42,8 +42,8 @@ def output_activation(layers: list[dict[str, Any]]) -> str:
 
 def pairing_warnings(spec: Spec | OptimizerPathsSpec) -> list[str]:
     """Warnings (not errors) for an output activation that the loss does not usually follow."""
-    if not isinstance(spec, Spec):
-        return []
+    if not isinstance(spec, Spec) or not isinstance(spec.model, ModelSection):
+        return []  # an encoder-decoder's softmax and cross-entropy are checked as an error
     usual = LOSSES.get(spec.loss).output_activation
     ends_in = output_activation(spec.model.layers)
     if ends_in == usual:

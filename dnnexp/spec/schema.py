@@ -6,13 +6,13 @@ Read top-down, this is the reference of the format. Arguments of registered impl
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, SerializeAsAny, model_validator
 
 from dnnexp.core.layers.base import ShapeError
 from dnnexp.core.model import Sequential
-from dnnexp.registry import DATASETS, LOSSES, OPTIMIZERS, SCHEDULES
+from dnnexp.registry import DATASETS, LOSSES, MODELS, OPTIMIZERS, SCHEDULES
 from dnnexp.runs.rundir import RUN_NAME
 from dnnexp.spec.arguments import (
     Implementation,
@@ -75,7 +75,7 @@ Dataset = Annotated[SerializeAsAny[DataSection], PlainValidator(Implementation(D
 
 
 class ModelSection(Section):
-    """`model:` the layers, in order."""
+    """`model:` the layers, in order (the default kind, sequential)."""
 
     input_shape: list[PositiveInt] | None = None  # one sample's shape; null: take it from the data
     layers: list[Layer] = Field(min_length=1)
@@ -89,6 +89,30 @@ class ModelSection(Section):
                 loc = ("layers",) if error.index is None else ("layers", error.index)
                 raise spec_error("layer_shape", str(error), loc, layer_type=error.layer_type) from None
         return self
+
+
+class TokenModelSection(Section):
+    """`model:` with `kind:` an encoder-decoder of token ids (`dnnexp list models`); the other keys
+    are the kind's arguments. The vocabulary and the reply length come from the data."""
+
+    registry_key: ClassVar[str] = "kind"
+
+    kind: str
+
+
+SEQUENTIAL = "sequential"
+
+
+def _model_section(value: Any) -> Section:
+    """`model:` checked as its kind's section: layers for sequential (no `kind:`), the kind's
+    arguments for the others."""
+    if isinstance(value, dict) and value.get("kind", SEQUENTIAL) == SEQUENTIAL:
+        # Left out of the resolved spec, so that the config.yaml of every sequential run reads as before.
+        return ModelSection.model_validate({key: item for key, item in value.items() if key != "kind"})
+    return Implementation(MODELS, TokenModelSection, short=False).check(value)
+
+
+Model = Annotated[SerializeAsAny[Section], PlainValidator(_model_section)]
 
 
 class Regularization(Section):
@@ -154,7 +178,7 @@ class Spec(SpecBase):
     kind: Literal["train"] = "train"
     seed: NonNegativeInt = 0
     data: Dataset
-    model: ModelSection
+    model: Model
     loss: LossName
     optimizer: Optimizer
     schedule: Schedule = "constant"  # every schedule also takes warmup_steps
@@ -177,6 +201,15 @@ class Spec(SpecBase):
                 problems.append(_problem(loc, settings.monitor, f"loss {self.loss} logs no accuracy; monitor a loss"))
         if problems:
             raise validation_error(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _tokens_take_cross_entropy(self) -> Spec:
+        if isinstance(self.model, TokenModelSection) and self.loss != "cross_entropy":
+            raise spec_error(
+                "inconsistent", f"'{self.loss}': a {self.model.kind} model predicts tokens through a softmax; "
+                "use loss: cross_entropy", ("loss",), self.loss,
+            )
         return self
 
 

@@ -16,8 +16,8 @@ from typing import Iterator
 
 import numpy as np
 
-from dnnexp.core.losses import Loss, accuracy
-from dnnexp.core.model import Sequential
+from dnnexp.core.losses import Loss
+from dnnexp.core.model import Model
 from dnnexp.core.optimizers import Optimizer
 from dnnexp.core.regularizers import Penalty, clip_by_global_norm
 from dnnexp.core.schedules import Schedule
@@ -33,25 +33,31 @@ class TrainState:
     step: int = 0  # optimizer steps taken
     lr_scale: float = 1.0  # set by reduce-on-plateau
     loss_sum: float = 0.0  # running sums over the current epoch's batches
-    correct_sum: float = 0.0
+    metric_sums: dict[str, float] = field(default_factory=dict)  # of the model's metrics, by name
     seen: int = 0
     status: str = "running"  # → completed | diverged | interrupted | failed
     message: str = ""
     stop: bool = False
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {k: np.array(getattr(self, k)) for k in ("epoch", "batch", "step", "lr_scale", "loss_sum", "correct_sum", "seen")}
+        arrays = {k: np.array(getattr(self, k)) for k in ("epoch", "batch", "step", "lr_scale", "loss_sum", "seen")}
+        return {**arrays, **{f"metric_sums/{name}": np.array(total) for name, total in self.metric_sums.items()}}
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         for key, value in arrays.items():
-            setattr(self, key, type(getattr(self, key))(value))
+            if key.startswith("metric_sums/"):
+                self.metric_sums[key.removeprefix("metric_sums/")] = float(value)
+            elif key == "correct_sum":  # checkpoints from before the model named its metrics
+                self.metric_sums["acc"] = float(value)
+            else:
+                setattr(self, key, type(getattr(self, key))(value))
 
 
 @dataclass
 class Trainer:
     """Trains `model` on `data` with mini-batches; callbacks watch and steer through `state`."""
 
-    model: Sequential
+    model: Model
     loss: Loss
     optimizer: Optimizer
     data: Batches
@@ -71,7 +77,10 @@ class Trainer:
         # What accuracy means comes from the loss, or from the targets when the loss is a regression
         # loss: mse on 0/1 targets (the course's Day 4 binary addition) still has an accuracy.
         self.task = self.data.task if self.loss.task == "regression" else self.loss.task
-        self.classification = self.task != "regression"
+        # The metrics besides the loss come from the model: accuracy for a classifier, more for seq2seq.
+        self.train_metrics = self.model.metric_names(self.task, train=True)
+        self.eval_metrics = self.model.metric_names(self.task, train=False)
+        self.state.metric_sums = dict.fromkeys(self.train_metrics, 0.0)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -115,8 +124,8 @@ class Trainer:
                 return  # interrupted or diverged: the epoch stays unfinished
         logs = self._epoch_logs(time.perf_counter() - started)
         state.epoch, state.batch = state.epoch + 1, 0
-        state.loss_sum = state.correct_sum = 0.0
-        state.seen = 0
+        state.loss_sum, state.seen = 0.0, 0
+        state.metric_sums = dict.fromkeys(self.train_metrics, 0.0)
         self._call("on_epoch_end", logs)
 
     def _train_step(self, x: np.ndarray, t: np.ndarray) -> None:
@@ -137,8 +146,8 @@ class Trainer:
         self.optimizer.update(model.params, model.grads)
         state.step += 1
         state.loss_sum += loss * len(x)
-        if self.classification:
-            state.correct_sum += accuracy(y, t, self.task) * len(x)
+        for name, value in model.batch_metrics(x, t, y, self.task, train=True).items():
+            state.metric_sums[name] += value * len(x)
         state.seen += len(x)
 
     @property
@@ -156,8 +165,7 @@ class Trainer:
         # batch takes no step before this row, and optimizer.lr then still holds the base rate.
         logs: dict[str, float] = {"epoch": state.epoch + 1, "step": state.step, "lr": self.lr_at(state.step - 1)}
         logs["train_loss"] = state.loss_sum / max(state.seen, 1)
-        if self.classification:
-            logs["train_acc"] = state.correct_sum / max(state.seen, 1)
+        logs.update({f"train_{name}": state.metric_sums[name] / max(state.seen, 1) for name in self.train_metrics})
         if self.data.val is not None:
             logs.update(self.evaluate(self.data.val, "val"))
         if self.test_every_epoch and self.data.test is not None:
@@ -166,18 +174,15 @@ class Trainer:
         return logs
 
     def evaluate(self, split: Split, prefix: str) -> dict[str, float]:
-        """Mean loss (and accuracy) over a split in evaluation mode (no dropout, running BN stats)."""
-        loss_sum = correct = 0.0
+        """Mean loss and metrics (accuracy, …) over a split in evaluation mode (no dropout, running BN stats)."""
+        loss_sum, sums = 0.0, dict.fromkeys(self.eval_metrics, 0.0)
         # In training-sized batches: a convolution's im2col matrix then never outgrows a training step's.
         for x, t in split.batches(self.batch_size):
             loss, y = self.model.forward_loss(x, t, self.loss, train=False)
             loss_sum += loss * len(x)
-            if self.classification:
-                correct += accuracy(y, t, self.task) * len(x)
-        logs = {f"{prefix}_loss": loss_sum / len(split)}
-        if self.classification:
-            logs[f"{prefix}_acc"] = correct / len(split)
-        return logs
+            for name, value in self.model.batch_metrics(x, t, y, self.task, train=False).items():
+                sums[name] += value * len(x)
+        return {f"{prefix}_loss": loss_sum / len(split), **{f"{prefix}_{name}": sums[name] / len(split) for name in sums}}
 
     def checkpoint_arrays(self) -> dict[str, np.ndarray]:
         """Everything needed to continue exactly where training stands, as named arrays."""

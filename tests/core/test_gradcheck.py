@@ -24,8 +24,9 @@ from dnnexp.core.layers import BuildContext
 from dnnexp.core.layers.dense import Dense
 from dnnexp.core.losses import CrossEntropy
 from dnnexp.core.model import Sequential
+from dnnexp.core.seq2seq import Tokens
 from dnnexp.core.surfaces import SURFACES
-from dnnexp.registry import ACTIVATIONS, LAYERS, LOSSES, REGULARIZERS
+from dnnexp.registry import ACTIVATIONS, LAYERS, LOSSES, MODELS, REGULARIZERS
 
 #: largest relative error a correct backward pass may show in float64 (correct ones give ~1e-9)
 TOLERANCE = 1e-6
@@ -191,6 +192,48 @@ def test_model_gradients(example: str) -> None:
     errors = check_model(model, rng.normal(size=(N, 3)), draw(rng), loss)
     assert set(errors) == set(model.params)
     assert max(errors.values()) < TOLERANCE, errors
+
+
+#: per registered model kind but sequential (MODEL_EXAMPLES): (spec arguments, sample shape) examples;
+#: the vocabulary has V tokens, replies TOKENS_OUT, the end token END (where given)
+V, TOKENS_OUT, END = 6, 3, 2
+MODEL_KIND_EXAMPLES: dict[str, list[tuple[dict[str, Any], tuple[int, ...]]]] = {
+    "seq2seq": [
+        ({"embedding": 3, "units": 4}, (4,)),
+        ({"embedding": 2, "units": 3, "cell": "gru", "reverse_input": True}, (1,)),
+        ({"embedding": 2, "units": 3, "cell": "simple_rnn"}, (3,)),
+    ],
+    "hred": [({"embedding": 3, "units": 3, "context_units": 4}, (2, 3)), ({"embedding": 2, "units": 3, "context_units": 2, "cell": "lstm"}, (1, 2))],
+    # kl_anneal_steps 8 with 3 steps taken: β = 3/8 (every forward pass starts from step 3; see below)
+    "vhred": [
+        ({"embedding": 3, "units": 3, "context_units": 4, "latent": 2, "kl_anneal_steps": 8}, (2, 4)),
+        ({"embedding": 2, "units": 3, "context_units": 2, "latent": 3, "kl_anneal_steps": 0, "cell": "lstm"}, (3, 2)),
+    ],
+}
+
+
+@pytest.mark.parametrize("kind", [kind for kind in MODELS.names() if kind != "sequential"])
+def test_model_kind_gradients(kind: str) -> None:
+    assert kind in MODEL_KIND_EXAMPLES, missing_example("model kind", kind, "MODEL_KIND_EXAMPLES")
+    rng = np.random.default_rng(11)
+    for args, shape in MODEL_KIND_EXAMPLES[kind]:
+        model = MODELS.get(kind)(**args)
+        model.build(shape, Tokens(V, start=1, end=END, length=TOKENS_OUT), BuildContext(rng, rng, np.float64))
+        # Weights of order 1: the small initial ones leave the encoders' gradients too small for
+        # finite differences to measure to 1e-6.
+        for value in model.params.values():
+            value[...] = rng.normal(0.0, 0.7, value.shape)
+        x, t = rng.integers(0, V, (N, *shape)), rng.integers(0, V, (N, 1 + TOKENS_OUT))
+
+        def same_draws() -> None:
+            # The same latent draws in every pass, from the same point of the KL annealing.
+            model.rng = np.random.default_rng(0)
+            for buffer in model.buffers.values():
+                buffer[...] = 3
+
+        errors = check_model(model, x, t, CrossEntropy(), before_forward=same_draws)
+        assert set(errors) == set(model.params)
+        assert max(errors.values()) < TOLERANCE, (args, errors)
 
 
 class MisscaledDense(Dense):

@@ -139,3 +139,24 @@ def test_a_table_too_wide_for_the_terminal_is_turned_on_its_side(three_runs: lis
     console = Console(record=True, width=60, color_system=None)
     console.print(table)
     assert "final_val_acc" in console.export_text()
+
+
+def test_different_architectures_get_one_line_each_in_a_layers_column(make_run) -> None:
+    cnn = [
+        {"type": "conv2d", "filters": 8, "kernel_size": [3, 3], "stride": 1, "padding": "same", "init": {"name": "he_normal"},
+         "activation": "relu"},
+        {"type": "maxpool2d", "pool_size": 2, "stride": None},
+        {"type": "flatten"},
+        {"type": "dense", "units": 10, "init": {"name": "xavier_normal"}, "use_bias": True, "activation": "softmax"},
+    ]
+    runs = [RunDir.open(make_run("mlp")), RunDir.open(make_run("cnn", {"model.layers": cnn, "optimizer.lr": 0.1}))]
+    frame = compare_runs(runs)
+    assert [c for c in frame.columns if c.startswith("model")] == ["model.layers"]
+    assert "optimizer.lr" in frame.columns
+    assert frame["model.layers"].tolist() == [
+        "dense(units=50, init=xavier)+sigmoid → dense(units=10, init=xavier)",
+        "conv2d(filters=8, kernel_size=3×3, padding=same, init=he_normal)+relu → maxpool2d → flatten → dense(units=10)+softmax",
+    ]
+    dense = {"type": "dense", "units": 80, "activation": "sigmoid", "init": "xavier"}
+    wider = RunDir.open(make_run("wide", {"model.layers": [dense, {**dense, "units": 10, "activation": None}]}))
+    assert [c for c in compare_runs([runs[0], wider]).columns if c.startswith("model")] == ["model.layers[0].units"]

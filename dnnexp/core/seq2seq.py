@@ -1,0 +1,278 @@
+"""Encoder-decoder models of token sequences (course Day 3 §5): seq2seq, and what HRED and VHRED share.
+
+seq2seq (Sutskever et al. 2014; deep-learning-from-scratch-2 ch. 7): an encoder RNN reads the
+input tokens and hands its last hidden state h — the "thought vector", a fixed-size summary of
+the whole input — to a decoder RNN as its initial state; the decoder then writes the output one
+token at a time::
+
+    encoder:  embedding → lstm                                   x (N, T_in) ids → h (N, H)
+    decoder:  embedding → lstm (from h) → time_distributed dense  t[:, :-1] (N, T) → logits (N, T, V)
+
+As in the textbook, only h crosses over; an LSTM decoder's cell starts from zeros.
+
+Training uses teacher forcing: the decoder reads the reference t[:, :-1] (the start token first)
+and learns to predict t[:, 1:], all steps in one pass, with softmax cross-entropy summed over the
+steps. Evaluation and `generate` decode freely instead: each step's token — the argmax (greedy),
+or a draw from the softmax — is the next step's input, so the metrics measure what the model
+writes on its own.
+
+The parts are Sequential models of registered layers, named by their role: the parameters are
+"encoder.lstm1.W_in", "decoder.time_distributed1.dense1.W", …; nothing here re-implements a layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from dnnexp.core.activations import log_softmax
+from dnnexp.core.layers.base import BuildContext, ShapeError
+from dnnexp.core.layers.recurrent import Recurrent
+from dnnexp.core.losses import CrossEntropy, Loss
+from dnnexp.core.model import Model, Sequential, layers_from_spec
+from dnnexp.registry import MODELS
+
+#: every corpus pads with token id 0 (dnnexp.data.corpora)
+PAD = 0
+
+Cell = Literal["lstm", "gru", "simple_rnn"]
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What an encoder-decoder must know of its corpus (the vocabulary itself stays with the data)."""
+
+    vocab_size: int
+    start: int  # the token a decoder starts from
+    end: int | None  # the token that ends a reply, if replies have one: decoding pads after it
+    length: int  # tokens a decoder writes: the targets' length without the start token
+
+
+class EncoderDecoder(Model):
+    """Base of the token models: Sequential parts, a decoder trained by teacher forcing and run
+    freely to generate, and token metrics.
+
+    A subclass builds its parts before the decoder (`_build_parts`) and turns inputs into the
+    decoder's initial state h₀ (N, units): `encode(x, t, train)` for a training or evaluation
+    pass (t: the references, which a posterior network may read), `backward_encode(dh0)` after
+    it, and `initial_state(x, samples, rng)` to generate `samples` replies per input.
+
+    Metrics: `acc`, the mean over samples of the share of the reference's tokens (its padding
+    left out) written right at their position, and `seq_acc`, the share of samples written
+    exactly, padding included. In training they read the teacher-forced predictions; in
+    evaluation the greedy decoding.
+    """
+
+    #: how `generate` picks each token unless told: the argmax ("greedy") or a draw from the softmax ("sample")
+    decoding: str = "greedy"
+
+    def __init__(self, embedding: int, units: int, cell: str):
+        self.embedding, self.units, self.cell = embedding, units, cell
+        self.parts: dict[str, Sequential] = {}
+
+    # ---- building ------------------------------------------------------------------------
+
+    def build(self, input_shape: tuple[int, ...], tokens: Tokens, ctx: BuildContext) -> None:
+        """Create the parts for samples of `input_shape` (token ids, no batch axis) and the
+        vocabulary and reply length of `tokens`; raises ShapeError for inputs the kind cannot read."""
+        self.input_shape, self.tokens = tuple(input_shape), tokens
+        self.rng = ctx.noise_rng  # the run's noise stream: sampled tokens (and VHRED's latent draws)
+        self._build_parts(ctx)
+        self.decoder = self._part(
+            "decoder",
+            (tokens.length,),
+            [self._embedding_spec(), self._rnn_spec(self.units, return_sequences=True),
+             {"type": "time_distributed", "layer": {"type": "dense", "units": tokens.vocab_size}}],
+            ctx,
+        )
+        self.decoder_rnn: Recurrent = self.decoder.layers[1]
+        parts = list(self.parts.values())
+        self.layers = [layer for part in parts for layer in part.layers]
+        # Flat views of the parts' own arrays, which the layers update in place.
+        self.params = {key: value for part in parts for key, value in part.params.items()}
+        self.grads = {key: value for part in parts for key, value in part.grads.items()}
+        self.penalized = [key for part in parts for key in part.penalized]
+
+    def _build_parts(self, ctx: BuildContext) -> None:
+        """Build the parts that come before the decoder (with `_part`)."""
+        raise NotImplementedError
+
+    def _part(
+        self, name: str, input_shape: tuple[int, ...], layers: list[dict[str, Any]], ctx: BuildContext,
+        needs_input_grad: bool = False,
+    ) -> Sequential:
+        """A Sequential part of registered layers, its layers named "<name>.<layer>"."""
+        try:
+            part = Sequential(input_shape, layers_from_spec(layers), ctx, prefix=f"{name}.", needs_input_grad=needs_input_grad)
+        except ShapeError as error:
+            raise ShapeError(f"{name}: {error}") from None
+        self.parts[name] = part
+        return part
+
+    def _embedding_spec(self) -> dict[str, Any]:
+        return {"type": "embedding", "vocab_size": self.tokens.vocab_size, "dim": self.embedding}
+
+    def _rnn_spec(self, units: int, return_sequences: bool = False) -> dict[str, Any]:
+        return {"type": self.cell, "units": units, "return_sequences": return_sequences}
+
+    def _check_tokens(self, rank: int, form: str) -> None:
+        """Inputs must be token ids of `rank` axes (`form` describes them for the message)."""
+        if len(self.input_shape) != rank:
+            raise ShapeError(f"{self.kind} reads {form}, but the samples are {self.input_shape}")
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__.lower()
+
+    # ---- what the trainer drives ---------------------------------------------------------
+
+    def forward_loss(self, x, t, loss, train=False):
+        if not isinstance(loss, CrossEntropy):
+            raise ValueError(f"{self.kind} predicts tokens through a softmax: train it with cross_entropy")
+        h0 = self.encode(x, t, train)
+        self.decoder_rnn.set_state(*self._decoder_state(h0))
+        u = self.decoder.forward(t[:, :-1], train)
+        value = loss.forward_logits(u, t[:, 1:]) + self.extra_loss(train)
+        return value, loss.y
+
+    def backward_loss(self, loss):
+        self.decoder.backward(loss.backward_logits())
+        self.backward_encode(self.decoder_rnn.dh)
+
+    def fuses(self, loss: Loss) -> bool:
+        """Always: the decoder's logits go to softmax cross-entropy together."""
+        return True
+
+    def encode(self, x: np.ndarray, t: np.ndarray | None, train: bool) -> np.ndarray:
+        """The decoder's initial state h₀ (N, units) for inputs x and references t."""
+        raise NotImplementedError
+
+    def backward_encode(self, dh0: np.ndarray) -> None:
+        """Gradients of everything before the decoder, from dL/dh₀ (N, units)."""
+        raise NotImplementedError
+
+    def initial_state(self, x: np.ndarray, samples: int, rng: np.random.Generator) -> np.ndarray:
+        """h₀ for generating `samples` replies to each input: (N·samples, units), input i's in rows
+        i·samples … (i + 1)·samples − 1."""
+        return np.repeat(self.encode(x, None, False), samples, axis=0)
+
+    def extra_loss(self, train: bool) -> float:
+        """What the loss adds to the decoder's cross-entropy (VHRED's KL term)."""
+        return 0.0
+
+    def _decoder_state(self, h0: np.ndarray) -> tuple[np.ndarray, ...]:
+        """h₀ as the decoder RNN's whole initial state: an LSTM's cell starts from zeros."""
+        return (h0, *(np.zeros_like(h0) for _ in self.decoder_rnn.state_names[1:]))
+
+    # ---- generating ----------------------------------------------------------------------
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        """Greedy replies to x: token ids (N, length)."""
+        return self.generate(x, greedy=True)
+
+    def generate(
+        self, x: np.ndarray, samples: int = 1, greedy: bool | None = None, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """Replies to the inputs x written freely, token by token: ids (N·samples, length), the
+        replies to x[i] in rows i·samples … (i + 1)·samples − 1.
+
+        `greedy` takes each step's argmax, else each token is drawn from the softmax; None means
+        the model's `decoding`. Draws (of tokens, and of VHRED's latent) come from `rng`, by
+        default the run's noise stream. After the end token a reply is padding.
+        """
+        rng = self.rng if rng is None else rng
+        greedy = self.decoding == "greedy" if greedy is None else greedy
+        h0 = self.initial_state(x, samples, rng)
+        N, rnn, end = len(h0), self.decoder_rnn, self.tokens.end
+        replies = np.zeros((N, self.tokens.length), np.int64)
+        token = np.full(N, self.tokens.start)
+        writing = np.ones(N, bool)
+        rnn.set_state(*self._decoder_state(h0))
+        rnn.stateful = True  # each one-step forward continues from the state the last one left
+        try:
+            for step in range(self.tokens.length):
+                u = self.decoder.forward(token[:, None])[:, 0]
+                token = u.argmax(axis=1) if greedy else draw(u, rng)
+                token[~writing] = PAD
+                replies[:, step] = token
+                if end is not None:
+                    writing &= token != end
+        finally:
+            rnn.stateful = False
+            rnn.reset_state()
+        return replies
+
+    # ---- metrics -------------------------------------------------------------------------
+
+    def metric_names(self, task, train):
+        return ("acc", "seq_acc")
+
+    def batch_metrics(self, x, t, y, task, train):
+        written = y.argmax(axis=-1) if train else self.generate(x, greedy=True)
+        return token_accuracy(written, t[:, 1:])
+
+    # ---- the parts together --------------------------------------------------------------
+
+    @property
+    def keep_outputs(self) -> bool:
+        return self.decoder.keep_outputs
+
+    @keep_outputs.setter
+    def keep_outputs(self, keep: bool) -> None:
+        for part in self.parts.values():
+            part.keep_outputs = keep
+
+    @property
+    def outputs(self) -> dict[str, np.ndarray]:
+        return {name: out for part in self.parts.values() for name, out in part.outputs.items()}
+
+    @property
+    def output_grads(self) -> dict[str, np.ndarray]:
+        return {name: dout for part in self.parts.values() for name, dout in part.output_grads.items()}
+
+    def summary_rows(self):
+        return [row for part in self.parts.values() for row in part.summary_rows()]
+
+
+@MODELS.register("seq2seq")
+class Seq2Seq(EncoderDecoder):
+    """Encoder RNN → thought vector → decoder RNN (course Day 3 §5): token ids x (N, T_in) → replies (N, T_out).
+
+    `reverse_input` feeds the encoder the input backwards ("16+75" as "57+61"): the first tokens
+    of the answer then sit close, in steps, to the input they depend on most, which shortens the
+    path their gradient travels (Sutskever et al. 2014; the textbook's 7.5.1). `cell` is the
+    recurrent layer of both encoder and decoder, with `units` units; tokens are embedded in
+    `embedding` dimensions, separately for encoder and decoder.
+    """
+
+    def __init__(self, embedding: int = 16, units: int = 128, cell: Cell = "lstm", reverse_input: bool = False):
+        super().__init__(embedding, units, cell)
+        self.reverse_input = reverse_input
+
+    def _build_parts(self, ctx):
+        self._check_tokens(1, "token sequences (T,); dialogues (utterances × words) need kind: hred or vhred")
+        self.encoder = self._part("encoder", self.input_shape, [self._embedding_spec(), self._rnn_spec(self.units)], ctx)
+
+    def encode(self, x, t, train):
+        return self.encoder.forward(x[:, ::-1] if self.reverse_input else x, train)
+
+    def backward_encode(self, dh0):
+        self.encoder.backward(dh0)
+
+
+def draw(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One token per row of logits (N, V), drawn from its softmax: where a uniform draw falls in
+    the cumulative distribution."""
+    cumulative = np.cumsum(np.exp(log_softmax(logits.astype(np.float64))), axis=1)
+    u = rng.random((len(logits), 1)) * cumulative[:, -1:]
+    return np.minimum((cumulative < u).sum(axis=1), logits.shape[1] - 1)
+
+
+def token_accuracy(written: np.ndarray, target: np.ndarray) -> dict[str, float]:
+    """`acc` and `seq_acc` (see EncoderDecoder) of replies `written` against `target`, both (N, T) ids."""
+    right = written == target
+    content = target != PAD
+    per_sample = (right & content).sum(axis=1) / np.maximum(content.sum(axis=1), 1)
+    return {"acc": float(per_sample.mean()), "seq_acc": float(right.all(axis=1).mean())}

@@ -1,0 +1,141 @@
+"""seq2seq, HRED and VHRED runs from spec to run folder: metrics, resume bit for bit (KL annealing
+included), and `dnnexp sample` decoding with a run's saved model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dnnexp import experiment
+from dnnexp.data.corpora import decode
+from dnnexp.errors import SpecError
+from dnnexp.runs.rundir import RunDir
+from tests.test_experiment import (  # noqa: F401  (extra_callbacks is a fixture)
+    StopAfterEpoch,
+    StopAt,
+    extra_callbacks,
+    interrupted_run,
+    resolved,
+    without_times,
+)
+
+#: 8 steps an epoch (256 training questions in batches of 32), as the interrupts of test_experiment expect
+SEQ2SEQ: dict[str, Any] = {
+    "name": "addition",
+    "data": {"name": "addition", "digits": 2, "n": 296, "n_test": 40, "validation": 40},
+    "model": {"kind": "seq2seq", "embedding": 4, "units": 8, "reverse_input": True},
+    "loss": "cross_entropy",
+    "optimizer": {"name": "adam", "lr": 0.01},
+    "regularization": {"clip_norm": 5.0},
+    "train": {"epochs": 3, "batch_size": 32},
+}
+
+#: the KL weight still rising when the runs below are cut (step 19 of 24)
+VHRED: dict[str, Any] = {
+    **SEQ2SEQ,
+    "name": "vhred",
+    "data": {"name": "dialogue", "n": 296, "n_test": 40, "validation": 40},
+    "model": {"kind": "vhred", "embedding": 4, "units": 8, "context_units": 6, "latent": 3, "samples": 3, "kl_anneal_steps": 20},
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, RunDir]:
+    """A finished run of each spec above, shared by the tests that only read them."""
+    folder = tmp_path_factory.mktemp("runs")
+    return {spec["name"]: experiment.train(resolved(spec), folder)[0] for spec in (SEQ2SEQ, VHRED)}
+
+
+def test_metrics_come_from_the_model(trained):
+    assert list(trained["addition"].metrics().columns) == [
+        "epoch", "step", "lr", "train_loss", "train_acc", "train_seq_acc", "val_loss", "val_acc", "val_seq_acc", "epoch_time_s",
+    ]
+    assert list(trained["vhred"].metrics().columns)[3:-1] == [
+        "train_loss", "train_acc", "train_seq_acc", "train_kl",
+        "val_loss", "val_acc", "val_seq_acc", "val_distinct1", "val_distinct2", "val_kl",
+    ]
+    summary = trained["vhred"].summary()
+    assert set(summary["test"]) == {"loss", "acc", "seq_acc", "distinct1", "distinct2", "kl"}
+    assert summary["best"]["val_seq_acc"] == trained["vhred"].metrics()["val_seq_acc"].max()
+    checkpoint = trained["vhred"].load_npz(experiment.CHECKPOINT)
+    assert int(checkpoint["model/kl_steps"]) == summary["steps"] == 24
+
+
+@pytest.mark.parametrize("spec", [SEQ2SEQ, VHRED], ids=["seq2seq", "vhred"])
+@pytest.mark.parametrize("interrupt", [StopAt(19), StopAfterEpoch(1)], ids=["mid-epoch", "at-an-epoch-end"])
+def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(spec, interrupt, trained, runs_dir, extra_callbacks):
+    config = resolved(spec)
+    whole = trained[spec["name"]]
+    cut = interrupted_run(config, runs_dir, extra_callbacks, interrupt)
+    resumed, state = experiment.train(config, runs_dir, resume=RunDir.open(cut.path))
+    assert state.status == "completed"
+    for key in ("steps", "best", "test"):
+        assert resumed.summary()[key] == whole.summary()[key], key
+    arrays, resumed_arrays = whole.load_npz(experiment.CHECKPOINT), resumed.load_npz(experiment.CHECKPOINT)
+    assert sorted(resumed_arrays) == sorted(arrays)
+    assert [key for key in arrays if not np.array_equal(arrays[key], resumed_arrays[key])] == []
+    pd.testing.assert_frame_equal(without_times(resumed.metrics()), without_times(whole.metrics()), check_exact=True)
+
+
+def test_sample_decodes_with_the_saved_model_as_evaluation_does(trained, cli):
+    run = trained["addition"]
+    model = experiment.trained_model(run)
+    config = run.config()
+    data = experiment.load_data(config["data"], experiment.Streams.from_seed(0))
+    x, _ = data.test.batch(slice(0, 5))
+    questions = decode(x, data.classes)
+    answers = decode(model.generate(x, greedy=True), data.classes)
+    for question, answer in zip(questions, answers):
+        result = cli("sample", run.path, question)
+        assert result.exit_code == 0 and result.output == answer + "\n", (question, result.output)
+    assert all(answer.isdigit() for answer in answers)  # whatever sum it got to, it writes a number
+
+
+def test_sample_writes_several_replies_to_a_dialogue_context(trained, cli):
+    run = trained["vhred"]
+    context = "how was work today ? | quiet and relaxed"
+    result = cli("sample", run.path, context, "--samples", "4")
+    assert result.exit_code == 0, result.output
+    replies = result.output.splitlines()
+    assert len(replies) == 4  # an untrained model may well write nothing but the end token
+    assert cli("sample", run.path, context, "--samples", "4").output == result.output  # the same seed, the same draws
+    greedy = cli("sample", run.path, context, "-n", "2", "--decoding", "greedy", "--seed", "1")
+    assert greedy.exit_code == 0 and len(greedy.output.splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    "run, text, options, message",
+    [
+        ("addition", "16+7x", [], "'x' not in the vocabulary the model learned: 0 1 2 3 4 5 6 7 8 9 +"),
+        ("addition", "123+45", [], "'123+45' has 6 characters; the model read at most 5"),
+        ("addition", "16+75", ["--decoding", "beam"], "--decoding: 'beam' is not greedy or sample"),
+        ("vhred", "hello", [], "the run's replies follow 2 utterances, and 'hello' has 1"),
+        ("vhred", "hello | bonjour", [], "'bonjour' not in the vocabulary"),
+    ],
+)
+def test_sample_explains_what_it_cannot_read(trained, cli, run, text, options, message):
+    result = cli("sample", trained[run].path, text, *options)
+    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+
+
+def test_sample_needs_an_encoder_decoder_run(cli, blobs_spec, runs_dir):
+    run, _ = experiment.train(resolved(blobs_spec), runs_dir)
+    result = cli("sample", run.path, "1")
+    assert result.exit_code == 2 and "seq2seq, hred and vhred" in result.output
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"data": {"name": "blobs", "n": 100}}, "model.kind: seq2seq reads and writes token ids, but blobs is not a text corpus"),
+        ({"data": {"name": "dialogue", "n": 100}}, "model.kind: seq2seq reads token sequences (T,); dialogues"),
+        ({"model": {"kind": "hred"}}, "model.kind: hred reads dialogues"),
+    ],
+)
+def test_a_kind_refuses_data_it_cannot_read(changes, message):
+    with pytest.raises(SpecError) as caught:
+        experiment.prepare_run(resolved(SEQ2SEQ, **changes))
+    assert message in str(caught.value)
