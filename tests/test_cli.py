@@ -114,7 +114,7 @@ def test_validate_warns_on_an_unusual_output_pairing(cli, write_spec):
     assert "warning" in result.output and "cross_entropy" in result.output
 
 
-@pytest.mark.parametrize("kind", ["layers", "activations", "losses", "initializers", "optimizers", "datasets"])
+@pytest.mark.parametrize("kind", ["models", "layers", "activations", "losses", "initializers", "optimizers", "datasets"])
 def test_list_shows_each_kind_with_descriptions(cli, kind):
     result = cli("list", kind)
     assert result.exit_code == 0, result.output

@@ -3,6 +3,7 @@ included), and `dnnexp sample` decoding with a run's saved model."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,8 @@ import pytest
 from dnnexp import experiment
 from dnnexp.data.corpora import decode
 from dnnexp.errors import SpecError
+from dnnexp.plots.curves import curves_figure
+from dnnexp.runs.compare import compare_runs
 from dnnexp.runs.rundir import RunDir
 from tests.test_experiment import (  # noqa: F401  (extra_callbacks is a fixture)
     StopAfterEpoch,
@@ -33,12 +36,13 @@ SEQ2SEQ: dict[str, Any] = {
     "train": {"epochs": 3, "batch_size": 32},
 }
 
-#: the KL weight still rising when the runs below are cut (step 19 of 24)
+#: the KL weight still rising when the runs below are cut (step 19 of 24); per-layer and per-step statistics
 VHRED: dict[str, Any] = {
     **SEQ2SEQ,
     "name": "vhred",
     "data": {"name": "dialogue", "n": 296, "n_test": 40, "validation": 40},
     "model": {"kind": "vhred", "embedding": 4, "units": 8, "context_units": 6, "latent": 3, "samples": 3, "kl_anneal_steps": 20},
+    "logging": {"layer_stats": True, "time_grads": True},
 }
 
 
@@ -62,6 +66,17 @@ def test_metrics_come_from_the_model(trained):
     assert summary["best"]["val_seq_acc"] == trained["vhred"].metrics()["val_seq_acc"].max()
     checkpoint = trained["vhred"].load_npz(experiment.CHECKPOINT)
     assert int(checkpoint["model/kl_steps"]) == summary["steps"] == 24
+    layers = set(trained["vhred"].table("layer_stats.csv")["layer"])
+    assert {"encoder.gru1", "posterior.dense2", "decoder.time_distributed1"} <= layers
+    assert set(trained["vhred"].table("time_grads.csv")["layer"]) == {"encoder.gru1", "context.gru1", "decoder.gru1"}
+
+
+def test_compare_and_plot_show_the_models_own_metrics(trained):
+    frame = compare_runs(list(trained.values()))
+    assert {"best_val_seq_acc", "test_seq_acc", "final_val_distinct2", "test_kl"} <= set(frame.columns)
+    assert frame["test_kl"].isna().tolist() == [True, False]  # seq2seq logs no KL
+    titles = [ax.get_title() for ax in curves_figure([trained["vhred"]]).axes if ax.axison]
+    assert titles == ["loss", "accuracy", "exact-sequence accuracy", "distinct-2 of replies", "KL(q ‖ p)"]
 
 
 @pytest.mark.parametrize("spec", [SEQ2SEQ, VHRED], ids=["seq2seq", "vhred"])
@@ -77,7 +92,8 @@ def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(spec, interrupt, tra
     arrays, resumed_arrays = whole.load_npz(experiment.CHECKPOINT), resumed.load_npz(experiment.CHECKPOINT)
     assert sorted(resumed_arrays) == sorted(arrays)
     assert [key for key in arrays if not np.array_equal(arrays[key], resumed_arrays[key])] == []
-    pd.testing.assert_frame_equal(without_times(resumed.metrics()), without_times(whole.metrics()), check_exact=True)
+    for filename in ("metrics.csv", *(("layer_stats.csv", "time_grads.csv") if whole.has("time_grads.csv") else ())):
+        pd.testing.assert_frame_equal(without_times(resumed.table(filename)), without_times(whole.table(filename)), check_exact=True)
 
 
 def test_sample_decodes_with_the_saved_model_as_evaluation_does(trained, cli):
@@ -127,11 +143,26 @@ def test_sample_needs_an_encoder_decoder_run(cli, blobs_spec, runs_dir):
     assert result.exit_code == 2 and "seq2seq, hred and vhred" in result.output
 
 
+CONFIGS = Path(__file__).parents[1] / "configs/day3"
+
+
+@pytest.mark.parametrize("spec", sorted((CONFIGS / "seq2seq").glob("*.yaml")) + sorted((CONFIGS / "hred").glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_course_specs_validate_and_show_their_parts(cli, spec):
+    result = cli("validate", spec)
+    assert result.exit_code == 0, result.output
+    assert all(part in result.output for part in ("encoder.", "decoder.lstm1" if "seq2seq" in str(spec) else "context.gru1"))
+
+
+def test_list_names_the_model_kinds(cli):
+    output = cli("list", "models").output
+    assert all(kind in output for kind in ("sequential", "seq2seq", "hred", "vhred"))
+
+
 @pytest.mark.parametrize(
     "changes, message",
     [
         ({"data": {"name": "blobs", "n": 100}}, "model.kind: seq2seq reads and writes token ids, but blobs is not a text corpus"),
-        ({"data": {"name": "dialogue", "n": 100}}, "model.kind: seq2seq reads token sequences (T,); dialogues"),
+        ({"data": {"name": "dialogue", "n": 100}}, "model.kind: seq2seq reads token sequences (T,), but the samples are (2, 7); dialogues"),
         ({"model": {"kind": "hred"}}, "model.kind: hred reads dialogues"),
     ],
 )

@@ -18,7 +18,8 @@ context can lead to replies that differ as a whole, not only word by word::
 
 Training maximizes the evidence lower bound: the decoder's cross-entropy with z drawn from the
 posterior by reparameterization, z = μ_q + σ_q ⊙ ε with ε ~ N(0, I) from the run's noise stream
-(so the draw is a differentiable function of μ_q and σ_q), plus the KL divergence KL(q ‖ p),
+(so the draw is a differentiable function of μ_q and σ_q; evaluation draws ε from a stream of
+its own), plus the KL divergence KL(q ‖ p),
 weighted by β = min(1, step / kl_anneal_steps). Annealing β up from 0 lets the decoder learn to
 use z before the KL term can push the posterior onto the prior (Bowman et al. 2016). Generation
 draws z from the prior. Evaluation reports the full bound (β = 1).
@@ -41,6 +42,7 @@ class HRED(EncoderDecoder):
 
     Evaluation also writes `samples` replies to each context (`decoding`: words drawn from the
     softmax, or greedy) and logs their diversity: distinct1 and distinct2 (see `distinct_n`).
+    `peeky` gives h₀ to every decoder step, as seq2seq's does.
     """
 
     def __init__(
@@ -51,12 +53,13 @@ class HRED(EncoderDecoder):
         cell: Cell = "gru",
         samples: int = 5,
         decoding: Literal["sample", "greedy"] = "sample",
+        peeky: bool = False,
     ):
-        super().__init__(embedding, units, cell)
+        super().__init__(embedding, units, cell, peeky)
         self.context_units, self.samples, self.decoding = context_units, samples, decoding
 
     def _build_parts(self, ctx):
-        self._check_tokens(2, "dialogues, utterances × words (n−1, T); token sequences (T,) need kind: seq2seq")
+        self._check_tokens(2, "dialogues, utterances × words (n−1, T)", "token sequences (T,) need kind: seq2seq")
         self.width = self._encoder_width()
         self.encoder = self._part("encoder", (self.width,), [self._embedding_spec(), self._rnn_spec(self.units)], ctx)
         utterances = self.input_shape[0]
@@ -127,10 +130,11 @@ class VHRED(HRED):
         cell: Cell = "gru",
         samples: int = 5,
         decoding: Literal["sample", "greedy"] = "sample",
+        peeky: bool = False,
         latent: int = 16,
         kl_anneal_steps: int = 2000,
     ):
-        super().__init__(embedding, units, context_units, cell, samples, decoding)
+        super().__init__(embedding, units, context_units, cell, samples, decoding, peeky)
         self.latent, self.kl_anneal_steps = latent, kl_anneal_steps
         #: optimizer steps taken (backward passes): where the KL annealing stands
         self.kl_steps = np.zeros((), np.int64)
@@ -168,7 +172,7 @@ class VHRED(HRED):
         mu_p, logvar_p = np.split(self.prior.forward(c, train), 2, axis=1)
         mu_q, logvar_q = np.split(self.posterior.forward(np.concatenate([c, r], axis=1), train), 2, axis=1)
         sigma_q = np.exp(0.5 * logvar_q)
-        self.eps = self.rng.standard_normal(mu_q.shape).astype(mu_q.dtype)
+        self.eps = self.draws.standard_normal(mu_q.shape).astype(mu_q.dtype)
         z = mu_q + sigma_q * self.eps
         self.beta = self.kl_weight if train else 1.0
         self.kl, self.dkl = gaussian_kl(mu_q, logvar_q, mu_p, logvar_p)

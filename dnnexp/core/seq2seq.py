@@ -8,7 +8,9 @@ token at a time::
     encoder:  embedding → lstm                                   x (N, T_in) ids → h (N, H)
     decoder:  embedding → lstm (from h) → time_distributed dense  t[:, :-1] (N, T) → logits (N, T, V)
 
-As in the textbook, only h crosses over; an LSTM decoder's cell starts from zeros.
+As in the textbook, only h crosses over; an LSTM decoder's cell starts from zeros. With `peeky`
+(the textbook's 7.5.2) h also goes into the decoder RNN and the output layer at every step,
+beside that step's own input, so that no step has to carry it along in its state.
 
 Training uses teacher forcing: the decoder reads the reference t[:, :-1] (the start token first)
 and learns to predict t[:, 1:], all steps in one pass, with softmax cross-entropy summed over the
@@ -68,8 +70,8 @@ class EncoderDecoder(Model):
     #: how `generate` picks each token unless told: the argmax ("greedy") or a draw from the softmax ("sample")
     decoding: str = "greedy"
 
-    def __init__(self, embedding: int, units: int, cell: str):
-        self.embedding, self.units, self.cell = embedding, units, cell
+    def __init__(self, embedding: int, units: int, cell: str, peeky: bool):
+        self.embedding, self.units, self.cell, self.peeky = embedding, units, cell, peeky
         self.parts: dict[str, Sequential] = {}
 
     # ---- building ------------------------------------------------------------------------
@@ -78,16 +80,16 @@ class EncoderDecoder(Model):
         """Create the parts for samples of `input_shape` (token ids, no batch axis) and the
         vocabulary and reply length of `tokens`; raises ShapeError for inputs the kind cannot read."""
         self.input_shape, self.tokens = tuple(input_shape), tokens
-        self.rng = ctx.noise_rng  # the run's noise stream: sampled tokens (and VHRED's latent draws)
+        self.rng = ctx.noise_rng  # the run's noise stream: what training draws (VHRED's latent)
         self._build_parts(ctx)
-        self.decoder = self._part(
-            "decoder",
-            (tokens.length,),
-            [self._embedding_spec(), self._rnn_spec(self.units, return_sequences=True),
-             {"type": "time_distributed", "layer": {"type": "dense", "units": tokens.vocab_size}}],
-            ctx,
-        )
-        self.decoder_rnn: Recurrent = self.decoder.layers[1]
+        # The decoder in three parts, so that a peeky one can put h₀ beside the RNN's and the output layer's inputs.
+        T, peek = tokens.length, self.units if self.peeky else 0
+        self.decoder_embedding = self._part("decoder_embedding", (T,), [self._embedding_spec()], ctx, prefix="decoder")
+        rnn = [self._rnn_spec(self.units, return_sequences=True)]
+        self.decoder = self._part("decoder", (T, self.embedding + peek), rnn, ctx, True)
+        output = [{"type": "time_distributed", "layer": {"type": "dense", "units": tokens.vocab_size}}]
+        self.decoder_output = self._part("decoder_output", (T, self.units + peek), output, ctx, True, prefix="decoder")
+        self.decoder_rnn: Recurrent = self.decoder.layers[0]
         parts = list(self.parts.values())
         self.layers = [layer for part in parts for layer in part.layers]
         # Flat views of the parts' own arrays, which the layers update in place.
@@ -101,11 +103,13 @@ class EncoderDecoder(Model):
 
     def _part(
         self, name: str, input_shape: tuple[int, ...], layers: list[dict[str, Any]], ctx: BuildContext,
-        needs_input_grad: bool = False,
+        needs_input_grad: bool = False, prefix: str | None = None,
     ) -> Sequential:
-        """A Sequential part of registered layers, its layers named "<name>.<layer>"."""
+        """A Sequential part of registered layers, its layers named "<prefix>.<layer>" (prefix: the name)."""
         try:
-            part = Sequential(input_shape, layers_from_spec(layers), ctx, prefix=f"{name}.", needs_input_grad=needs_input_grad)
+            part = Sequential(
+                input_shape, layers_from_spec(layers), ctx, prefix=f"{prefix or name}.", needs_input_grad=needs_input_grad
+            )
         except ShapeError as error:
             raise ShapeError(f"{name}: {error}") from None
         self.parts[name] = part
@@ -117,10 +121,10 @@ class EncoderDecoder(Model):
     def _rnn_spec(self, units: int, return_sequences: bool = False) -> dict[str, Any]:
         return {"type": self.cell, "units": units, "return_sequences": return_sequences}
 
-    def _check_tokens(self, rank: int, form: str) -> None:
-        """Inputs must be token ids of `rank` axes (`form` describes them for the message)."""
+    def _check_tokens(self, rank: int, form: str, other: str) -> None:
+        """Inputs must be token ids of `rank` axes (`form` names them; `other` says what reads the rest)."""
         if len(self.input_shape) != rank:
-            raise ShapeError(f"{self.kind} reads {form}, but the samples are {self.input_shape}")
+            raise ShapeError(f"{self.kind} reads {form}, but the samples are {self.input_shape}; {other}")
 
     @property
     def kind(self) -> str:
@@ -131,15 +135,37 @@ class EncoderDecoder(Model):
     def forward_loss(self, x, t, loss, train=False):
         if not isinstance(loss, CrossEntropy):
             raise ValueError(f"{self.kind} predicts tokens through a softmax: train it with cross_entropy")
+        # Evaluation draws from a stream of its own: the same every epoch, and none taken from training's.
+        self.draws = self.rng if train else input_stream(x)
         h0 = self.encode(x, t, train)
         self.decoder_rnn.set_state(*self._decoder_state(h0))
-        u = self.decoder.forward(t[:, :-1], train)
+        u = self._decode(t[:, :-1], h0, train)
         value = loss.forward_logits(u, t[:, 1:]) + self.extra_loss(train)
         return value, loss.y
 
     def backward_loss(self, loss):
-        self.decoder.backward(loss.backward_logits())
-        self.backward_encode(self.decoder_rnn.dh)
+        dhs, dh0 = self._unpeek(self.decoder_output.backward(loss.backward_logits()), self.units)
+        de, dh0_rnn = self._unpeek(self.decoder.backward(dhs), self.embedding)
+        self.decoder_embedding.backward(de)
+        self.backward_encode(self.decoder_rnn.dh + dh0 + dh0_rnn)
+
+    def _decode(self, tokens: np.ndarray, h0: np.ndarray, train: bool = False) -> np.ndarray:
+        """The decoder on input tokens (N, T), from the state set before: logits (N, T, vocabulary)."""
+        hs = self.decoder.forward(self._peek(self.decoder_embedding.forward(tokens, train), h0), train)
+        return self.decoder_output.forward(self._peek(hs, h0), train)
+
+    def _peek(self, x: np.ndarray, h0: np.ndarray) -> np.ndarray:
+        """x (N, T, D), and when peeky h₀ (N, H) beside every step: (N, T, D + H)."""
+        if not self.peeky:
+            return x
+        N, T = x.shape[:2]
+        return np.concatenate([x, np.broadcast_to(h0[:, None], (N, T, h0.shape[1]))], axis=2)
+
+    def _unpeek(self, dx: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray | float]:
+        """The gradient of a `_peek`ed input split: (dL/dx (N, T, width), dL/dh₀ summed over the steps)."""
+        if not self.peeky:
+            return dx, 0.0
+        return dx[..., :width], dx[..., width:].sum(axis=1)
 
     def fuses(self, loss: Loss) -> bool:
         """Always: the decoder's logits go to softmax cross-entropy together."""
@@ -180,9 +206,9 @@ class EncoderDecoder(Model):
 
         `greedy` takes each step's argmax, else each token is drawn from the softmax; None means
         the model's `decoding`. Draws (of tokens, and of VHRED's latent) come from `rng`, by
-        default the run's noise stream. After the end token a reply is padding.
+        default from a stream fixed by x (`input_stream`). After the end token a reply is padding.
         """
-        rng = self.rng if rng is None else rng
+        rng = input_stream(x) if rng is None else rng
         greedy = self.decoding == "greedy" if greedy is None else greedy
         h0 = self.initial_state(x, samples, rng)
         N, rnn, end = len(h0), self.decoder_rnn, self.tokens.end
@@ -193,7 +219,7 @@ class EncoderDecoder(Model):
         rnn.stateful = True  # each one-step forward continues from the state the last one left
         try:
             for step in range(self.tokens.length):
-                u = self.decoder.forward(token[:, None])[:, 0]
+                u = self._decode(token[:, None], h0)[:, 0]
                 token = u.argmax(axis=1) if greedy else draw(u, rng)
                 token[~writing] = PAD
                 replies[:, step] = token
@@ -242,17 +268,20 @@ class Seq2Seq(EncoderDecoder):
 
     `reverse_input` feeds the encoder the input backwards ("16+75" as "57+61"): the first tokens
     of the answer then sit close, in steps, to the input they depend on most, which shortens the
-    path their gradient travels (Sutskever et al. 2014; the textbook's 7.5.1). `cell` is the
-    recurrent layer of both encoder and decoder, with `units` units; tokens are embedded in
-    `embedding` dimensions, separately for encoder and decoder.
+    path their gradient travels (Sutskever et al. 2014; the textbook's 7.5.1). `peeky` gives the
+    thought vector to every decoder step (the textbook's 7.5.2). `cell` is the recurrent layer of
+    both encoder and decoder, with `units` units; tokens are embedded in `embedding` dimensions,
+    separately for encoder and decoder.
     """
 
-    def __init__(self, embedding: int = 16, units: int = 128, cell: Cell = "lstm", reverse_input: bool = False):
-        super().__init__(embedding, units, cell)
+    def __init__(
+        self, embedding: int = 16, units: int = 128, cell: Cell = "lstm", reverse_input: bool = False, peeky: bool = False
+    ):
+        super().__init__(embedding, units, cell, peeky)
         self.reverse_input = reverse_input
 
     def _build_parts(self, ctx):
-        self._check_tokens(1, "token sequences (T,); dialogues (utterances × words) need kind: hred or vhred")
+        self._check_tokens(1, "token sequences (T,)", "dialogues (utterances × words) need kind: hred or vhred")
         self.encoder = self._part("encoder", self.input_shape, [self._embedding_spec(), self._rnn_spec(self.units)], ctx)
 
     def encode(self, x, t, train):
@@ -260,6 +289,13 @@ class Seq2Seq(EncoderDecoder):
 
     def backward_encode(self, dh0):
         self.encoder.backward(dh0)
+
+
+def input_stream(x: np.ndarray) -> np.random.Generator:
+    """A random stream seeded by the token ids x alone: evaluation's draws (sampled words, VHRED's
+    latent) are then the same for the same inputs in every epoch, and however often or with
+    whatever settings a run evaluates, its training draws stay the same."""
+    return np.random.default_rng(np.asarray(x, np.int64).ravel())
 
 
 def draw(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:

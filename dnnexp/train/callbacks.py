@@ -231,7 +231,8 @@ class LayerStats(Callback):
         rng = np.random.default_rng(0)
         samples = {}
         for layer in model.layers:
-            if isinstance(layer, Activation):
+            # A model's forward pass may leave parts out (VHRED's posterior, which only training uses).
+            if isinstance(layer, Activation) and layer.name in model.outputs:
                 values = model.outputs[layer.name].ravel()
                 if values.size > self.SAMPLE_SIZE:
                     values = rng.choice(values, self.SAMPLE_SIZE, replace=False)

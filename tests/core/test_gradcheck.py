@@ -201,13 +201,17 @@ MODEL_KIND_EXAMPLES: dict[str, list[tuple[dict[str, Any], tuple[int, ...]]]] = {
     "seq2seq": [
         ({"embedding": 3, "units": 4}, (4,)),
         ({"embedding": 2, "units": 3, "cell": "gru", "reverse_input": True}, (1,)),
-        ({"embedding": 2, "units": 3, "cell": "simple_rnn"}, (3,)),
+        ({"embedding": 2, "units": 3, "cell": "simple_rnn", "peeky": True}, (3,)),
+        ({"embedding": 2, "units": 3, "reverse_input": True, "peeky": True}, (3,)),
     ],
-    "hred": [({"embedding": 3, "units": 3, "context_units": 4}, (2, 3)), ({"embedding": 2, "units": 3, "context_units": 2, "cell": "lstm"}, (1, 2))],
+    "hred": [
+        ({"embedding": 3, "units": 3, "context_units": 4}, (2, 3)),
+        ({"embedding": 2, "units": 3, "context_units": 2, "cell": "lstm", "peeky": True}, (1, 2)),
+    ],
     # kl_anneal_steps 8 with 3 steps taken: β = 3/8 (every forward pass starts from step 3; see below)
     "vhred": [
         ({"embedding": 3, "units": 3, "context_units": 4, "latent": 2, "kl_anneal_steps": 8}, (2, 4)),
-        ({"embedding": 2, "units": 3, "context_units": 2, "latent": 3, "kl_anneal_steps": 0, "cell": "lstm"}, (3, 2)),
+        ({"embedding": 2, "units": 3, "context_units": 2, "latent": 3, "kl_anneal_steps": 0, "cell": "lstm", "peeky": True}, (3, 2)),
     ],
 }
 

@@ -32,10 +32,10 @@ def ids(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(3, V, shape)
 
 
-@pytest.mark.parametrize("kind, shape", [("seq2seq", (5,)), ("hred", (2, 3))])
-def test_greedy_decoding_is_the_argmax_of_teacher_forcing_on_its_own_output(kind, shape):
+@pytest.mark.parametrize("kind, shape, peeky", [("seq2seq", (5,), False), ("seq2seq", (5,), True), ("hred", (2, 3), False)])
+def test_greedy_decoding_is_the_argmax_of_teacher_forcing_on_its_own_output(kind, shape, peeky):
     """Step by step, each token fed back, equals one teacher-forced pass over the tokens it wrote."""
-    model = built(kind, shape, end=None, seed=8)  # random weights whose replies differ from input to input
+    model = built(kind, shape, end=None, seed=8, peeky=peeky)  # random weights whose replies differ from input to input
     x = ids((20, *shape))
     replies = model.generate(x, greedy=True)
     assert replies.shape == (20, LENGTH) and replies.dtype == np.int64
@@ -115,6 +115,21 @@ def test_training_and_evaluation_metrics():
     assert all(0.0 <= metrics[name] <= 1.0 for name in ("acc", "seq_acc", "distinct1", "distinct2")) and metrics["kl"] > 0
 
 
+def test_evaluation_draws_are_fixed_by_the_inputs_and_leave_the_training_stream_alone():
+    model = built("vhred", (2, 3))
+    x, t, loss = ids((4, 2, 3)), ids((4, LENGTH + 1)), CrossEntropy()
+    before = model.rng.bit_generator.state
+
+    def evaluated() -> tuple[float, dict[str, float]]:
+        value, y = model.forward_loss(x, t, loss, train=False)
+        return value, model.batch_metrics(x, t, y, "multiclass", train=False)
+
+    assert evaluated() == evaluated()
+    assert model.rng.bit_generator.state == before
+    model.forward_loss(x, t, loss, train=True)  # training draws its latent from the run's stream
+    assert model.rng.bit_generator.state != before
+
+
 def test_the_loss_must_be_cross_entropy():
     model = built("seq2seq", (3,))
     with pytest.raises(ValueError, match="cross_entropy"):
@@ -129,7 +144,7 @@ def test_inputs_of_the_wrong_form_are_refused_with_the_kind_that_reads_them(kind
 
 def test_parts_are_named_by_role_and_keep_their_outputs_for_layer_statistics():
     model = built("hred", (2, 3), cell="lstm")
-    assert list(model.parts) == ["encoder", "context", "bridge", "decoder"]
+    assert list(model.parts) == ["encoder", "context", "bridge", "decoder_embedding", "decoder", "decoder_output"]
     assert "encoder.lstm1.W_in" in model.params and "decoder.time_distributed1.dense1.W" in model.params
     assert set(model.penalized) < set(model.params) and "bridge.dense1.b" not in model.penalized
     model.keep_outputs = True
@@ -158,7 +173,7 @@ def test_gaussian_kl_and_its_derivatives():
 
 
 def test_a_wrong_kl_gradient_is_caught(monkeypatch):
-    model = built("vhred", (2, 3), kl_anneal_steps=0)
+    model = built("vhred", (2, 3), kl_anneal_steps=0, context_units=3, latent=2)
     right = hred.gaussian_kl
 
     def misscaled(*args):
@@ -187,7 +202,7 @@ def test_the_kl_weight_rises_with_the_steps_taken_and_is_saved():
     # Evaluation always reports the whole bound: β = 1.
     fresh = built("vhred", (2, 3), kl_anneal_steps=4)
     value, _ = fresh.forward_loss(x, t, loss, train=False)
-    assert value == pytest.approx(loss.forward_logits(fresh.decoder.forward(t[:, :-1]), t[:, 1:]) + fresh.kl.mean())
+    assert value == pytest.approx(loss.forward_logits(fresh._decode(t[:, :-1], None), t[:, 1:]) + fresh.kl.mean())
 
 
 def replies(*rows: list[int]) -> np.ndarray:

@@ -31,11 +31,13 @@ def with_model(**model: Any) -> dict[str, Any]:
 
 def test_a_kind_gets_every_default_of_its_arguments():
     config = spec_from_dict(ADDITION).resolved()
-    assert config["model"] == {"kind": "seq2seq", "embedding": 16, "units": 16, "cell": "lstm", "reverse_input": False}
+    assert config["model"] == {
+        "kind": "seq2seq", "embedding": 16, "units": 16, "cell": "lstm", "reverse_input": False, "peeky": False,
+    }
     vhred = spec_from_dict({**ADDITION, "model": {"kind": "vhred"}}).resolved()["model"]
     assert vhred == {
         "kind": "vhred", "embedding": 16, "units": 64, "context_units": 64, "cell": "gru", "samples": 5,
-        "decoding": "sample", "latent": 16, "kl_anneal_steps": 2000,
+        "decoding": "sample", "peeky": False, "latent": 16, "kl_anneal_steps": 2000,
     }
     assert spec_from_dict(config).resolved() == config
 
@@ -52,7 +54,7 @@ def test_sequential_is_the_default_kind_and_is_not_written_out(raw):
     [
         ({"kind": "seq2sq"}, "model.kind: 'seq2sq' is not a model; did you mean 'seq2seq'?"),
         ({"kind": 3}, "model.kind: should be the name of a model, got 3"),
-        ({"kind": "seq2seq", "hidden": 4}, "model.hidden: unknown key; choose from: kind, embedding, units, cell, reverse_input"),
+        ({"kind": "seq2seq", "hidden": 4}, "model.hidden: unknown key; choose from: kind, embedding, units, cell, reverse_input, peeky"),
         ({"kind": "seq2seq", "units": 0}, "model.units: should be greater than or equal to 1, got 0"),
         ({"kind": "seq2seq", "cell": "rnn"}, "model.cell: should be 'lstm', 'gru' or 'simple_rnn', got 'rnn'"),
         ({"kind": "seq2seq", "reverse_input": "yes"}, "model.reverse_input: should be a valid boolean, got 'yes'"),
