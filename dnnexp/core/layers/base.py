@@ -48,9 +48,22 @@ class Layer:
         #: False for the first layer of a model: its input gradient is never used, so skip it
         self.needs_input_grad = True
 
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The output shape for inputs of `input_shape`, both without the batch axis.
+
+        Worked out from the layer's settings alone, so that a spec can be checked before any
+        weights exist: it needs no `build` and makes no arrays. Raises ShapeError for an input
+        shape the layer cannot take. The default keeps the shape (activations, dropout).
+        """
+        return tuple(input_shape)
+
     def build(self, input_shape: tuple[int, ...], ctx: BuildContext) -> tuple[int, ...]:
-        """Create parameters for inputs of `input_shape` (no batch axis); return the output shape."""
-        return input_shape
+        """Create parameters for inputs of `input_shape` (no batch axis); return the output shape.
+
+        Subclasses call `compute_output_shape` first: the shape rules live there, once, and a
+        shape that does not fit is refused before anything is allocated.
+        """
+        return self.compute_output_shape(input_shape)
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         raise NotImplementedError

@@ -20,9 +20,13 @@ class BatchNorm(Layer):
         super().__init__()
         self.momentum, self.eps = momentum, eps
 
-    def build(self, input_shape, ctx: BuildContext):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) not in (1, 3):
             raise ShapeError(f"batchnorm takes (D,) or (C, H, W) inputs, got {tuple(input_shape)}")
+        return tuple(input_shape)
+
+    def build(self, input_shape, ctx: BuildContext):
+        output_shape = self.compute_output_shape(input_shape)
         features = input_shape[0]
         self.params = {"gamma": np.ones(features, ctx.dtype), "beta": np.zeros(features, ctx.dtype)}
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
@@ -30,7 +34,7 @@ class BatchNorm(Layer):
         # Statistics are taken over every axis but the feature/channel axis 1.
         self.axes = (0,) if len(input_shape) == 1 else (0, 2, 3)
         self.bshape = (1, features) + (1,) * (len(input_shape) - 1)
-        return input_shape
+        return output_shape
 
     def forward(self, x, train=False):
         if train:

@@ -36,8 +36,12 @@ class Conv2D(Layer):
         self.filters, self.kernel_size, self.stride, self.padding = filters, kernel_size, stride, padding
         self.use_bias, self.init, self.drop_remainder = use_bias, init, drop_remainder
 
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (self.filters, *self._window(input_shape).out_size)
+
     def build(self, input_shape, ctx: BuildContext):
-        self.window = Window.plan(input_shape, self.kernel_size, self.stride, self.padding, "kernel", self.drop_remainder)
+        output_shape = self.compute_output_shape(input_shape)
+        self.window = self._window(input_shape)
         channels, (fh, fw) = input_shape[0], self.window.size
         # Each output sees C·f_h·f_w inputs; each input feeds filters·f_h·f_w outputs (as Keras counts).
         shape, fan_in, fan_out = (self.filters, channels, fh, fw), channels * fh * fw, self.filters * fh * fw
@@ -45,7 +49,11 @@ class Conv2D(Layer):
         if self.use_bias:
             self.params["b"] = np.zeros(self.filters, dtype=ctx.dtype)
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
-        return (self.filters, *self.window.out_size)
+        return output_shape
+
+    def _window(self, input_shape: tuple[int, ...]) -> Window:
+        """The kernel's positions over inputs (C, H, W); ShapeError where they do not fit."""
+        return Window.plan(input_shape, self.kernel_size, self.stride, self.padding, "kernel", self.drop_remainder)
 
     def forward(self, x, train=False):
         self.x_shape = x.shape

@@ -22,18 +22,22 @@ class Dense(Layer):
         super().__init__()
         self.units, self.init, self.use_bias = units, init, use_bias
 
-    def build(self, input_shape, ctx: BuildContext):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 1:
             raise ShapeError(
                 f"dense takes flat inputs (D,), got {tuple(input_shape)}; "
                 "put {type: flatten} before it or set data.flatten: true"
             )
+        return (self.units,)
+
+    def build(self, input_shape, ctx: BuildContext):
+        output_shape = self.compute_output_shape(input_shape)
         (fan_in,) = input_shape
         self.params["W"] = INITIALIZERS.build(self.init)((fan_in, self.units), fan_in, self.units, ctx.init_rng, ctx.dtype)
         if self.use_bias:
             self.params["b"] = np.zeros(self.units, dtype=ctx.dtype)
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
-        return (self.units,)
+        return output_shape
 
     def forward(self, x, train=False):
         self.x = x

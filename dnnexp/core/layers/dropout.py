@@ -21,7 +21,7 @@ class Dropout(Layer):
 
     def build(self, input_shape, ctx: BuildContext):
         self.rng = ctx.noise_rng
-        return input_shape
+        return self.compute_output_shape(input_shape)
 
     def forward(self, x, train=False):
         if not train or self.rate == 0.0:

@@ -24,10 +24,14 @@ class Embedding(Layer):
         self.vocab_size, self.dim, self.init = vocab_size, dim, init
         self.needs_input_grad = False
 
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (*input_shape, self.dim)
+
     def build(self, input_shape, ctx: BuildContext):
+        output_shape = self.compute_output_shape(input_shape)
         self.params["W"] = INITIALIZERS.build(self.init)((self.vocab_size, self.dim), self.vocab_size, self.dim, ctx.init_rng, ctx.dtype)
         self.grads["W"] = np.zeros_like(self.params["W"])
-        return (*input_shape, self.dim)
+        return output_shape
 
     def forward(self, x, train=False):
         ids = np.asarray(x).astype(np.intp)

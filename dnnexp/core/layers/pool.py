@@ -27,15 +27,24 @@ class Pool2D(Layer):
         super().__init__()
         self.pool_size, self.stride, self.padding, self.drop_remainder = pool_size, stride, padding, drop_remainder
 
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        window = self._window(input_shape)
+        return (input_shape[0], *window.out_size)
+
     def build(self, input_shape, ctx: BuildContext):
+        output_shape = self.compute_output_shape(input_shape)
+        self.window = self._window(input_shape)
+        return output_shape
+
+    def _window(self, input_shape: tuple[int, ...]) -> Window:
+        """The pool's positions over inputs (C, H, W); ShapeError where they do not fit."""
         stride = self.pool_size if self.stride is None else self.stride
         if not isinstance(self.padding, str) and any(2 * p > f for p, f in zip(pair(self.padding), pair(self.pool_size))):
             raise ShapeError(
                 f"padding {self.padding} is more than half the pool {self.pool_size}: windows at the edge would "
                 "hold padding only; lower the padding"
             )
-        self.window = Window.plan(input_shape, self.pool_size, stride, self.padding, "pool", self.drop_remainder)
-        return (input_shape[0], *self.window.out_size)
+        return Window.plan(input_shape, self.pool_size, stride, self.padding, "pool", self.drop_remainder)
 
 
 @LAYERS.register("maxpool2d")
@@ -102,11 +111,15 @@ class AvgPool2D(Pool2D):
 class GlobalAvgPool2D(Layer):
     """Global average pooling: each channel's mean over the whole image, (N, C, H, W) → (N, C)."""
 
-    def build(self, input_shape, ctx: BuildContext):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 3:
             raise ShapeError(f"takes images (C, H, W), got {tuple(input_shape)}")
-        self.area = input_shape[1] * input_shape[2]
         return (input_shape[0],)
+
+    def build(self, input_shape, ctx: BuildContext):
+        output_shape = self.compute_output_shape(input_shape)
+        self.area = input_shape[1] * input_shape[2]
+        return output_shape
 
     def forward(self, x, train=False):
         self.x_shape = x.shape

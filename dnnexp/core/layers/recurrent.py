@@ -84,13 +84,18 @@ class Recurrent(Layer):
         self.time_grad_norms: np.ndarray | None = None
         self.reset_state()
 
-    def build(self, input_shape, ctx: BuildContext):
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 2:
             raise ShapeError(
                 f"{self.kind} takes sequences (T, D), got {tuple(input_shape)}; "
                 "for images read row by row set data.sequence: true"
             )
-        T, D = input_shape
+        T, _ = input_shape
+        return (T, self.units) if self.return_sequences else (self.units,)
+
+    def build(self, input_shape, ctx: BuildContext):
+        output_shape = self.compute_output_shape(input_shape)
+        _, D = input_shape
         H, G = self.units, self.gates
         self.params["W_in"] = INITIALIZERS.build(self.init)((D, G * H), D, G * H, ctx.init_rng, ctx.dtype)
         # One orthogonal (H, H) block per gate: each gate's recurrence starts norm-preserving.
@@ -99,7 +104,7 @@ class Recurrent(Layer):
         self.params["b"] = np.zeros(G * H, ctx.dtype)
         self._build_extra(ctx)
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
-        return (T, H) if self.return_sequences else (H,)
+        return output_shape
 
     def _build_extra(self, ctx: BuildContext) -> None:
         """Parameters beyond W_in, W, b (peepholes), and bias initial values."""

@@ -12,9 +12,12 @@ from dnnexp.registry import LAYERS
 class Flatten(Layer):
     """(N, C, H, W) → (N, C·H·W), in C-order (channel, row, column), like Keras's Flatten on NCHW."""
 
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (math.prod(input_shape),)
+
     def build(self, input_shape, ctx: BuildContext):
         self.input_shape = tuple(input_shape)
-        return (math.prod(input_shape),)
+        return self.compute_output_shape(input_shape)
 
     def forward(self, x, train=False):
         return x.reshape(len(x), -1)
