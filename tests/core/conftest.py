@@ -11,21 +11,51 @@ import pytest
 from dnnexp.core.layers import BuildContext, Layer
 from dnnexp.registry import LAYERS
 
+MakeLayer = Callable[[dict[str, Any]], Layer]
 BuildLayer = Callable[..., Layer]
+OutputShape = Callable[[dict[str, Any], tuple[int, ...]], tuple[int, ...]]
 RoundTrip = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 
+def context(dtype: type = np.float64, seed: int = 0) -> BuildContext:
+    return BuildContext(np.random.default_rng(seed), np.random.default_rng(seed + 1), dtype)
+
+
 @pytest.fixture
-def build_layer() -> BuildLayer:
+def make_layer() -> MakeLayer:
+    """One layer from a spec mapping ({type: dense, units: 3}), not built: no parameters yet."""
+
+    def make(spec: dict[str, Any]) -> Layer:
+        args = dict(spec)
+        return LAYERS.get(args.pop("type"))(**args)
+
+    return make
+
+
+@pytest.fixture
+def build_layer(make_layer: MakeLayer) -> BuildLayer:
     """Build one layer from a spec mapping ({type: dense, units: 3}) for inputs of `input_shape`."""
 
     def build(spec: dict[str, Any], input_shape: tuple[int, ...], dtype: type = np.float64, seed: int = 0) -> Layer:
-        args = dict(spec)
-        layer = LAYERS.get(args.pop("type"))(**args)
-        layer.build(input_shape, BuildContext(np.random.default_rng(seed), np.random.default_rng(seed + 1), dtype))
+        layer = make_layer(spec)
+        layer.build(input_shape, context(dtype, seed))
         return layer
 
     return build
+
+
+@pytest.fixture(params=["build", "compute_output_shape"])
+def output_shape(request: pytest.FixtureRequest, make_layer: MakeLayer) -> OutputShape:
+    """A spec's output shape for `input_shape`, once from `build` and once from `compute_output_shape`
+    on a layer never built: a test of the shape rules then holds for both."""
+
+    def shape(spec: dict[str, Any], input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        layer = make_layer(spec)
+        if request.param == "build":
+            return layer.build(input_shape, context())
+        return layer.compute_output_shape(input_shape)
+
+    return shape
 
 
 @pytest.fixture

@@ -36,6 +36,6 @@ def test_evaluation_normalises_with_the_running_averages(build_layer) -> None:
     np.testing.assert_allclose(layer.forward(np.array([[3.0, 0.0]])), [[2.0, 5.0]])
 
 
-def test_other_ranks_are_a_shape_error(build_layer) -> None:
+def test_other_ranks_are_a_shape_error(output_shape) -> None:
     with pytest.raises(ShapeError, match="batchnorm"):
-        build_layer({"type": "batchnorm"}, (4, 5))
+        output_shape({"type": "batchnorm"}, (4, 5))

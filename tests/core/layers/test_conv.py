@@ -109,9 +109,9 @@ def test_he_normal_draws_with_the_receptive_field_as_fan_in(build_layer) -> None
         ({"kernel_size": 3}, (784,), "takes images (C, H, W), got (784,)"),
     ],
 )
-def test_sizes_that_do_not_fit_are_refused_with_the_formula(build_layer, args, shape, message) -> None:
+def test_sizes_that_do_not_fit_are_refused_with_the_formula(output_shape, args, shape, message) -> None:
     with pytest.raises(ShapeError) as caught:
-        build_layer({"type": "conv2d", "filters": 2, **args}, shape)
+        output_shape({"type": "conv2d", "filters": 2, **args}, shape)
     assert message in str(caught.value)
 
 

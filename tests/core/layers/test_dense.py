@@ -49,6 +49,6 @@ def test_first_layer_skips_the_input_gradient(build_layer) -> None:
     np.testing.assert_array_equal(layer.grads["b"], [4.0, 4.0])
 
 
-def test_image_input_is_a_shape_error_that_says_to_flatten(build_layer) -> None:
+def test_image_input_is_a_shape_error_that_says_to_flatten(output_shape) -> None:
     with pytest.raises(ShapeError, match="flatten"):
-        build_layer({"type": "dense", "units": 2}, (1, 28, 28))
+        output_shape({"type": "dense", "units": 2}, (1, 28, 28))

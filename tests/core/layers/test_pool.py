@@ -78,7 +78,7 @@ def test_global_average_pooling_averages_each_channel(build_layer) -> None:
         ({"type": "global_avg_pool2d"}, (10,), "takes images (C, H, W), got (10,)"),
     ],
 )
-def test_shapes_that_do_not_fit_are_refused(build_layer, spec, shape, message) -> None:
+def test_shapes_that_do_not_fit_are_refused(output_shape, spec, shape, message) -> None:
     with pytest.raises(ShapeError) as caught:
-        build_layer(spec, shape)
+        output_shape(spec, shape)
     assert message in str(caught.value)

@@ -263,9 +263,10 @@ def test_parameter_shapes_and_orthogonal_recurrent_blocks(kind, gates, build_lay
         np.testing.assert_allclose(block.T @ block, np.eye(H), atol=1e-12)
 
 
-def test_flat_inputs_are_refused_with_a_hint(build_layer):
+@pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])
+def test_flat_inputs_are_refused_with_a_hint(output_shape, kind):
     with pytest.raises(ShapeError, match="data.sequence: true"):
-        build_layer({"type": "lstm", "units": H}, (784,))
+        output_shape({"type": kind, "units": H}, (784,))
 
 
 def test_simple_rnn_activation_is_tanh_or_relu():
