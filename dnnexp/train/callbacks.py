@@ -15,6 +15,7 @@ import numpy as np
 
 from dnnexp.core.activations import Activation
 from dnnexp.core.layers.recurrent import recurrent_layers
+from dnnexp.train.arrays import split_arrays
 
 SaveArrays = Callable[[dict[str, np.ndarray]], None]
 
@@ -144,7 +145,7 @@ class EarlyStopping(Callback):
     def load_state_arrays(self, arrays):
         self.tracker.load_state_arrays(arrays)
         self.best_epoch = int(arrays["best_epoch"])
-        self.best_weights = {k[len("weights/") :]: v for k, v in arrays.items() if k.startswith("weights/")}
+        self.best_weights = split_arrays(arrays, "weights")
 
 
 class ReduceLROnPlateau(Callback):
@@ -222,7 +223,7 @@ class LayerStats(Callback):
 
     def load_state_arrays(self, arrays):
         self.samples = {key: value for key, value in arrays.items() if key.startswith("init/")}
-        self.sums = {key[len("sums/") :]: value for key, value in arrays.items() if key.startswith("sums/")}
+        self.sums = split_arrays(arrays, "sums")
         self.batches = int(arrays["batches"])
 
     def _sample(self, trainer, stage: str) -> dict[str, np.ndarray]:
@@ -283,7 +284,7 @@ class TimeGrads(Callback):
         return {**{f"sums/{name}": total for name, total in self.sums.items()}, "batches": np.array(self.batches)}
 
     def load_state_arrays(self, arrays):
-        self.sums = {key[len("sums/") :]: value for key, value in arrays.items() if key.startswith("sums/")}
+        self.sums = split_arrays(arrays, "sums")
         self.batches = int(arrays["batches"])
 
 
