@@ -85,8 +85,9 @@ class Checkpoint(Callback):
             self.save(trainer.checkpoint_arrays())
 
 
-class _Monitor:
-    """Tracks the best value of a logged metric: lower is better for losses, higher otherwise."""
+class MonitorCallback(Callback):
+    """Base of the callbacks that watch one logged metric: tracks its best value (lower is better
+    for losses, higher otherwise) and how many epochs have passed without gaining `min_delta` on it."""
 
     def __init__(self, monitor: str, min_delta: float):
         self.monitor, self.min_delta = monitor, min_delta
@@ -94,6 +95,7 @@ class _Monitor:
         self.best, self.wait = math.inf, 0
 
     def improved(self, logs: dict[str, float]) -> bool:
+        """Whether this epoch's `logs` beat the best by more than `min_delta`; counts the wait if not."""
         if self.monitor not in logs:
             raise KeyError(f"'{self.monitor}' is not logged; logged metrics: {', '.join(sorted(logs))}")
         value = self.sign * logs[self.monitor]
@@ -103,33 +105,33 @@ class _Monitor:
         self.wait += 1
         return False
 
-    def state_arrays(self) -> dict[str, np.ndarray]:
+    def state_arrays(self):
         return {"best": np.array(self.best), "wait": np.array(self.wait)}
 
-    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+    def load_state_arrays(self, arrays):
         self.best, self.wait = float(arrays["best"]), int(arrays["wait"])
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stops when `monitor` has not improved by `min_delta` for `patience` epochs; with
     `restore_best`, the best epoch's weights are put back when the run ends."""
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, restore_best: bool = True):
-        self.tracker = _Monitor(monitor, min_delta)
+        super().__init__(monitor, min_delta)
         self.patience, self.restore_best = patience, restore_best
         self.best_epoch = 0
         self.best_weights: dict[str, np.ndarray] = {}
 
     def on_epoch_end(self, trainer, logs):
-        if self.tracker.improved(logs):
+        if self.improved(logs):
             self.best_epoch = int(logs["epoch"])
             if self.restore_best:
                 self.best_weights = {k: v.copy() for k, v in trainer.model.state_arrays().items()}
-        elif self.tracker.wait >= self.patience:
+        elif self.wait >= self.patience:
             state = trainer.state
             state.stop = True
             state.message = (
-                f"stopped early after epoch {int(logs['epoch'])}: {self.tracker.monitor} has not improved "
+                f"stopped early after epoch {int(logs['epoch'])}: {self.monitor} has not improved "
                 f"for {self.patience} epochs (best at epoch {self.best_epoch})"
             )
 
@@ -138,37 +140,31 @@ class EarlyStopping(Callback):
             trainer.model.load_state_arrays(self.best_weights)
 
     def state_arrays(self):
-        arrays = {**self.tracker.state_arrays(), "best_epoch": np.array(self.best_epoch)}
+        arrays = {**super().state_arrays(), "best_epoch": np.array(self.best_epoch)}
         arrays.update({f"weights/{k}": v for k, v in self.best_weights.items()})
         return arrays
 
     def load_state_arrays(self, arrays):
-        self.tracker.load_state_arrays(arrays)
+        super().load_state_arrays(arrays)
         self.best_epoch = int(arrays["best_epoch"])
         self.best_weights = split_arrays(arrays, "weights")
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiplies the learning rate by `factor` when `monitor` has not improved for `patience`
     epochs, down to `min_lr`."""
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.5, patience: int = 3, min_lr: float = 1e-6):
-        self.tracker = _Monitor(monitor, 0.0)
+        super().__init__(monitor, 0.0)
         self.factor, self.patience, self.min_lr = factor, patience, min_lr
 
     def on_epoch_end(self, trainer, logs):
-        if not self.tracker.improved(logs) and self.tracker.wait >= self.patience:
+        if not self.improved(logs) and self.wait >= self.patience:
             state = trainer.state
             # Never upwards: a base rate already under min_lr stays where it is.
             floor = min(state.lr_scale, self.min_lr / trainer.base_lr)
             state.lr_scale = max(state.lr_scale * self.factor, floor)
-            self.tracker.wait = 0
-
-    def state_arrays(self):
-        return self.tracker.state_arrays()
-
-    def load_state_arrays(self, arrays):
-        self.tracker.load_state_arrays(arrays)
+            self.wait = 0
 
 
 class LayerStats(Callback):
