@@ -167,6 +167,37 @@ class ReduceLROnPlateau(MonitorCallback):
             self.wait = 0
 
 
+class EpochMeans:
+    """Per-name means of arrays over an epoch's batches, for callbacks that log one row per epoch.
+
+    The sums so far are part of a checkpoint (`sums/<name>`, `batches`): a run resumed mid-epoch
+    then averages that epoch over all its batches.
+    """
+
+    def __init__(self):
+        self.sums: dict[str, np.ndarray] = {}  # by name, over the current epoch's batches so far
+        self.batches = 0
+
+    def add_batch(self, values: dict[str, np.ndarray]) -> None:
+        """One batch's values, by name; a name missing from a batch counts as zero there."""
+        for name, value in values.items():
+            self.sums[name] = self.sums.get(name, 0) + value
+        self.batches += 1
+
+    def end_epoch(self) -> dict[str, np.ndarray]:
+        """The epoch's means, by name; the sums start afresh for the next epoch."""
+        means = {name: total / self.batches for name, total in self.sums.items()}
+        self.sums, self.batches = {}, 0
+        return means
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return {**{f"sums/{name}": total for name, total in self.sums.items()}, "batches": np.array(self.batches)}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self.sums = split_arrays(arrays, "sums")
+        self.batches = int(arrays["batches"])
+
+
 class LayerStats(Callback):
     """Per-layer activation mean/std and gradient norms, averaged over each epoch's batches (the
     numbers that show vanishing gradients), plus samples of every activation layer's outputs on a
@@ -177,8 +208,7 @@ class LayerStats(Callback):
     def __init__(self, log: RowLog, save_samples: SaveArrays, probe: np.ndarray):
         self.log, self.save_samples, self.probe = log, save_samples, probe
         self.samples: dict[str, np.ndarray] = {}
-        self.sums: dict[str, np.ndarray] = {}  # per layer, over the current epoch's batches so far
-        self.batches = 0
+        self.means = EpochMeans()
 
     def on_train_begin(self, trainer):
         trainer.model.keep_outputs = True
@@ -186,25 +216,22 @@ class LayerStats(Callback):
             self.samples.update(self._sample(trainer, "init"))
 
     def on_batch_end(self, trainer):
-        model = trainer.model
+        model, rows = trainer.model, {}
         for layer in model.layers:
             out, dout = model.outputs.get(layer.name), model.output_grads.get(layer.name)
             if out is None or dout is None:
                 continue
             grad_norm = math.sqrt(sum(float(np.vdot(g, g)) for g in layer.grads.values())) if layer.grads else math.nan
-            row = np.array([out.mean(), out.std(), grad_norm, math.sqrt(float(np.vdot(dout, dout)))])
-            self.sums[layer.name] = self.sums.get(layer.name, 0) + row
-        self.batches += 1
+            rows[layer.name] = np.array([out.mean(), out.std(), grad_norm, math.sqrt(float(np.vdot(dout, dout)))])
+        self.means.add_batch(rows)
 
     def on_epoch_end(self, trainer, logs):
         kinds = {layer.name: layer.kind for layer in trainer.model.layers}
-        for name, total in self.sums.items():
-            mean = total / self.batches
+        for name, mean in self.means.end_epoch().items():
             self.log.append(
                 {"epoch": int(logs["epoch"]), "layer": name, "kind": kinds[name], "act_mean": mean[0],
                  "act_std": mean[1], "grad_norm": mean[2], "dout_norm": mean[3]}
             )
-        self.sums, self.batches = {}, 0
 
     def on_train_end(self, trainer):
         self.samples.update(self._sample(trainer, "final"))
@@ -212,15 +239,12 @@ class LayerStats(Callback):
         trainer.model.keep_outputs = False
 
     def state_arrays(self):
-        # The sums too: a run resumed mid-epoch then averages that epoch over all its batches.
-        arrays = {key: value for key, value in self.samples.items() if key.startswith("init/")}
-        arrays.update({f"sums/{name}": total for name, total in self.sums.items()})
-        return {**arrays, "batches": np.array(self.batches)}
+        initial = {key: value for key, value in self.samples.items() if key.startswith("init/")}
+        return {**initial, **self.means.state_arrays()}
 
     def load_state_arrays(self, arrays):
         self.samples = {key: value for key, value in arrays.items() if key.startswith("init/")}
-        self.sums = split_arrays(arrays, "sums")
-        self.batches = int(arrays["batches"])
+        self.means.load_state_arrays(arrays)
 
     def _sample(self, trainer, stage: str) -> dict[str, np.ndarray]:
         model = trainer.model
@@ -251,8 +275,7 @@ class TimeGrads(Callback):
 
     def __init__(self, log: RowLog):
         self.log = log
-        self.sums: dict[str, np.ndarray] = {}  # per layer, over the current epoch's batches so far
-        self.batches = 0
+        self.means = EpochMeans()
 
     def on_train_begin(self, trainer):
         self.layers = recurrent_layers({layer.name: layer for layer in trainer.model.layers})
@@ -262,26 +285,22 @@ class TimeGrads(Callback):
     def on_batch_end(self, trainer):
         if not math.isfinite(trainer.last_loss):
             return  # no backward pass ran
-        for name, layer in self.layers:
-            self.sums[name] = self.sums.get(name, 0) + layer.time_grad_norms
-        self.batches += 1
+        self.means.add_batch({name: layer.time_grad_norms for name, layer in self.layers})
 
     def on_epoch_end(self, trainer, logs):
-        for name, total in self.sums.items():
-            for t, norm in enumerate(total / self.batches, start=1):
+        for name, mean in self.means.end_epoch().items():
+            for t, norm in enumerate(mean, start=1):
                 self.log.append({"epoch": int(logs["epoch"]), "layer": name, "t": t, "grad_norm": norm})
-        self.sums, self.batches = {}, 0
 
     def on_train_end(self, trainer):
         for _, layer in self.layers:
             layer.record_time_grads = False
 
     def state_arrays(self):
-        return {**{f"sums/{name}": total for name, total in self.sums.items()}, "batches": np.array(self.batches)}
+        return self.means.state_arrays()
 
     def load_state_arrays(self, arrays):
-        self.sums = split_arrays(arrays, "sums")
-        self.batches = int(arrays["batches"])
+        self.means.load_state_arrays(arrays)
 
 
 class Progress(Callback):

@@ -243,5 +243,20 @@ def test_time_grads_resume_mid_epoch_with_their_sums(make_trainer):
     time_grads.on_batch_end(trainer)
     restored = cb.TimeGrads([])
     restored.load_state_arrays(time_grads.state_arrays())
-    assert restored.batches == 1 and restored.sums.keys() == time_grads.sums.keys()
-    np.testing.assert_array_equal(restored.sums["lstm1"], time_grads.sums["lstm1"])
+    assert restored.means.batches == 1 and restored.means.sums.keys() == time_grads.means.sums.keys()
+    np.testing.assert_array_equal(restored.means.sums["lstm1"], time_grads.means.sums["lstm1"])
+
+
+def test_epoch_means_average_a_resumed_epoch_over_all_its_batches():
+    first = cb.EpochMeans()
+    first.add_batch({"a": np.array([1.0, 2.0]), "b": np.array([4.0])})
+    arrays = first.state_arrays()
+    # The checkpoint keys old runs were saved with.
+    assert sorted(arrays) == ["batches", "sums/a", "sums/b"]
+    resumed = cb.EpochMeans()
+    resumed.load_state_arrays(arrays)
+    resumed.add_batch({"a": np.array([3.0, 6.0])})
+    means = resumed.end_epoch()
+    np.testing.assert_array_equal(means["a"], [2.0, 4.0])
+    np.testing.assert_array_equal(means["b"], [2.0])  # missing from a batch: that batch counts as zero
+    assert resumed.end_epoch() == {} and resumed.batches == 0
