@@ -22,6 +22,7 @@ from dnnexp.core.optimizers import Optimizer
 from dnnexp.core.regularizers import Penalty, clip_by_global_norm
 from dnnexp.core.schedules import Schedule
 from dnnexp.data.base import Batches, Split
+from dnnexp.train.arrays import split_arrays
 
 
 @dataclass
@@ -230,8 +231,3 @@ class Trainer:
         finally:
             signal.signal(signal.SIGINT, previous)
 
-
-def split_arrays(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    """The entries of a flat checkpoint mapping under "<prefix>/", with the prefix removed."""
-    head = prefix + "/"
-    return {key[len(head) :]: value for key, value in arrays.items() if key.startswith(head)}
