@@ -153,7 +153,7 @@ class AdaDelta(Optimizer):
 @OPTIMIZERS.register("adam")
 class Adam(Optimizer):
     """Adam: momentum's decaying mean of gradients plus RMSProp's decaying mean of their squares,
-    both bias-corrected."""
+    both bias-corrected. The same update in the course's three lines: `AdamReference`."""
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(lr)
@@ -197,3 +197,28 @@ class AdamW(Adam):
     def step(self, key, param, grad):
         param *= 1.0 - self.lr * self.weight_decay
         super().step(key, param, grad)
+
+
+class AdamReference(Optimizer):
+    """Adam in the course's three lines, for each parameter θ with gradient g at step t:
+
+        m ← β1 m + (1 − β1) g
+        v ← β2 v + (1 − β2) g²
+        θ ← θ − lr · m̂ / (√v̂ + ε̂),    m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t)
+
+    The reference the fast `Adam` is tested against (not registered: not a spec name). ε̂ is
+    ε / √(1 − β2^t): the fast `Adam`, like deep-learning-from-scratch's, adds ε to √v before the
+    bias correction, lr_t · m / (√v + ε), which is ε̂ added to √v̂. Kingma & Ba's Algorithm 1 adds
+    ε itself to √v̂; the two differ only where √v̂ is not far above ε̂ (tiny gradients, first steps).
+    """
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def step(self, key, param, grad):
+        m, v, t = self.slot(key, "m", param), self.slot(key, "v", param), self.steps
+        m[...] = self.beta1 * m + (1.0 - self.beta1) * grad
+        v[...] = self.beta2 * v + (1.0 - self.beta2) * grad**2
+        m_hat, v_hat = m / (1.0 - self.beta1**t), v / (1.0 - self.beta2**t)
+        param -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps / math.sqrt(1.0 - self.beta2**t))

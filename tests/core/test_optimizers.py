@@ -1,4 +1,5 @@
-"""Optimizers: the course's update rules by hand, float32 kept, checkpointable state, descent."""
+"""Optimizers: the course's update rules by hand, fast Adam against its course-form reference,
+float32 kept, checkpointable state, descent."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from dnnexp.core.optimizers import AdamReference
 from dnnexp.core.surfaces import descend, ellipse
 from dnnexp.registry import OPTIMIZERS
 
@@ -65,6 +67,33 @@ def test_two_steps_by_hand(name: str) -> None:
     for grad, expected in zip(GRADS, (first, second)):
         optimizer.update(params, {"w": np.array(grad)})
         np.testing.assert_allclose(params["w"], expected, rtol=1e-6)
+
+
+def test_adam_matches_the_course_three_lines_step_after_step() -> None:
+    """The fast Adam (bias corrections folded into lr_t, every pass into one work array) against
+    AdamReference over ten steps, so both bias corrections change each step: the same m, v and
+    parameter changes. Gradients span 1e-6…10, so ε's place matters for the small ones."""
+    rng = np.random.default_rng(0)
+    args = {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-4}
+    fast, reference = OPTIMIZERS.build({"name": "adam", **args}), AdamReference(**args)
+    start = {"W": rng.normal(size=(4, 3)), "b": rng.normal(size=3)}
+    fast_params, reference_params = ({key: value.copy() for key, value in start.items()} for _ in range(2))
+    for _ in range(10):
+        grads = {key: rng.normal(size=value.shape) * 10.0 ** rng.uniform(-6, 1, value.shape) for key, value in start.items()}
+        fast.update(fast_params, grads)
+        reference.update(reference_params, grads)
+        for key, value in start.items():
+            np.testing.assert_allclose(fast_params[key] - value, reference_params[key] - value, rtol=1e-10, err_msg=key)
+        assert fast.state.keys() == reference.state.keys()
+        for name, state in fast.state.items():
+            np.testing.assert_allclose(state, reference.state[name], rtol=1e-12, err_msg=name)
+
+
+def test_adam_reference_keeps_float32() -> None:
+    reference, params = AdamReference(lr=0.1), {"w": np.array([-7.0, 2.0], np.float32)}
+    for _ in range(3):
+        reference.update(params, ellipse_grads(params))
+    assert {array.dtype for array in [*params.values(), *reference.state.values()]} == {np.dtype(np.float32)}
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS.names())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from dnnexp.core.layers.base import BuildContext, Layer
+from dnnexp.core.layers.im2col import col2im_reference
 from dnnexp.core.layers.im2col import Padding, Pair, Window, col2im, im2col
 from dnnexp.registry import INITIALIZERS, LAYERS
 
@@ -17,7 +18,8 @@ class Conv2D(Layer):
     Input (N, C, H, W), output (N, filters, OH, OW) with OH = (H + 2p − f_h)/s + 1 (likewise OW);
     W is (filters, C, f_h, f_w), b is (filters,). With the input unrolled by im2col into
     col (N·OH·OW, f_h·f_w·C), the whole layer is one matrix product: out = col @ W_colᵀ + b, where
-    W_col is W with its axes in im2col's order, (filters, f_h·f_w·C).
+    W_col is W with its axes in im2col's order, (filters, f_h·f_w·C). The backward pass in the
+    course's form: `conv2d_backward_reference`.
     """
 
     penalized = ("W",)
@@ -77,3 +79,24 @@ class Conv2D(Layer):
         # dcol = dout @ W_col, one kernel offset's C columns at a time: (N·OH·OW, filters) @ (filters, C).
         W = self.params["W"]
         return col2im(lambda i, j: dout @ W[:, :, i, j], self.window, self.x_shape, dout.dtype)
+
+
+def conv2d_backward_reference(
+    x: np.ndarray, W: np.ndarray, dout: np.ndarray, window: Window
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Conv2D's backward pass as deep-learning-from-scratch writes it: the reference the fast one
+    is tested against. Returns (dx, dW, db) for input x (N, C, H, W), filters W (F, C, f_h, f_w)
+    and dout (N, F, OH, OW); with col = im2col(x) and the filters as columns W_col (f_h·f_w·C, F),
+
+        dW_col = colᵀ dout      db = Σ dout      dcol = dout W_colᵀ      dx = col2im(dcol)
+
+    dcol (N·OH·OW, f_h·f_w·C) made whole, then folded back by `col2im_reference` (the fast path
+    makes one kernel offset's C columns of it at a time).
+    """
+    F, C, fh, fw = W.shape
+    dout = dout.transpose(0, 2, 3, 1).reshape(-1, F)
+    col, col_W = im2col(x, window), W.transpose(0, 2, 3, 1).reshape(F, -1).T
+    dW = (col.T @ dout).T.reshape(F, fh, fw, C).transpose(0, 3, 1, 2)
+    db = np.sum(dout, axis=0)
+    dcol = dout @ col_W.T
+    return col2im_reference(dcol, window, x.shape), dW, db

@@ -4,7 +4,9 @@ A convolution or pooling window of size f moves over an input of size n, padded 
 in steps of s; it fits (n + 2p − f)/s + 1 times. `Window.plan` works that out for the two image
 axes and refuses sizes that do not divide, naming the formula and the numbers. `im2col` lays every
 window position out as one row of a matrix, so a convolution becomes one matrix product;
-`col2im` adds such rows back into image positions for the backward pass.
+`col2im` adds such rows back into image positions for the backward pass, one kernel offset's
+columns at a time; `col2im_reference` is the same in deep-learning-from-scratch's form, from the
+whole matrix, the reference it is tested against.
 
 Images are NCHW: (N, C, H, W) is the order of the axes everywhere. In memory, the arrays made
 here keep the channels last (NHWC, as a transposed view): then a window's f_h·f_w·C numbers lie
@@ -179,6 +181,26 @@ def col2im(
     for i, j, index in window.offsets():
         dxp[index] += block(i, j).reshape(N, OH, OW, C).transpose(0, 3, 1, 2)
     return window.unpad(dxp)
+
+
+def col2im_reference(col: np.ndarray, window: Window, x_shape: tuple[int, ...]) -> np.ndarray:
+    """col2im as deep-learning-from-scratch writes it: the reference `col2im` is tested against.
+
+    The whole col (N·OH·OW, f_h·f_w·C) at once; for each kernel offset (y, x), every window's
+    entry goes back where im2col took it from, added up where windows overlap,
+
+        img[n, c, y + s_h·i, x + s_w·j] += col[(n, i, j), (y, x, c)]    for every output (i, j),
+
+    into a zero image the size of the padded input, whose padding is then cut off.
+    """
+    N, C, H, W = x_shape
+    (fh, fw), (sh, sw), (OH, OW) = window.size, window.stride, window.out_size
+    col = col.reshape(N, OH, OW, fh, fw, C).transpose(0, 5, 3, 4, 1, 2)  # (N, C, f_h, f_w, OH, OW)
+    img = np.zeros(window.padded_shape(x_shape), col.dtype)
+    for y in range(fh):
+        for x in range(fw):
+            img[:, :, y : y + sh * OH : sh, x : x + sw * OW : sw] += col[:, :, y, x]
+    return window.unpad(img)
 
 
 def _describe(n: tuple[int, int], f: tuple[int, int], s: tuple[int, int], p: tuple[int, int], noun: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
+from dnnexp.core.layers.im2col import col2im_reference
 from dnnexp.core.layers.im2col import Padding, Pair, Window, pair
 from dnnexp.registry import LAYERS
 
@@ -52,7 +53,8 @@ class MaxPool2D(Pool2D):
     """Max pooling: the largest value in each window; the gradient goes to that element only.
 
     Padding is −∞, so it is never the maximum. Where a window holds its maximum twice, the first
-    in row-major order takes the gradient, as an argmax would.
+    in row-major order takes the gradient, as an argmax would. The backward pass in the course's
+    form: `backward_reference`.
     """
 
     def forward(self, x, train=False):
@@ -80,6 +82,21 @@ class MaxPool2D(Pool2D):
             else:  # each input element is in one window: write, no need to add
                 np.multiply(aligned, winner, out=dxp[index])
         return self.window.unpad(dxp)
+
+    def backward_reference(self, dout: np.ndarray) -> np.ndarray:
+        """The backward pass as the course writes it (deep-learning-from-scratch's Pooling): the
+        reference `backward` is tested against. dx starts at zero; each window's dout is written at
+        that window's argmax, the first maximum in row-major order (the ties of `backward`); then
+        col2im adds the windows back onto the image, summing where they overlap.
+        """
+        N, C, OH, OW = dout.shape
+        fh, fw = self.window.size
+        windows = self.window.windows(self.xp)  # (N, C, OH, OW, f_h, f_w) of the −∞-padded input
+        arg_max = windows.reshape(-1, fh * fw).argmax(axis=1)  # one row per (n, c, i, j)
+        dmax = np.zeros((dout.size, fh * fw), dout.dtype)
+        dmax[np.arange(arg_max.size), arg_max] = dout.ravel()
+        dcol = dmax.reshape(N, C, OH, OW, fh, fw).transpose(0, 2, 3, 4, 5, 1).reshape(N * OH * OW, -1)
+        return col2im_reference(dcol, self.window, (N, C, *self.window.in_size))
 
 
 @LAYERS.register("avgpool2d")

@@ -28,11 +28,17 @@ Truncated BPTT (`truncate_bptt: k`): the forward pass runs through the whole seq
 gradient does not flow from one block of k steps into the block before (steps 0…k−1, k…2k−1,
 …): each block treats the state it starts from as a constant. That is the gradient
 deep-learning-from-scratch-2 gets by feeding a stateful layer the blocks one after another.
+
+The course's form of each cell is at the end: `SimpleRNNStep`, `LSTMStep` and `GRUStep` are the
+same equations for one step with row vectors, h_t = tanh(h_{t−1} W + x_t W_in + b), as
+deep-learning-from-scratch-2 writes them, on the layer's own `params`; `TimeReference` loops them
+over T (and truncates BPTT the same way). They are the reference the fast layers are tested
+against, forward and backward, and the place to read the equations.
 """
 
 from __future__ import annotations
 
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal
 
 import numpy as np
 
@@ -221,7 +227,8 @@ class Recurrent(Layer):
 class SimpleRNN(Recurrent):
     """Simple RNN: z^t = f(W_(in) x^t + W z^{t−1} + b), f = tanh or relu (course Day 3 §1).
 
-    Input (N, T, D); output (N, T, H) with `return_sequences`, else (N, H).
+    Input (N, T, D); output (N, T, H) with `return_sequences`, else (N, H). The step in the
+    course's row-vector form: `SimpleRNNStep`.
     """
 
     def __init__(
@@ -271,7 +278,8 @@ class LSTM(Recurrent):
     (3, H), rows i, f, o, from `peephole_init`; zeros: a plain LSTM at first): the gates look at
     the cell itself (course: 覗き穴結合). The forget gate's bias starts from `forget_bias_init`
     (ones: the cell remembers at first). Input (N, T, D); output (N, T, H) with
-    `return_sequences`, else (N, H). State (h, c).
+    `return_sequences`, else (N, H). State (h, c). The step in the course's row-vector form:
+    `LSTMStep`.
     """
 
     gates = 4
@@ -380,7 +388,8 @@ class GRU(Recurrent):
         h^t = (1 − z) ⊙ h^{t−1} + z ⊙ h̃
 
     Three gate blocks where the LSTM has four, and no cell state. Input (N, T, D); output
-    (N, T, H) with `return_sequences`, else (N, H).
+    (N, T, H) with `return_sequences`, else (N, H). The step in the course's row-vector form:
+    `GRUStep`.
     """
 
     gates = 3
@@ -430,6 +439,191 @@ class GRU(Recurrent):
         h_prev = self.states[0][:-1].transpose(1, 0, 2).reshape(H, -1)
         dW[:, : 2 * H] = h_prev @ da[: 2 * H].T
         dW[:, 2 * H :] = self.rh.transpose(1, 0, 2).reshape(H, -1) @ da[2 * H :].T
+
+
+# ---- the course's form: the reference the fast cells above are tested against ----
+
+
+def sigmoid(u: np.ndarray) -> np.ndarray:
+    """σ(u) = 1 / (1 + e^{−u}) as the course writes it (the fast cells use `sigmoid_`)."""
+    return 1.0 / (1.0 + np.exp(-u))
+
+
+class ReferenceStep:
+    """One time step of a recurrent layer in the course's form: the reference of a fast cell.
+
+    Row vectors as deep-learning-from-scratch-2 writes them: x (N, D), state (N, H), and gate
+    block k reads columns k·H … (k+1)·H − 1 of the layer's own W_in (D, G·H), W (H, G·H) and
+    b (G·H,), so a step runs on a built layer's `params` as they are. `forward(x, *state)`
+    returns the next state and keeps what `backward` needs; `backward(dh_next[, dc_next])`
+    returns (dx, dh_prev[, dc_prev]) and leaves this step's share of every dL/dparam in `grads`.
+    One object per step, as deep-learning-from-scratch-2's Time layers keep one cell per step.
+    """
+
+    def __init__(self, params: dict[str, np.ndarray]):
+        self.params = params
+        self.grads: dict[str, np.ndarray] = {}
+
+    def affine(self, x: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
+        """A = x W_in + h_{t−1} W + b: every gate block's pre-activation (N, G·H)."""
+        return x @ self.params["W_in"] + h_prev @ self.params["W"] + self.params["b"]
+
+    def affine_backward(self, dA: np.ndarray, x: np.ndarray, h_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """From dL/dA (N, G·H): dW_in = xᵀ dA, dW = h_{t−1}ᵀ dA, db = Σ_n dA into `grads`;
+        returns (dx, dh_prev) = (dA W_inᵀ, dA Wᵀ)."""
+        self.grads.update(W_in=x.T @ dA, W=h_prev.T @ dA, b=dA.sum(axis=0))
+        return dA @ self.params["W_in"].T, dA @ self.params["W"].T
+
+
+class SimpleRNNStep(ReferenceStep):
+    """The simple RNN's step in the course's form, the reference of `SimpleRNN`'s cell:
+
+        h_t = f(h_{t−1} W + x_t W_in + b)      (u^t = W_(in) x^t + W z^{t−1} + b, row vectors)
+        δ_t = dh_t ⊙ f'(u_t),  f' = 1 − h_t² for tanh, [h_t > 0] for relu
+    """
+
+    def __init__(self, params: dict[str, np.ndarray], activation: Literal["tanh", "relu"] = "tanh"):
+        super().__init__(params)
+        self.activation = activation
+
+    def forward(self, x: np.ndarray, h_prev: np.ndarray) -> State:
+        u = self.affine(x, h_prev)
+        h_next = np.tanh(u) if self.activation == "tanh" else np.maximum(u, 0)
+        self.cache = (x, h_prev, h_next)
+        return (h_next,)
+
+    def backward(self, dh_next: np.ndarray) -> State:
+        x, h_prev, h_next = self.cache
+        du = dh_next * (1 - h_next**2) if self.activation == "tanh" else dh_next * (h_next > 0)
+        return self.affine_backward(du, x, h_prev)
+
+
+class LSTMStep(ReferenceStep):
+    """The LSTM's step in the course's form, the reference of `LSTM`'s cell. deep-learning-from-
+    scratch-2 orders the gate blocks f, g, i, o; this layer's are [i, f, o, g]:
+
+        A = x_t W_in + h_{t−1} W + b
+        i = σ(A_i + p_i ⊙ c_{t−1})    f = σ(A_f + p_f ⊙ c_{t−1})    g = tanh(A_g)
+        c_t = f ⊙ c_{t−1} + g ⊙ i
+        o = σ(A_o + p_o ⊙ c_t)
+        h_t = o ⊙ tanh(c_t)
+
+    The peepholes p (3, H), rows i, f, o, are the layer's `p` when it has them, else zero.
+    """
+
+    def peepholes(self, H: int, dtype: np.dtype) -> np.ndarray:
+        return self.params["p"] if "p" in self.params else np.zeros((3, H), dtype)
+
+    def forward(self, x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray) -> State:
+        N, H = h_prev.shape
+        A, p = self.affine(x, h_prev), self.peepholes(H, h_prev.dtype)
+        i = sigmoid(A[:, :H] + p[0] * c_prev)
+        f = sigmoid(A[:, H : 2 * H] + p[1] * c_prev)
+        g = np.tanh(A[:, 3 * H :])
+        c_next = f * c_prev + g * i
+        o = sigmoid(A[:, 2 * H : 3 * H] + p[2] * c_next)
+        h_next = o * np.tanh(c_next)
+        self.cache = (x, h_prev, c_prev, i, f, o, g, c_next)
+        return h_next, c_next
+
+    def backward(self, dh_next: np.ndarray, dc_next: np.ndarray) -> State:
+        x, h_prev, c_prev, i, f, o, g, c_next = self.cache
+        N, H = h_prev.shape
+        p = self.peepholes(H, h_prev.dtype)
+        tanh_c = np.tanh(c_next)
+        do = dh_next * tanh_c * o * (1 - o)
+        # dL/dc_t: from the next step along the CEC, from h_t, and through o's peephole
+        ds = dc_next + dh_next * o * (1 - tanh_c**2) + do * p[2]
+        di = ds * g * i * (1 - i)
+        df = ds * c_prev * f * (1 - f)
+        dg = ds * i * (1 - g**2)
+        dc_prev = ds * f + di * p[0] + df * p[1]
+        dx, dh_prev = self.affine_backward(np.hstack((di, df, do, dg)), x, h_prev)
+        if "p" in self.params:
+            self.grads["p"] = np.stack([(di * c_prev).sum(axis=0), (df * c_prev).sum(axis=0), (do * c_next).sum(axis=0)])
+        return dx, dh_prev, dc_prev
+
+
+class GRUStep(ReferenceStep):
+    """The GRU's step in the course's form (as deep-learning-from-scratch-2), the reference of
+    `GRU`'s cell; gate blocks [z, r, h̃]:
+
+        z = σ(x_t W_in,z + h_{t−1} W_z + b_z)       update gate
+        r = σ(x_t W_in,r + h_{t−1} W_r + b_r)       reset gate
+        h̃ = tanh(x_t W_in,h + (r ⊙ h_{t−1}) W_h + b_h)
+        h_t = (1 − z) ⊙ h_{t−1} + z ⊙ h̃
+    """
+
+    def forward(self, x: np.ndarray, h_prev: np.ndarray) -> State:
+        N, H = h_prev.shape
+        W_in, W, b = self.params["W_in"], self.params["W"], self.params["b"]
+        z = sigmoid(x @ W_in[:, :H] + h_prev @ W[:, :H] + b[:H])
+        r = sigmoid(x @ W_in[:, H : 2 * H] + h_prev @ W[:, H : 2 * H] + b[H : 2 * H])
+        h_hat = np.tanh(x @ W_in[:, 2 * H :] + (r * h_prev) @ W[:, 2 * H :] + b[2 * H :])
+        h_next = (1 - z) * h_prev + z * h_hat
+        self.cache = (x, h_prev, z, r, h_hat)
+        return (h_next,)
+
+    def backward(self, dh_next: np.ndarray) -> State:
+        x, h_prev, z, r, h_hat = self.cache
+        N, H = h_prev.shape
+        W_in, W = self.params["W_in"], self.params["W"]
+        dt = dh_next * z * (1 - h_hat**2)  # dL/d(h̃'s pre-activation)
+        dhr = dt @ W[:, 2 * H :].T  # dL/d(r ⊙ h_{t−1})
+        dz = dh_next * (h_hat - h_prev) * z * (1 - z)
+        dr = dhr * h_prev * r * (1 - r)
+        dA = np.hstack((dz, dr, dt))
+        dW = np.hstack((h_prev.T @ dA[:, : 2 * H], (r * h_prev).T @ dt))
+        self.grads.update(W_in=x.T @ dA, W=dW, b=dA.sum(axis=0))
+        dh_prev = dh_next * (1 - z) + dhr * r + dA[:, : 2 * H] @ W[:, : 2 * H].T
+        return dA @ W_in.T, dh_prev
+
+
+class TimeReference:
+    """deep-learning-from-scratch-2's Time layer over reference steps: a Python loop over the T
+    steps, one `step(params)` object each, the gradients of the parameters summed over them.
+
+    `forward(xs, state)`: xs (N, T, D) and the initial state ((h,) or (h, c), each (N, H)) give
+    hs (N, T, H), every step's h; the final state is left in `final_state`.
+    `backward(dhs, dfinal)`: dL/dh_t for every step (N, T, H) and dL/d(final state) give
+    dxs (N, T, D); `grads` holds dL/dparam, `dstate` dL/d(initial state). With `truncate_bptt`
+    k, the state each block of k steps starts from (the one before steps k, 2k, …) is a constant
+    to that block: no gradient flows back into it from there, as in the fast layer.
+    """
+
+    def __init__(
+        self,
+        step: Callable[[dict[str, np.ndarray]], ReferenceStep],
+        params: dict[str, np.ndarray],
+        truncate_bptt: int | None = None,
+    ):
+        self.step, self.params, self.truncate_bptt = step, params, truncate_bptt
+
+    def forward(self, xs: np.ndarray, state: State) -> np.ndarray:
+        N, T, D = xs.shape
+        self.steps, hs = [], []
+        for t in range(T):
+            self.steps.append(self.step(self.params))
+            state = self.steps[t].forward(xs[:, t], *state)
+            hs.append(state[0])
+        self.final_state = tuple(state)
+        return np.stack(hs, axis=1)
+
+    def backward(self, dhs: np.ndarray, dfinal: State | None = None) -> np.ndarray:
+        N, T, H = dhs.shape
+        dstate = list(dfinal) if dfinal is not None else [np.zeros_like(s) for s in self.final_state]
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        dxs = np.empty((N, T, len(self.params["W_in"])), dhs.dtype)
+        for t in reversed(range(T)):
+            step = self.steps[t]
+            # h_t goes both to the output and to the next step: the two gradients add up
+            dxs[:, t], *dstate = step.backward(dhs[:, t] + dstate[0], *dstate[1:])
+            for key, grad in step.grads.items():
+                self.grads[key] += grad
+            if self.truncate_bptt and t % self.truncate_bptt == 0 and t > 0:
+                dstate = [np.zeros_like(d) for d in dstate]
+        self.dstate = tuple(dstate)
+        return dxs
 
 
 def recurrent_layers(layers: dict[str, Layer]) -> list[tuple[str, Recurrent]]:

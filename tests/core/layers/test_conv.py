@@ -1,5 +1,6 @@
-"""conv2d against a slow loop over every output position (the independent oracle), its gradients,
-its shapes, and the messages for shapes that do not fit."""
+"""conv2d against a slow loop over every output position (the independent oracle), its backward
+pass against the course-form reference and finite differences, its shapes, and the messages for
+shapes that do not fit."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from dnnexp.core.gradcheck import check_layer, check_model
 from dnnexp.core.layers import ShapeError
+from dnnexp.core.layers.conv import conv2d_backward_reference
 from dnnexp.core.model import Sequential
 from dnnexp.registry import LOSSES
 
@@ -51,6 +53,21 @@ def test_forward_matches_the_loop_over_positions(build_layer, loop_windows, case
     windows = loop_windows(x, W.shape[2:], stride, pads)  # (N, C, OH, OW, f_h, f_w)
     expected = np.einsum("ncijhw,fchw->nfij", windows, W) + b[:, None, None]  # Σ W[f] · window + b[f]
     np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_backward_matches_the_course_form_reference(build_layer, case) -> None:
+    """dx, dW and db of the fast backward (dcol one kernel offset at a time) against
+    conv2d_backward_reference (the whole dcol, then col2im): stride 2, padding, 'same', leftovers."""
+    args, shape, *_ = CASES[case]
+    layer = build_layer({"type": "conv2d", **args}, shape)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, *shape))
+    dout = rng.normal(size=layer.forward(x).shape)
+    dx = layer.backward(dout)
+    expected = conv2d_backward_reference(x, layer.params["W"], dout, layer.window)
+    for name, got, want in zip(("x", "W", "b"), (dx, layer.grads["W"], layer.grads["b"]), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.parametrize("batch", [1, 2])

@@ -1,5 +1,5 @@
 """Sliding-window geometry (the course's (n + 2p − f)/s + 1, Keras's 'same'), im2col against a
-loop over windows, and col2im as its adjoint."""
+loop over windows, and col2im as its adjoint and against its course-form reference."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dnnexp.core.layers import ShapeError
-from dnnexp.core.layers.im2col import Window, col2im, im2col
+from dnnexp.core.layers.im2col import Window, col2im, col2im_reference, im2col
 
 WINDOWS = {
     "valid": dict(size=3, stride=1, padding="valid"),
@@ -59,6 +59,21 @@ def test_col2im_is_the_adjoint_of_im2col(name) -> None:
     by_offset = c.reshape(len(c), fh, fw, C)  # col2im takes each offset's C columns in turn
     dx = col2im(lambda i, j: by_offset[:, i, j], window, x.shape, c.dtype)
     assert dx.shape == x.shape and np.sum(col * c) == pytest.approx(np.sum(x * dx), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", WINDOWS)
+def test_col2im_matches_the_course_form_reference(name) -> None:
+    """The fast col2im, fed one kernel offset's columns at a time, against col2im_reference on the
+    whole matrix: stride 2 and padding, overlapping windows, 'same' with its odd padding after."""
+    rng = np.random.default_rng(2)
+    x_shape = (2, 3, 7, 6)
+    spec = WINDOWS[name]
+    window = Window.plan(x_shape[1:], spec["size"], spec["stride"], spec["padding"], "kernel", drop_remainder=True)
+    (fh, fw), (OH, OW), C = window.size, window.out_size, x_shape[1]
+    col = rng.normal(size=(x_shape[0] * OH * OW, fh * fw * C))
+    by_offset = col.reshape(len(col), fh, fw, C)
+    fast = col2im(lambda i, j: by_offset[:, i, j], window, x_shape, col.dtype)
+    np.testing.assert_allclose(fast, col2im_reference(col, window, x_shape), rtol=1e-10, atol=1e-12)
 
 
 def test_im2col_keeps_one_batch_of_windows() -> None:

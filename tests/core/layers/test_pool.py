@@ -1,4 +1,5 @@
-"""Max, average and global average pooling against slow loops, their gradients, ties, and shapes."""
+"""Max, average and global average pooling against slow loops, their gradients (max pooling's also
+against its course-form reference), ties, and shapes."""
 
 from __future__ import annotations
 
@@ -44,6 +45,20 @@ def test_gradients_match_finite_differences(build_layer, kind, case, batch) -> N
     layer = build_layer({"type": kind, **args}, shape)
     errors = check_layer(layer, np.random.default_rng(1).normal(size=(batch, *shape)))
     assert set(errors) == {"x"} and errors["x"] < TOLERANCE, errors
+
+
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
+@pytest.mark.parametrize("case", CASES)
+def test_max_pool_backward_matches_the_course_form_argmax_scatter(build_layer, case, ties) -> None:
+    """The fast backward (winners claimed offset by offset) against backward_reference (dout
+    written at each window's argmax, then col2im): overlapping windows, padding, and inputs of
+    three values only, where most windows hold their maximum more than once."""
+    args, shape, *_ = CASES[case]
+    layer = build_layer({"type": "maxpool2d", **args}, shape)
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 3, size=(2, *shape)).astype(np.float64) if ties else rng.normal(size=(2, *shape))
+    dout = rng.normal(size=layer.forward(x).shape)
+    np.testing.assert_allclose(layer.backward(dout), layer.backward_reference(dout), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("args", [{"pool_size": 2}, {"pool_size": 2, "stride": 1}], ids=["apart", "overlapping"])

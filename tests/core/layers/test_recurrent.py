@@ -1,12 +1,12 @@
-"""Recurrent layers: forward against plain per-step references, gradients of the state, truncated
-BPTT, stateful runs and the per-step gradient norms.
-
-The references below are the equations written out for one step at a time, with row vectors and
-one matrix per gate sliced out of W_in, W and b — a second, independent reading of the layers.
+"""Recurrent layers: forward and every gradient against the course-form reference steps
+(`SimpleRNNStep`, `LSTMStep`, `GRUStep` looped by `TimeReference`, row vectors, one matrix per
+gate sliced out of W_in, W and b — a second, independent reading of the layers), gradients of the
+state against finite differences, truncated BPTT, stateful runs and the per-step gradient norms.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -14,64 +14,18 @@ import pytest
 
 from dnnexp.core.gradcheck import numerical_gradient, relative_error
 from dnnexp.core.layers import ShapeError
-from dnnexp.core.layers.recurrent import Recurrent
+from dnnexp.core.layers.recurrent import GRUStep, LSTMStep, Recurrent, SimpleRNNStep, TimeReference
 
 N, T, D, H = 3, 5, 2, 4
 TOLERANCE = 1e-6
 
-
-def sigmoid(u: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-u))
-
-
-def gate(params: dict[str, np.ndarray], k: int, x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Gate block k's pre-activation x W_in_k + h W_k + b_k (row vectors)."""
-    block = slice(k * H, (k + 1) * H)
-    return x @ params["W_in"][:, block] + h @ params["W"][:, block] + params["b"][block]
-
-
-def simple_rnn_reference(x, params, h, activation):
-    f = np.tanh if activation == "tanh" else (lambda u: np.maximum(u, 0))
-    outputs = []
-    for t in range(x.shape[1]):
-        h = f(gate(params, 0, x[:, t], h))
-        outputs.append(h)
-    return np.stack(outputs, axis=1), (h,)
-
-
-def lstm_reference(x, params, h, c):
-    p = params.get("p", np.zeros((3, H)))
-    outputs = []
-    for t in range(x.shape[1]):
-        i = sigmoid(gate(params, 0, x[:, t], h) + p[0] * c)
-        f = sigmoid(gate(params, 1, x[:, t], h) + p[1] * c)
-        g = np.tanh(gate(params, 3, x[:, t], h))
-        c = f * c + i * g
-        o = sigmoid(gate(params, 2, x[:, t], h) + p[2] * c)
-        h = o * np.tanh(c)
-        outputs.append(h)
-    return np.stack(outputs, axis=1), (h, c)
-
-
-def gru_reference(x, params, h):
-    outputs = []
-    for t in range(x.shape[1]):
-        z = sigmoid(gate(params, 0, x[:, t], h))
-        r = sigmoid(gate(params, 1, x[:, t], h))
-        block = slice(2 * H, 3 * H)
-        candidate = np.tanh(x[:, t] @ params["W_in"][:, block] + (r * h) @ params["W"][:, block] + params["b"][block])
-        h = (1 - z) * h + z * candidate
-        outputs.append(h)
-    return np.stack(outputs, axis=1), (h,)
-
-
-#: name → (spec, reference(x, params, *initial state))
+#: name → (spec, the reference step of that layer)
 CASES = {
-    "simple_rnn tanh": ({"type": "simple_rnn"}, lambda x, p, h: simple_rnn_reference(x, p, h, "tanh")),
-    "simple_rnn relu": ({"type": "simple_rnn", "activation": "relu"}, lambda x, p, h: simple_rnn_reference(x, p, h, "relu")),
-    "lstm": ({"type": "lstm"}, lstm_reference),
-    "lstm peephole": ({"type": "lstm", "peephole": True}, lstm_reference),
-    "gru": ({"type": "gru"}, gru_reference),
+    "simple_rnn tanh": ({"type": "simple_rnn"}, SimpleRNNStep),
+    "simple_rnn relu": ({"type": "simple_rnn", "activation": "relu"}, partial(SimpleRNNStep, activation="relu")),
+    "lstm": ({"type": "lstm"}, LSTMStep),
+    "lstm peephole": ({"type": "lstm", "peephole": True}, LSTMStep),
+    "gru": ({"type": "gru"}, GRUStep),
 }
 
 
@@ -91,20 +45,52 @@ def initial_state(layer: Recurrent, seed: int = 1) -> tuple[np.ndarray, ...]:
     return tuple(rng.normal(size=(N, H)) for _ in layer.state_names)
 
 
+def assert_close(got: np.ndarray, want: np.ndarray, name: str) -> None:
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("truncate", [None, 2])
+@pytest.mark.parametrize("return_sequences", [True, False])
 @pytest.mark.parametrize("case", CASES)
-def test_forward_matches_the_per_step_reference(case, build_layer):
-    spec, reference = CASES[case]
-    layer = recurrent(build_layer, spec, return_sequences=True)
-    x = np.random.default_rng(2).normal(size=(N, T, D))
-    state = initial_state(layer)
+def test_forward_and_every_gradient_match_the_course_form_reference(case, return_sequences, truncate, build_layer):
+    """Outputs, final state, dx, every dL/dparam and dL/d(initial state), from a given initial
+    state and with a gradient for the final state from outside; truncated BPTT (blocks of 2 of
+    the 5 steps) included."""
+    spec, step = CASES[case]
+    layer = recurrent(build_layer, spec, return_sequences=return_sequences, truncate_bptt=truncate)
+    rng = np.random.default_rng(2)
+    x, state = rng.normal(size=(N, T, D)), initial_state(layer)
+    dfinal = tuple(rng.normal(size=(N, H)) for _ in state)
     layer.set_state(*state)
-    expected, expected_final = reference(x, layer.params, *state)
-    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-10, atol=1e-12)
-    for got, want in zip(layer.final_state, expected_final):
-        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
-    # Only the last step's output, and the same from a fresh start at zeros.
-    last = recurrent(build_layer, spec)
-    np.testing.assert_allclose(last.forward(x), reference(x, last.params, *(np.zeros((N, H)) for _ in state))[0][:, -1])
+    out = layer.forward(x)
+    dout = rng.normal(size=out.shape)
+    dx = layer.backward(dout, dfinal)
+
+    reference = TimeReference(step, layer.params, truncate)
+    hs = reference.forward(x, state)
+    dhs = dout if return_sequences else np.zeros_like(hs)
+    if not return_sequences:
+        dhs[:, -1] = dout  # only the last step's h is an output
+    dx_reference = reference.backward(dhs, dfinal)
+
+    assert_close(out, hs if return_sequences else hs[:, -1], "output")
+    for name, got, want in zip(layer.state_names, layer.final_state, reference.final_state):
+        assert_close(got, want, f"final {name}")
+    assert_close(dx, dx_reference, "x")
+    assert layer.grads.keys() == reference.grads.keys()
+    for key, grad in layer.grads.items():
+        assert_close(grad, reference.grads[key], key)
+    for name, got, want in zip(layer.state_names, layer.dstate, reference.dstate):
+        assert_close(got, want, f"d{name}")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_fresh_layer_starts_from_zeros(case, build_layer):
+    spec, step = CASES[case]
+    layer = recurrent(build_layer, spec)
+    x = np.random.default_rng(2).normal(size=(N, T, D))
+    zeros = tuple(np.zeros((N, H)) for _ in layer.state_names)
+    assert_close(layer.forward(x), TimeReference(step, layer.params).forward(x, zeros)[:, -1], "output")
 
 
 @pytest.mark.parametrize("case", CASES)
