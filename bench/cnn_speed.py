@@ -28,7 +28,7 @@ MODELS = {  # name → (spec, batch size)
 
 def spec_layers(name: str) -> list[dict]:
     """The resolved layer list of the model's spec."""
-    from dnnexp.spec import load_spec
+    from dnnexp.tasks import load_spec
 
     return load_spec(MODELS[name][0]).resolved()["model"]["layers"]
 
@@ -73,9 +73,9 @@ def torch_epochs(name: str, epochs: int, samples: int, threads: int) -> list[flo
 def largest_im2col_mb(name: str) -> tuple[float, str]:
     """The largest im2col matrix the model makes for one training batch, in MB, and which layer."""
     from dnnexp.core.layers.conv import Conv2D
-    from dnnexp.core.model import Sequential
+    from dnnexp.spec.build import sequential
 
-    model = Sequential.from_spec((1, 28, 28), spec_layers(name))
+    model = sequential((1, 28, 28), spec_layers(name))
     batch = MODELS[name][1]
     sizes = {
         layer.name: batch * layer.window.out_size[0] * layer.window.out_size[1] * layer.params["W"][0].size * 4 / 1e6
@@ -106,7 +106,7 @@ def main() -> None:
     parser.set_defaults(epochs=3)
     parser.add_argument("--samples", type=int, default=6400, help="training images per epoch")
     args = parser.parse_args()
-    from dnnexp.threads import default_threads
+    from dnnexp.train.threads import default_threads
 
     threads = args.threads or default_threads()
     bench.run_table(

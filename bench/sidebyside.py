@@ -49,12 +49,12 @@ def print_row(name: str, ours: float, same: float | None, default: float | None)
 
 def dnnexp_rates(data, input_shape: tuple[int, ...], layers: list[dict], optimizer: dict, epochs: int, batch: int) -> list[float]:
     """samples/s of each epoch of dnnexp's own Trainer (cross-entropy, constant rate) on `data` (Batches)."""
-    from dnnexp.core.model import Sequential
-    from dnnexp.registry import LOSSES, OPTIMIZERS as REGISTRY, SCHEDULES
+    from dnnexp.spec.build import sequential
+    from dnnexp.spec.registry import LOSSES, OPTIMIZERS as REGISTRY, SCHEDULES
     from dnnexp.train.callbacks import Callback
     from dnnexp.train.trainer import Trainer
 
-    model = Sequential.from_spec(input_shape, layers, np.random.default_rng(0))
+    model = sequential(input_shape, layers, np.random.default_rng(0))
 
     class EpochTimes(Callback):
         def __init__(self):
@@ -120,7 +120,7 @@ def run_table(
     `theirs(setting, threads)` with the same and PyTorch's default."""
     from threadpoolctl import threadpool_limits
 
-    from dnnexp.threads import default_threads
+    from dnnexp.train.threads import default_threads
 
     threads = threads or default_threads()
     torch = optional_torch()

@@ -1,4 +1,4 @@
-"""The `dnnexp` command line: thin commands over experiment, runs and plots.
+"""The `dnnexp` command line: thin commands over tasks (the experiment kinds), runs and plots.
 
 Heavy modules (NumPy, pandas, matplotlib) are imported inside the commands, so `dnnexp --help`
 answers at once.
@@ -26,9 +26,6 @@ data_app = typer.Typer(help="Data sets: fetch them ahead of a run.", no_args_is_
 app.add_typer(data_app, name="data")
 
 _options = {"debug": bool(os.environ.get("DNNEXP_DEBUG"))}
-
-EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
-
 
 def _console(stderr: bool = False):
     from rich.console import Console
@@ -73,59 +70,43 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or per-epoch lines."),
 ) -> None:
     """Train a spec; results go to a new folder runs/<name>-<time>/."""
-    from dnnexp import spec as specs
+    from dnnexp import tasks
     from dnnexp.errors import SpecError
+    from dnnexp.runs.configs import differing_keys
+    from dnnexp.runs.lifecycle import Lifecycle
     from dnnexp.runs.rundir import RunDir
+    from dnnexp.spec import apply_overrides
 
     console = _console()
     run = RunDir.open(resume) if resume is not None else None
     if spec is None and run is None:
         raise SpecError("give a spec file to train, or --resume RUN_DIR to continue a run")
     if spec is not None:
-        loaded = specs.load_spec(spec, overrides)
+        loaded = tasks.load_spec(spec, overrides)
     else:
-        loaded = specs.spec_from_dict(specs.apply_overrides(run.config(), overrides), str(run.file("config.yaml")))
+        loaded = tasks.spec_from_dict(apply_overrides(run.config(), overrides), str(run.file("config.yaml")))
     config = loaded.resolved()
     if run is not None:
         # Both sides resolved: a key added to the format since the run started gets its default on both.
-        recorded = specs.spec_from_dict(run.config(), str(run.file("config.yaml"))).resolved()
-        changed = specs.diff_specs(recorded, config)
+        changed = differing_keys([tasks.run_spec(run).resolved(), config])
         if changed:
             raise SpecError(
                 f"--resume: the spec differs from the run's config.yaml in {', '.join(changed)}; "
                 "resume with the same spec, or start a new run"
             )
-    for warning in specs.pairing_warnings(loaded):
+    task = tasks.task_for(loaded)
+    prepared = task.prepare(loaded, run)
+    for warning in task.warnings(prepared):
         console.print(f"[yellow]warning:[/] {warning}", markup=True)
-    if config.get("kind") == "optimizer_paths":
-        from dnnexp import paths
-
-        folder = paths.run(config, runs_dir)
-        console.print(f"run folder: {folder.path}")
-        return
-    _train(config, runs_dir, run, None if quiet else console)
-
-
-def _train(config: dict, runs_dir: Path, resume, console) -> None:
-    from dnnexp import experiment
-    from dnnexp.plots.curves import plot_curves
-
-    out = console or _console()
-    if console is not None:
-        out.print(f"[bold]{config['name']}[/]  seed {config['seed']}", markup=True)
-    run, state = experiment.train(config, runs_dir, resume, console)
-    if len(run.metrics()):
-        plot_curves([run], run.file("learning_curves.png"))
-    summary = run.summary()
-    test = summary.get("test") or {}
-    result = "  ".join(f"test_{k} {v:.4f}" for k, v in test.items() if v is not None)
-    out.print(f"{state.status}: {run.path}  {result}".rstrip())
-    if state.message:
-        out.print(state.message)
-    if state.status == "diverged":
-        raise typer.Exit(3)
-    if state.status == "interrupted":
-        raise typer.Exit(EXIT_INTERRUPTED)
+    life = Lifecycle.resume(run, overrides) if run is not None else Lifecycle.start(runs_dir, config, overrides)
+    with life:
+        outcome = task.run(prepared, life, None if quiet else console)
+        life.finish(outcome)
+    console.print(f"{outcome.status}: {life.run.path}  {outcome.headline}".rstrip())
+    if outcome.message:
+        console.print(outcome.message)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
 
 
 @app.command()
@@ -134,20 +115,15 @@ def validate(
     spec: Path = typer.Argument(..., help="The YAML spec to check."),
     overrides: list[str] = SetOption,
 ) -> None:
-    """Check a spec and print the model it builds (layers, output shapes, parameters) without training."""
-    from dnnexp import experiment
-    from dnnexp import spec as specs
-    from dnnexp.summary import model_table
+    """Check a spec and print what it builds (layers, output shapes, parameters) without training."""
+    from dnnexp import tasks
 
     console = _console()
-    loaded = specs.load_spec(spec, overrides)
-    config = loaded.resolved()
-    for warning in specs.pairing_warnings(loaded):
+    loaded = tasks.load_spec(spec, overrides)
+    warnings, description = tasks.task_for(loaded).check(loaded)
+    for warning in warnings:
         console.print(f"[yellow]warning:[/] {warning}", markup=True)
-    if config.get("kind") == "optimizer_paths":
-        console.print(f"{spec}: valid optimizer-paths spec ({len(config['optimizers'])} optimizers)")
-        return
-    console.print(model_table(experiment.model_for(config), config["name"]))
+    console.print(description)
     console.print(f"{spec}: valid")
 
 
@@ -213,15 +189,18 @@ def plot(
 
 def _plot_conv(run, out: Optional[Path], feature_maps: bool) -> Path:
     """--filters or --feature-maps: pictures of the trained model, rebuilt from the run."""
-    from dnnexp import experiment
+    from dnnexp import tasks
     from dnnexp.plots import default_plot_path
     from dnnexp.plots import filters as conv_plots
 
-    model = experiment.trained_model(run)
+    task = tasks.task_for(tasks.run_spec(run))
+    rebuilt = task.rebuild(run)
     if not feature_maps:
-        return conv_plots.plot_filters(run, model, out or default_plot_path([run], kind="filters"))
-    image, caption = experiment.first_test_image(run.config())
-    return conv_plots.plot_feature_maps(run, model, image, caption, out or default_plot_path([run], kind="feature_maps"))
+        return conv_plots.plot_filters(run, rebuilt.model, out or default_plot_path([run], kind="filters"))
+    image, caption = task.first_test_image(rebuilt)
+    return conv_plots.plot_feature_maps(
+        run, rebuilt.model, image, caption, out or default_plot_path([run], kind="feature_maps")
+    )
 
 
 @app.command()
@@ -236,14 +215,19 @@ def sample(
     seed: int = typer.Option(0, "--seed", help="Seed of the draws (sampled words, VHRED's latent)."),
 ) -> None:
     """Decode an input with a run's trained model: one reply a line."""
-    from dnnexp import experiment
+    from dnnexp import tasks
     from dnnexp.errors import DnnexpError
     from dnnexp.runs.rundir import RunDir
 
     if decoding not in (None, "greedy", "sample"):
         raise DnnexpError(f"--decoding: '{decoding}' is not greedy or sample")
     greedy = None if decoding is None else decoding == "greedy"
-    for reply in experiment.sample(RunDir.open(run_dir), text, samples, greedy, seed):
+    run = RunDir.open(run_dir)
+    task = tasks.task_for(tasks.run_spec(run))
+    if not hasattr(task, "sample"):
+        able = ", ".join(name for name, kind in tasks.TASKS.entries.items() if hasattr(kind, "sample"))
+        raise DnnexpError(f"{run.path}: sample writes with a trained model of a {able} run; this is a {task.kind} run")
+    for reply in task.sample(run, text, samples, greedy, seed):
         typer.echo(reply)
 
 
@@ -254,7 +238,7 @@ def list_(kind: Optional[str] = typer.Argument(None, help="layers, activations, 
     from rich.markup import escape
     from rich.table import Table
 
-    from dnnexp.registry import REGISTRIES, UnknownNameError
+    from dnnexp.spec.registry import REGISTRIES, UnknownNameError
 
     plurals = {name + ("es" if name.endswith("s") else "s"): name for name in REGISTRIES}
     chosen = REGISTRIES

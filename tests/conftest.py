@@ -67,3 +67,22 @@ def cli() -> Callable[..., Any]:
         return runner.invoke(app, [str(a) for a in args])
 
     return invoke
+
+
+@pytest.fixture
+def raw() -> dict[str, Any]:
+    """A small valid supervised spec (xor, 2-8-1) as plain data (a fresh copy per test)."""
+    return {
+        "name": "tiny",
+        "data": {"name": "xor", "validation": 20},
+        "model": {
+            "input_shape": [2],
+            "layers": [
+                {"type": "dense", "units": 8, "activation": "tanh"},
+                {"type": "dense", "units": 1, "activation": "sigmoid"},
+            ],
+        },
+        "loss": "binary_cross_entropy",
+        "optimizer": {"name": "sgd", "lr": 0.1},
+        "train": {"epochs": 3},
+    }

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnnexp.core.functions import sigmoid, softmax
 from dnnexp.core.layers.base import Layer
-from dnnexp.registry import ACTIVATIONS
 
 
 class Activation(Layer):
@@ -19,9 +19,10 @@ class Activation(Layer):
         raise NotImplementedError
 
 
-@ACTIVATIONS.register("identity")
 class Identity(Activation):
     """f(u) = u: the output activation for regression."""
+
+    kind = "identity"
 
     def forward(self, x, train=False):
         return x
@@ -30,9 +31,10 @@ class Identity(Activation):
         return dout
 
 
-@ACTIVATIONS.register("step")
 class Step(Activation):
     """f(u) = 1 if u > 0 else 0; its gradient is zero everywhere, so nothing before it can learn."""
+
+    kind = "step"
 
     def forward(self, x, train=False):
         return (x > 0).astype(x.dtype)
@@ -41,9 +43,10 @@ class Step(Activation):
         return np.zeros_like(dout)
 
 
-@ACTIVATIONS.register("sigmoid")
 class Sigmoid(Activation):
     """f(u) = 1 / (1 + e^-u); f' = f(1 - f) is at most 0.25, hence vanishing gradients."""
+
+    kind = "sigmoid"
 
     def forward(self, x, train=False):
         self.out = sigmoid(x)
@@ -53,9 +56,10 @@ class Sigmoid(Activation):
         return dout * self.out * (1.0 - self.out)
 
 
-@ACTIVATIONS.register("tanh")
 class Tanh(Activation):
     """f(u) = tanh(u); f' = 1 - f²."""
+
+    kind = "tanh"
 
     def forward(self, x, train=False):
         self.out = np.tanh(x)
@@ -65,9 +69,10 @@ class Tanh(Activation):
         return dout * (1.0 - self.out * self.out)
 
 
-@ACTIVATIONS.register("relu")
 class ReLU(Activation):
     """f(u) = max(0, u); gradient 1 for u > 0, so it does not vanish through depth."""
+
+    kind = "relu"
 
     def forward(self, x, train=False):
         self.positive = x > 0
@@ -77,9 +82,10 @@ class ReLU(Activation):
         return dout * self.positive
 
 
-@ACTIVATIONS.register("leaky_relu")
 class LeakyReLU(Activation):
     """f(u) = u for u > 0, alpha·u otherwise: a ReLU whose dead units still get a gradient."""
+
+    kind = "leaky_relu"
 
     def __init__(self, alpha: float = 0.01):
         super().__init__()
@@ -93,9 +99,10 @@ class LeakyReLU(Activation):
         return dout * self.slope
 
 
-@ACTIVATIONS.register("softmax")
 class Softmax(Activation):
     """f(u)_k = e^{u_k} / Σ_j e^{u_j} over the last axis: class probabilities for multi-class output."""
+
+    kind = "softmax"
 
     def forward(self, x, train=False):
         self.out = softmax(x)
@@ -105,21 +112,3 @@ class Softmax(Activation):
         # Jacobian-vector product of softmax: y ⊙ (dout − Σ_k dout_k y_k)
         y = self.out
         return y * (dout - np.sum(dout * y, axis=-1, keepdims=True))
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Logistic function that never overflows: e^-|x| is at most 1."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis, shifted by the max so exp never overflows."""
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def log_softmax(x: np.ndarray) -> np.ndarray:
-    """log softmax(x) computed without forming the probabilities (no log of 0)."""
-    shifted = x - x.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))

@@ -20,7 +20,7 @@ import numpy as np
 
 from dnnexp.core.layers.base import Layer
 from dnnexp.core.losses import Loss
-from dnnexp.core.model import Model
+from dnnexp.core.models.base import Model
 
 #: central-difference step: the truncation error grows as h², the float64 rounding error as 1e-16 / h;
 #: at 1e-5 both stay near 1e-10

@@ -8,10 +8,12 @@ channels times the kernel area.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from dnnexp.registry import INITIALIZERS
+from dnnexp.core.kinds import declared
+
 
 
 class Initializer:
@@ -26,17 +28,19 @@ class Initializer:
         raise NotImplementedError
 
 
-@INITIALIZERS.register("zeros")
 class Zeros(Initializer):
     """All zeros (every unit then learns the same thing: fine for biases, not for weights)."""
+
+    kind = "zeros"
 
     def draw(self, shape, fan_in, fan_out, rng):
         return np.zeros(shape)
 
 
-@INITIALIZERS.register("constant")
 class Constant(Initializer):
     """Every weight equal to `value`."""
+
+    kind = "constant"
 
     def __init__(self, value: float = 0.0):
         self.value = value
@@ -45,17 +49,19 @@ class Constant(Initializer):
         return np.full(shape, self.value)
 
 
-@INITIALIZERS.register("ones")
 class Ones(Initializer):
     """All ones: the LSTM forget gate's bias, so a new cell starts out remembering (Keras's unit_forget_bias)."""
+
+    kind = "ones"
 
     def draw(self, shape, fan_in, fan_out, rng):
         return np.ones(shape)
 
 
-@INITIALIZERS.register("normal")
 class Normal(Initializer):
     """Gaussian N(0, std²) with a fixed std, e.g. the course's 0.01 that starves deep sigmoid nets."""
+
+    kind = "normal"
 
     def __init__(self, std: float = 0.01):
         self.std = std
@@ -64,9 +70,10 @@ class Normal(Initializer):
         return rng.normal(0.0, self.std, shape)
 
 
-@INITIALIZERS.register("uniform")
 class Uniform(Initializer):
     """Uniform on [-limit, limit] with a fixed limit."""
+
+    kind = "uniform"
 
     def __init__(self, limit: float = 0.05):
         self.limit = limit
@@ -92,38 +99,41 @@ class _VarianceScaling(Initializer):
 
 
 # Glorot & Bengio average the fans; for equal layer widths that is the course's 1/√n.
-@INITIALIZERS.register("xavier_normal")
-@INITIALIZERS.register("glorot_normal")
 class XavierNormal(_VarianceScaling):
     """Xavier/Glorot normal: std = √(2 / (fan_in + fan_out)); for sigmoid and tanh."""
 
+    kind = "xavier_normal"
+    aliases = ("glorot_normal",)
 
-@INITIALIZERS.register("xavier_uniform")
-@INITIALIZERS.register("glorot_uniform")
+
 class XavierUniform(_VarianceScaling):
     """Xavier/Glorot uniform: limit = √(6 / (fan_in + fan_out)); for sigmoid and tanh."""
+
+    kind = "xavier_uniform"
+    aliases = ("glorot_uniform",)
 
     distribution = "uniform"
 
 
 # ReLU zeroes half the units, so He doubles the variance: std = √2 / √n (course Day 2 §1).
-@INITIALIZERS.register("he_normal")
-@INITIALIZERS.register("kaiming_normal")
 class HeNormal(_VarianceScaling):
     """He/Kaiming normal: std = √(2 / fan_in); for ReLU."""
+
+    kind = "he_normal"
+    aliases = ("kaiming_normal",)
 
     gain, fan_mode = 2.0, "in"
 
 
-@INITIALIZERS.register("he_uniform")
-@INITIALIZERS.register("kaiming_uniform")
 class HeUniform(_VarianceScaling):
     """He/Kaiming uniform: limit = √(6 / fan_in); for ReLU."""
+
+    kind = "he_uniform"
+    aliases = ("kaiming_uniform",)
 
     gain, fan_mode, distribution = 2.0, "in", "uniform"
 
 
-@INITIALIZERS.register("orthogonal")
 class Orthogonal(Initializer):
     """A random orthogonal matrix times `gain` (Saxe et al. 2014): for recurrent weights, whose
     repeated product h W W W … then neither shrinks nor grows at the start.
@@ -131,6 +141,8 @@ class Orthogonal(Initializer):
     For a non-square (rows, cols) shape the shorter side's vectors are orthonormal; larger
     shapes are flattened to (shape[0], rest).
     """
+
+    kind = "orthogonal"
 
     def __init__(self, gain: float = 1.0):
         self.gain = gain
@@ -143,3 +155,12 @@ class Orthogonal(Initializer):
         q *= np.sign(np.diag(r))
         q = q if rows >= cols else q.T
         return self.gain * q.reshape(shape)
+
+
+def initializer(reference: str | dict[str, Any]) -> Initializer:
+    """The initializer a layer's `init` names: `he_normal`, or `{name: normal, std: 0.01}` with
+    its arguments (as Keras's `initializers.get` takes a name or a config)."""
+    if isinstance(reference, str):
+        return declared(Initializer)[reference]()
+    arguments = dict(reference)
+    return declared(Initializer)[arguments.pop("name")](**arguments)

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dnnexp.core.activations import log_softmax, sigmoid
-from dnnexp.registry import LOSSES
+from dnnexp.core.functions import log_softmax, sigmoid
 
 #: keeps log() finite for probabilities that round to 0 or 1 when a loss is not fused
 PROBABILITY_FLOOR = 1e-7
@@ -47,9 +46,10 @@ class Loss:
         return None if self.task == "regression" else accuracy(y, t, self.task)
 
 
-@LOSSES.register("mse")
 class MeanSquaredError(Loss):
     """Squared error ½‖y − t‖², averaged over the batch; for regression with identity output."""
+
+    kind = "mse"
 
     def forward(self, y, t):
         self.diff = y - t.reshape(y.shape)
@@ -62,9 +62,10 @@ class MeanSquaredError(Loss):
     forward_logits, backward_logits = forward, backward
 
 
-@LOSSES.register("binary_cross_entropy")
 class BinaryCrossEntropy(Loss):
     """−[t log y + (1 − t) log(1 − y)], summed over outputs, averaged over the batch; sigmoid output."""
+
+    kind = "binary_cross_entropy"
 
     output_activation = "sigmoid"
     task = "binary"
@@ -87,13 +88,14 @@ class BinaryCrossEntropy(Loss):
         return (self.y - self.t) / len(self.y)
 
 
-@LOSSES.register("cross_entropy")
 class CrossEntropy(Loss):
     """Categorical cross-entropy −Σ_k t_k log y_k, averaged over the batch; softmax output.
 
     Targets are class indices (N,) or one-hot rows (N, K); for outputs per time step (N, T, K),
     indices (N, T), the loss summed over the steps.
     """
+
+    kind = "cross_entropy"
 
     output_activation = "softmax"
     task = "multiclass"

@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 
-from dnnexp.registry import OPTIMIZERS
 
 
 class Optimizer:
@@ -58,9 +57,10 @@ class Optimizer:
         self.state = {key: value.copy() for key, value in arrays.items()}
 
 
-@OPTIMIZERS.register("sgd")
 class SGD(Optimizer):
     """Stochastic gradient descent: w ← w − ε ∇E."""
+
+    kind = "sgd"
 
     def __init__(self, lr: float = 0.01):
         super().__init__(lr)
@@ -69,9 +69,10 @@ class SGD(Optimizer):
         param -= self.lr * grad
 
 
-@OPTIMIZERS.register("momentum")
 class Momentum(Optimizer):
     """Momentum: V ← μV − ε∇E, w ← w + V; the velocity carries the update through flat valleys."""
+
+    kind = "momentum"
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9):
         super().__init__(lr)
@@ -84,12 +85,13 @@ class Momentum(Optimizer):
         param += v
 
 
-@OPTIMIZERS.register("nesterov")
 class Nesterov(Optimizer):
     """Nesterov accelerated gradient: momentum with the gradient taken after the look-ahead step.
 
     Written in the usual re-parametrised form w ← w − μV_{t−1} + (1 + μ)V_t.
     """
+
+    kind = "nesterov"
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9):
         super().__init__(lr)
@@ -103,9 +105,10 @@ class Nesterov(Optimizer):
         param += (1.0 + self.momentum) * v
 
 
-@OPTIMIZERS.register("adagrad")
 class AdaGrad(Optimizer):
     """AdaGrad: h ← h + (∇E)², w ← w − ε ∇E / (√h + θ); the step shrinks for often-updated weights."""
+
+    kind = "adagrad"
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-7):
         super().__init__(lr)
@@ -117,9 +120,10 @@ class AdaGrad(Optimizer):
         param -= self.lr * grad / (np.sqrt(h) + self.eps)
 
 
-@OPTIMIZERS.register("rmsprop")
 class RMSProp(Optimizer):
     """RMSProp: h ← αh + (1 − α)(∇E)², w ← w − ε ∇E / (√h + θ); AdaGrad that forgets."""
+
+    kind = "rmsprop"
 
     def __init__(self, lr: float = 0.001, alpha: float = 0.99, eps: float = 1e-7):
         super().__init__(lr)
@@ -132,9 +136,10 @@ class RMSProp(Optimizer):
         param -= self.lr * grad / (np.sqrt(h) + self.eps)
 
 
-@OPTIMIZERS.register("adadelta")
 class AdaDelta(Optimizer):
     """AdaDelta: steps scaled by √(E[Δw²] + ε) / √(E[g²] + ε), so no learning rate is needed (lr=1)."""
+
+    kind = "adadelta"
 
     def __init__(self, lr: float = 1.0, rho: float = 0.95, eps: float = 1e-6):
         super().__init__(lr)
@@ -150,10 +155,11 @@ class AdaDelta(Optimizer):
         param -= self.lr * delta
 
 
-@OPTIMIZERS.register("adam")
 class Adam(Optimizer):
     """Adam: momentum's decaying mean of gradients plus RMSProp's decaying mean of their squares,
     both bias-corrected. The same update in the course's three lines: `AdamReference`."""
+
+    kind = "adam"
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(lr)
@@ -184,9 +190,10 @@ class Adam(Optimizer):
         param -= work
 
 
-@OPTIMIZERS.register("adamw")
 class AdamW(Adam):
     """AdamW: Adam with weight decay applied to the weights directly, not through the gradient."""
+
+    kind = "adamw"
 
     def __init__(
         self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.01

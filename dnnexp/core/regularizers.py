@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 
-from dnnexp.registry import REGULARIZERS
 
 
 class Penalty:
@@ -27,9 +26,10 @@ class Penalty:
         raise NotImplementedError
 
 
-@REGULARIZERS.register("l2")
 class L2(Penalty):
     """L2 (ridge, weight decay): λ/2 Σ W², gradient λW."""
+
+    kind = "l2"
 
     def loss(self, w):
         return 0.5 * self.lam * float(np.sum(w * w))
@@ -38,9 +38,10 @@ class L2(Penalty):
         grad += self.lam * w
 
 
-@REGULARIZERS.register("l1")
 class L1(Penalty):
     """L1 (lasso): λ Σ |W|, gradient λ sign(W); makes weights sparse."""
+
+    kind = "l1"
 
     def loss(self, w):
         return self.lam * float(np.sum(np.abs(w)))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-from dnnexp.registry import SCHEDULES
 
 
 class Schedule:
@@ -29,17 +28,19 @@ class Schedule:
         raise NotImplementedError
 
 
-@SCHEDULES.register("constant")
 class Constant(Schedule):
     """The base learning rate throughout."""
+
+    kind = "constant"
 
     def factor(self, epoch, epochs):
         return 1.0
 
 
-@SCHEDULES.register("step")
 class StepDecay(Schedule):
     """Multiply the rate by `gamma` every `step_size` epochs."""
+
+    kind = "step"
 
     def __init__(self, step_size: int = 10, gamma: float = 0.1, warmup_steps: int = 0):
         super().__init__(warmup_steps)
@@ -49,9 +50,10 @@ class StepDecay(Schedule):
         return self.gamma ** int(epoch // self.step_size)
 
 
-@SCHEDULES.register("exponential")
 class ExponentialDecay(Schedule):
     """Multiply the rate by `gamma` per epoch, smoothly within the epoch."""
+
+    kind = "exponential"
 
     def __init__(self, gamma: float = 0.95, warmup_steps: int = 0):
         super().__init__(warmup_steps)
@@ -61,9 +63,10 @@ class ExponentialDecay(Schedule):
         return self.gamma**epoch
 
 
-@SCHEDULES.register("cosine")
 class CosineDecay(Schedule):
     """Half a cosine from the base rate down to `min_factor` × base over the whole run."""
+
+    kind = "cosine"
 
     def __init__(self, min_factor: float = 0.0, warmup_steps: int = 0):
         super().__init__(warmup_steps)

@@ -1,6 +1,7 @@
 """What a data set is, and how a spec's `data:` section turns one into train/validation/test splits.
 
-A data set is registered in `DATASETS` as a function returning a `Dataset`; real image sets keep
+A data set is a function returning a `Dataset`, registered in `DATASETS` where it is defined
+(`@registered("mnist")`); real image sets keep
 their pixels as uint8 and are scaled to [0, 1] float32 one mini-batch at a time, so 60,000 images
 cost 47 MB in memory rather than 188 MB.
 """
@@ -8,14 +9,31 @@ cost 47 MB in memory rather than 188 MB.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal, TypeVar
 
 import numpy as np
 
+from dnnexp.core.models.base import DataInfo, Vocabulary
 from dnnexp.data.augment import Augmentation
 from dnnexp.errors import SpecError
 
 Task = Literal["multiclass", "binary", "regression"]
+
+#: the data set functions by the name a spec's `data.name` gives them
+DATASETS: dict[str, Callable[..., "Dataset"]] = {}
+
+F = TypeVar("F", bound=Callable[..., "Dataset"])
+
+
+def registered(name: str) -> Callable[[F], F]:
+    """Decorator that files a data set function in DATASETS under `name`."""
+
+    def add(function: F) -> F:
+        if DATASETS.setdefault(name, function) is not function:
+            raise RuntimeError(f"two data sets registered as '{name}'")
+        return function
+
+    return add
 
 
 @dataclass
@@ -32,6 +50,7 @@ class Dataset:
     t_test: np.ndarray | None
     task: Task
     classes: list[str] | None = None
+    vocabulary: Vocabulary | None = None  # a text corpus's tokens and special ids
 
 
 @dataclass
@@ -68,8 +87,17 @@ class Batches:
     input_shape: tuple[int, ...]
     num_outputs: int
     classes: list[str] | None = field(default=None)
+    vocabulary: Vocabulary | None = None
     #: random crops and flips the trainer applies to each training batch (never to val or test)
     augment: Augmentation | None = None
+
+    @property
+    def info(self) -> DataInfo:
+        """What a model needs to know of this data to build itself."""
+        return DataInfo(
+            self.input_shape, tuple(self.train.t.shape[1:]), self.num_outputs, self.task,
+            None if self.classes is None else tuple(self.classes), self.vocabulary,
+        )
 
 
 def _split(x: np.ndarray, t: np.ndarray, flatten: bool, sequence: bool) -> Split:
@@ -128,4 +156,6 @@ def prepare(
         num_outputs = len(dataset.classes) if dataset.classes else int(dataset.t_train.max()) + 1
     else:
         num_outputs = int(np.prod(dataset.t_train.shape[1:]))
-    return Batches(train, val, test, dataset.task, tuple(train.x.shape[1:]), num_outputs, dataset.classes)
+    return Batches(
+        train, val, test, dataset.task, tuple(train.x.shape[1:]), num_outputs, dataset.classes, dataset.vocabulary
+    )

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dnnexp.data.base import Dataset
+from dnnexp.data.base import Dataset, registered
 from dnnexp.data.idx import damaged, find_files
-from dnnexp.registry import DATASETS
 
 TRAIN_FILES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
 TEST_FILE = "test_batch.bin"
@@ -25,7 +24,7 @@ IMAGE_SHAPE = (3, 32, 32)
 RECORD = 1 + 3 * 32 * 32  # label byte, then the image
 
 
-@DATASETS.register("cifar10")
+@registered("cifar10")
 def cifar10(folder: str | None = None) -> Dataset:
     """CIFAR-10 photos: 50,000 train / 10,000 test 32×32 colour images, 10 classes."""
     *train_files, test_file = find_files(

@@ -19,14 +19,11 @@ from typing import Sequence
 
 import numpy as np
 
-from dnnexp.data.base import Dataset
+from dnnexp.core.models.base import Vocabulary
+from dnnexp.data.base import Dataset, registered
 from dnnexp.errors import DnnexpError, SpecError
-from dnnexp.registry import DATASETS
 
 PAD, START, END = " ", "_", "<eos>"
-
-#: how each corpus writes its tokens as text: characters joined by nothing, words by spaces
-JOINERS = {"addition": "", "dates": "", "dialogue": " "}
 
 
 def encode(texts: Sequence[Sequence[str]], vocab: Sequence[str], length: int) -> np.ndarray:
@@ -69,10 +66,12 @@ def decode(ids: np.ndarray, vocab: Sequence[str], joiner: str = "") -> list[str]
     return texts
 
 
-def _split(x: np.ndarray, t: np.ndarray, n: int, vocab: list[str]) -> Dataset:
-    """The first n samples for training, the rest for testing."""
+def _split(x: np.ndarray, t: np.ndarray, n: int, vocab: list[str], joiner: str) -> Dataset:
+    """The first n samples for training, the rest for testing; tokens written as text joined by `joiner`."""
     test = (x[n:], t[n:]) if len(x) > n else (None, None)
-    return Dataset(x[:n], t[:n], *test, task="multiclass", classes=vocab)
+    end = vocab.index(END) if END in vocab else None
+    vocabulary = Vocabulary(tuple(vocab), vocab.index(PAD), vocab.index(START), end, joiner)
+    return Dataset(x[:n], t[:n], *test, task="multiclass", classes=vocab, vocabulary=vocabulary)
 
 
 def _check_sizes(n: int, n_test: int) -> None:
@@ -86,10 +85,10 @@ def _char_corpus(questions: list[str], answers: list[str], n: int, fixed: str = 
     vocab = [PAD, START, *fixed, *seen]
     x = encode(questions, vocab, max(map(len, questions)))
     t = encode([START + a for a in answers], vocab, 1 + max(map(len, answers)))
-    return _split(x, t, n, vocab)
+    return _split(x, t, n, vocab, joiner="")
 
 
-@DATASETS.register("addition")
+@registered("addition")
 def addition(digits: int = 3, n: int = 45000, n_test: int = 5000, *, rng: np.random.Generator) -> Dataset:
     """Sums as text, "16+75" → "91", up to `digits`-digit numbers: character ids (N, 2·digits+1) → (N, digits+2)."""
     _check_sizes(n, n_test)
@@ -105,7 +104,7 @@ DATE_FORMATS = (
 )
 
 
-@DATASETS.register("dates")
+@registered("dates")
 def dates(n: int = 20000, n_test: int = 2000, *, rng: np.random.Generator) -> Dataset:
     """Human-written dates ("Tuesday, September 27, 1994", "27.09.1994", …) → "1994-09-27", as characters."""
     _check_sizes(n, n_test)
@@ -153,7 +152,7 @@ TOPICS = {
 }
 
 
-@DATASETS.register("dialogue")
+@registered("dialogue")
 def dialogue(context: int = 2, n: int = 8000, n_test: int = 800, *, rng: np.random.Generator) -> Dataset:
     """Template conversations, word ids: x (N, context, words) the previous utterances, t (N, words) the reply."""
     _check_sizes(n, n_test)
@@ -175,7 +174,7 @@ def dialogue(context: int = 2, n: int = 8000, n_test: int = 800, *, rng: np.rand
     length = max(len(u) for turn in contexts for u in turn)
     x = encode([u for turn in contexts for u in turn], vocab, length).reshape(len(contexts), context, length)
     t = encode([[START, *r, END] for r in replies], vocab, max(map(len, replies)) + 2)
-    return _split(x, t, n, vocab)
+    return _split(x, t, n, vocab, joiner=" ")
 
 
 def _pick(rng: np.random.Generator, options: Sequence[str]) -> str:

@@ -19,10 +19,9 @@ from typing import Callable, NoReturn
 
 import numpy as np
 
-from dnnexp.data.base import Dataset
+from dnnexp.data.base import Dataset, registered
 from dnnexp.data.fetch import FILES, cache_folder, fetch
 from dnnexp.errors import DataNotFoundError, DnnexpError
-from dnnexp.registry import DATASETS
 
 DATA_ENV = "DNNEXP_DATA"
 
@@ -42,13 +41,13 @@ CLASSES = {
 UNSIGNED_BYTE = 0x08  # the IDX type code of both data sets' images and labels
 
 
-@DATASETS.register("mnist")
+@registered("mnist")
 def mnist(folder: str | None = None) -> Dataset:
     """MNIST handwritten digits: 60,000 train / 10,000 test 28×28 grey images, 10 classes."""
     return load_idx("mnist", folder)
 
 
-@DATASETS.register("fashion_mnist")
+@registered("fashion_mnist")
 def fashion_mnist(folder: str | None = None) -> Dataset:
     """Fashion-MNIST Zalando article images: 60,000 train / 10,000 test 28×28 grey images, 10 classes."""
     return load_idx("fashion_mnist", folder)

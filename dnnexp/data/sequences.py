@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from dnnexp.data.base import Dataset
+from dnnexp.data.base import Dataset, registered
 from dnnexp.data.synthetic import drawn_dataset
 from dnnexp.errors import SpecError
-from dnnexp.registry import DATASETS
 
 
-@DATASETS.register("binary_addition")
+@registered("binary_addition")
 def binary_addition(bits: int = 8, n: int = 2000, n_test: int = 1000, *, rng: np.random.Generator) -> Dataset:
     """a + b bit by bit, least significant first: x (N, bits, 2) holds a's and b's bits, t (N, bits, 1) the sum's.
 
@@ -51,7 +50,7 @@ def from_bits(bits: np.ndarray) -> np.ndarray:
     return ((bits > 0.5).astype(np.int64) << np.arange(bits.shape[1])).sum(axis=1)
 
 
-@DATASETS.register("sine_wave")
+@registered("sine_wave")
 def sine_wave(
     steps: int = 25, period: float = 25.0, noise: float = 0.05, n: int = 1000, n_test: int = 200,
     *, rng: np.random.Generator,

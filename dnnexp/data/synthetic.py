@@ -10,9 +10,8 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from dnnexp.data.base import Dataset, Task
+from dnnexp.data.base import Dataset, Task, registered
 from dnnexp.errors import SpecError
-from dnnexp.registry import DATASETS
 
 Draw = Callable[[int], tuple[np.ndarray, np.ndarray]]  # m → (x, t) for m samples
 
@@ -22,7 +21,7 @@ CURVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-@DATASETS.register("linear_regression")
+@registered("linear_regression")
 def linear_regression(
     a: float = 2.0, b: float = 1.0, noise: float = 0.1, n: int = 200, n_test: int = 200,
     *, rng: np.random.Generator,
@@ -36,7 +35,7 @@ def linear_regression(
     return drawn_dataset(draw, n, n_test, "regression")
 
 
-@DATASETS.register("nonlinear_regression")
+@registered("nonlinear_regression")
 def nonlinear_regression(
     function: Literal["sine", "cubic"] = "sine", noise: float = 0.1, n: int = 200, n_test: int = 200,
     *, rng: np.random.Generator,
@@ -52,7 +51,7 @@ def nonlinear_regression(
     return drawn_dataset(draw, n, n_test, "regression")
 
 
-@DATASETS.register("xor")
+@registered("xor")
 def xor(noise: float = 0.3, n: int = 200, n_test: int = 200, *, rng: np.random.Generator) -> Dataset:
     """2-D points around the corners (±1, ±1); class 1 where the corner's signs differ (XOR)."""
 
@@ -64,7 +63,7 @@ def xor(noise: float = 0.3, n: int = 200, n_test: int = 200, *, rng: np.random.G
     return drawn_dataset(draw, n, n_test, "binary")
 
 
-@DATASETS.register("spirals")
+@registered("spirals")
 def spirals(
     turns: float = 1.0, noise: float = 0.05, n: int = 200, n_test: int = 200, *, rng: np.random.Generator
 ) -> Dataset:
@@ -80,7 +79,7 @@ def spirals(
     return drawn_dataset(draw, n, n_test, "binary")
 
 
-@DATASETS.register("blobs")
+@registered("blobs")
 def blobs(
     classes: int = 3, std: float = 1.0, n: int = 300, n_test: int = 300, *, rng: np.random.Generator
 ) -> Dataset:

@@ -1,7 +1,7 @@
 """Inside a trained convolutional network: the first layer's filters, and what each conv layer
 makes of one image (course Day 2 §4).
 
-Both draw a model rebuilt from a run (`experiment.trained_model`): the filters are its first
+Both draw a model rebuilt from a run (the supervised task's `rebuild`): the filters are its first
 conv layer's weights W (filters, C, f_h, f_w); the feature maps are the outputs, for one image, of
 each conv layer after its activation.
 """
@@ -23,7 +23,7 @@ from dnnexp.runs.rundir import RunDir
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from dnnexp.core.model import Sequential
+    from dnnexp.core.models.sequential import Sequential
 
 MAX_MAPS = 16  # feature maps drawn per conv layer (its first channels)
 MAPS_PER_ROW = 8

@@ -10,13 +10,16 @@ import difflib
 import inspect
 import math
 from numbers import Integral, Number
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
+from dnnexp.core.kinds import declared
+from dnnexp.core.layers.base import Layer
 from dnnexp.errors import DnnexpError
+from dnnexp.runs.configs import differing_keys, flatten_config
 from dnnexp.runs.rundir import RunDir
 
 FORMATS = ("csv", "markdown", "json")
@@ -37,48 +40,19 @@ _RESULTS = (
 _STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow"}
 
 
-def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    # Nested mappings and lists become dotted paths: model.layers[0].init; empty ones stay leaves.
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            yield from _flatten(item, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(value, list) and value:
-        for index, item in enumerate(value):
-            yield from _flatten(item, f"{prefix}[{index}]")
-    else:
-        yield prefix, value
-
-
-def flatten_config(config: dict[str, Any]) -> dict[str, Any]:
-    """A nested config as {dotted path: value}, e.g. {"optimizer.lr": 0.01, "model.layers[0].units": 100}."""
-    return dict(_flatten(config))
-
-
-def differing_keys(configs: list[dict[str, Any]]) -> list[str]:
-    """The dotted paths whose values are not the same in all `configs` (a missing key counts as differing).
-
-    `name` is left out: the run folder already names each run. Paths come in the order they first
-    appear.
-    """
-    flat = [flatten_config(config) for config in configs]
-    paths = dict.fromkeys(path for config in flat for path in config if path != "name")
-    missing = object()
-    return [path for path in paths if len({repr(config.get(path, missing)) for config in flat}) > 1]
-
-
 LAYERS_KEY = "model.layers"
 
 
 def layers_summary(layers: list[dict[str, Any]]) -> str:
     """A model's layers in one line, each with the arguments it sets away from their defaults:
     'conv2d(filters=30, kernel_size=5, init=he_normal)+relu → maxpool2d → flatten → …'."""
-    from dnnexp.registry import LAYERS
-
+    layer_types = declared(Layer)
     described = []
     for layer in layers:
         args = {key: value for key, value in layer.items() if key not in ("type", "activation")}
         defaults = {
-            name: parameter.default for name, parameter in inspect.signature(LAYERS.get(layer["type"])).parameters.items()
+            name: parameter.default
+            for name, parameter in inspect.signature(layer_types.get(layer["type"], _no_arguments)).parameters.items()
         }
         shown = [
             f"{key}={_short(value)}" for key, value in args.items()
@@ -88,6 +62,10 @@ def layers_summary(layers: list[dict[str, Any]]) -> str:
         activation = layer.get("activation")
         described.append(f"{text}+{_short(activation)}" if activation else text)
     return " → ".join(described)
+
+
+def _no_arguments() -> None:
+    """What a layer type without a core class of its own (`activation`) takes by default: nothing."""
 
 
 def _short(value: Any) -> str:

@@ -37,6 +37,13 @@ _CONFIG = "config.yaml"
 T = TypeVar("T")
 
 
+def run_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a run folder, or None if it can."""
+    if RUN_NAME.fullmatch(name):
+        return None
+    return f"'{name}' cannot name a run folder; use up to 64 letters, digits, '_', '-' and '.', not starting with '.'"
+
+
 def timestamp() -> str:
     """The current local time as `YYYYmmdd-HHMMSS`, the suffix of run and comparison names."""
     return datetime.now().strftime(_TIMESTAMP_FORMAT)
@@ -101,11 +108,9 @@ class RunDir:
         os.mkdir fails if the folder exists, so runs started in the same second by different
         processes each get their own folder.
         """
-        if not RUN_NAME.fullmatch(name):
-            raise SpecError(
-                f"name: {name!r} cannot name a run folder; use letters, digits, '_', '-', '.' "
-                "(at most 64 characters, not starting with '.')"
-            )
+        problem = run_name_problem(name)
+        if problem:
+            raise SpecError(f"name: {problem}")
         parent = Path(parent)
         parent.mkdir(parents=True, exist_ok=True)
         base = f"{name}-{timestamp()}"

@@ -23,7 +23,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError, create_model, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from dnnexp.registry import ACTIVATIONS, INITIALIZERS, LAYERS, Registry, UnknownNameError
+from dnnexp.spec.registry import ACTIVATIONS, INITIALIZERS, LAYERS, Registry, UnknownNameError
 
 #: parameters that mean the same wherever they appear, with the values that make sense for them
 ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {

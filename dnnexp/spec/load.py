@@ -9,18 +9,23 @@ from __future__ import annotations
 import re
 import reprlib
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
 
 from dnnexp.errors import DnnexpError, SpecError
 from dnnexp.spec.arguments import did_you_mean
-from dnnexp.spec.schema import KINDS, OptimizerPathsSpec, Spec
+from dnnexp.spec.schema import SpecBase
 from dnnexp.spec.yamlio import Document, dotted, read_yaml
 
 
-def load_spec(path: Path | str, overrides: Iterable[str] = ()) -> Spec | OptimizerPathsSpec:
-    """Read, override (`--set KEY.PATH=VALUE`) and validate a YAML spec; raises SpecError.
+#: the spec class of each `kind:` a spec may give (dnnexp.tasks supplies them)
+Kinds = Mapping[str, type[SpecBase]]
+
+
+def load_spec(path: Path | str, overrides: Iterable[str], kinds: Kinds) -> SpecBase:
+    """Read, override (`--set KEY.PATH=VALUE`) and validate a YAML spec as the class its `kind:`
+    picks from `kinds`; raises SpecError.
 
     A spec may start from another: `extends: ../base.yaml` (relative to the spec's own folder)
     takes every key of that file that the spec does not set itself. The run name defaults to
@@ -28,7 +33,7 @@ def load_spec(path: Path | str, overrides: Iterable[str] = ()) -> Spec | Optimiz
     """
     document = read_spec_file(Path(path), ())
     document.apply_overrides(overrides)
-    return validate(document)
+    return validate(document, kinds)
 
 
 def read_spec_file(path: Path, extended_by: tuple[Path, ...]) -> Document:
@@ -67,23 +72,27 @@ def read_spec_file(path: Path, extended_by: tuple[Path, ...]) -> Document:
 EXTENDS = "extends"
 
 
-def spec_from_dict(raw: dict[str, Any], source: str = "<spec>") -> Spec | OptimizerPathsSpec:
+def spec_from_dict(raw: dict[str, Any], kinds: Kinds, source: str = "<spec>") -> SpecBase:
     """Validate a spec given as plain data (e.g. a run's config.yaml); `source` names it in problems."""
-    return validate(Document(raw, source))
+    return validate(Document(raw, source), kinds)
 
 
-def validate(document: Document) -> Spec | OptimizerPathsSpec:
+#: the kind of a spec that gives none
+DEFAULT_KIND = "supervised"
+
+
+def validate(document: Document, kinds: Kinds) -> SpecBase:
     """The spec class of the document's `kind:`, validated; raises SpecError listing every problem."""
     data = document.data
     if not isinstance(data, dict):
         found = "nothing" if data is None else f"a {type(data).__name__}"
         raise SpecError(f"{document.source}: a spec is a mapping of keys (name, data, model, …); found {found}")
-    kind = data.get("kind", "train")
-    if not isinstance(kind, str) or kind not in KINDS:
+    kind = data.get("kind", DEFAULT_KIND)
+    if not isinstance(kind, str) or kind not in kinds:
         place, _ = document.locate(("kind",))
-        raise SpecError(f"{place}: kind: '{kind}' is not a kind of spec{did_you_mean(kind, KINDS)}")
+        raise SpecError(f"{place}: kind: '{kind}' is not a kind of spec{did_you_mean(kind, kinds)}")
     try:
-        return KINDS[kind].model_validate(data)
+        return kinds[kind].model_validate(data)
     except ValidationError as error:
         problems = sorted({describe(problem, document) for problem in one_per_union(error.errors(), data)})
         raise SpecError([text for _, text in problems]) from None

@@ -11,9 +11,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, SerializeAsAny, model_validator
 
 from dnnexp.core.layers.base import ShapeError
-from dnnexp.core.model import Sequential
-from dnnexp.registry import DATASETS, LOSSES, MODELS, OPTIMIZERS, SCHEDULES
-from dnnexp.runs.rundir import RUN_NAME
+from dnnexp.core.models.sequential import Sequential
+from dnnexp.runs.rundir import run_name_problem
+from dnnexp.spec.registry import DATASETS, LOSSES, MODELS, OPTIMIZERS, SCHEDULES
 from dnnexp.spec.arguments import (
     Implementation,
     Layer,
@@ -30,15 +30,10 @@ NonNegativeInt = Annotated[int, Field(ge=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 
 def _run_name(name: str) -> str:
-    if not RUN_NAME.fullmatch(name):
-        raise spec_error(
-            "run_name", f"'{name}' cannot name a run folder; use up to 64 letters, digits, '_', '-' and '.'", value=name
-        )
+    problem = run_name_problem(name)
+    if problem:
+        raise spec_error("run_name", problem, value=name)
     return name
-
-
-def _name_to_mapping(value: Any) -> Any:
-    return {"name": value} if isinstance(value, str) else value
 
 
 RunName = Annotated[str, AfterValidator(_run_name)]
@@ -82,9 +77,11 @@ class ModelSection(Section):
 
     @model_validator(mode="after")
     def _shapes_fit(self) -> ModelSection:
+        from dnnexp.spec.build import build_layers  # it builds from these sections
+
         if self.input_shape is not None:
             try:
-                Sequential.from_spec(tuple(self.input_shape), self.layers)
+                Sequential(build_layers(self.layers), tuple(self.input_shape)).compute_output_shapes()
             except ShapeError as error:
                 loc = ("layers",) if error.index is None else ("layers", error.index)
                 raise spec_error("layer_shape", str(error), loc, layer_type=error.layer_type) from None
@@ -123,7 +120,8 @@ class Regularization(Section):
     clip_norm: Annotated[float, Field(gt=0)] | None = None  # largest global gradient norm
 
 
-Monitor = Literal["val_loss", "val_acc", "train_loss", "train_acc"]
+#: a column of metrics.csv, e.g. val_loss; which ones a run logs depends on its model and data
+Monitor = str
 
 
 class EarlyStopping(Section):
@@ -163,78 +161,14 @@ class LoggingSection(Section):
 
 
 class SpecBase(Section):
-    """What every kind of spec has: a name, and a resolved form to record."""
+    """What every kind of spec has: a name, and a resolved form to record; each experiment kind
+    (dnnexp.tasks) adds its `kind:` and its sections."""
 
     name: RunName  # run-folder prefix; load_spec defaults it to the spec file's stem
 
     def resolved(self) -> dict[str, Any]:
         """The spec with every default filled in, as plain YAML-safe data (config.yaml)."""
         return _plain(self.model_dump())
-
-
-class Spec(SpecBase):
-    """A training run (`kind: train`, the default)."""
-
-    kind: Literal["train"] = "train"
-    seed: NonNegativeInt = 0
-    data: Dataset
-    model: Model
-    loss: LossName
-    optimizer: Optimizer
-    schedule: Schedule = "constant"  # every schedule also takes warmup_steps
-    regularization: Regularization = Regularization()
-    train: TrainSection
-    logging: LoggingSection = LoggingSection()
-
-    @model_validator(mode="after")
-    def _monitors_are_logged(self) -> Spec:
-        problems = []
-        classification = lookup(LOSSES, self.loss).task != "regression"
-        for key in ("early_stopping", "reduce_lr_on_plateau"):
-            settings = getattr(self.train, key)
-            if settings is None:
-                continue
-            loc = ("train", key, "monitor")
-            if settings.monitor.startswith("val_") and self.data.validation == 0:
-                problems.append(_problem(loc, settings.monitor, "needs a validation split; set data.validation"))
-            if settings.monitor.endswith("_acc") and not classification:
-                problems.append(_problem(loc, settings.monitor, f"loss {self.loss} logs no accuracy; monitor a loss"))
-        if problems:
-            raise validation_error(problems)
-        return self
-
-    @model_validator(mode="after")
-    def _tokens_take_cross_entropy(self) -> Spec:
-        if isinstance(self.model, TokenModelSection) and self.loss != "cross_entropy":
-            raise spec_error(
-                "inconsistent", f"'{self.loss}': a {self.model.kind} model predicts tokens through a softmax; "
-                "use loss: cross_entropy", ("loss",), self.loss,
-            )
-        return self
-
-
-class Surface(Section):
-    """`function:` the 2-D function the optimizers descend."""
-
-    name: Literal["ellipse", "rosenbrock", "saddle"]  # f = x²/20 + y²; Rosenbrock's valley; x² − y²
-
-
-class OptimizerPathsSpec(SpecBase):
-    """Optimizers walking a 2-D function side by side (`kind: optimizer_paths`)."""
-
-    kind: Literal["optimizer_paths"]
-    function: Annotated[Surface, BeforeValidator(_name_to_mapping)]
-    start: Annotated[list[float], Field(min_length=2, max_length=2)]  # [x, y]
-    steps: PositiveInt = 30
-    optimizers: list[Optimizer] = Field(min_length=1)
-
-
-#: the spec classes by their `kind:`
-KINDS: dict[str, type[SpecBase]] = {"train": Spec, "optimizer_paths": OptimizerPathsSpec}
-
-
-def _problem(loc: tuple[Any, ...], value: Any, message: str) -> dict[str, Any]:
-    return {"type": "inconsistent", "loc": loc, "msg": f"'{value}' {message}", "input": value}
 
 
 def _plain(value: Any) -> Any:

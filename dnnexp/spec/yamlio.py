@@ -16,6 +16,7 @@ from typing import Any, Hashable, Iterable
 import yaml
 
 from dnnexp.errors import SpecError
+from dnnexp.runs.configs import dotted
 
 #: a place in a spec: mapping keys and list indices, e.g. ("model", "layers", 2, "activation")
 Path = tuple[Any, ...]
@@ -46,14 +47,6 @@ class SpecLoader(yaml.SafeLoader):
 
 
 SpecLoader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
-
-
-def dotted(path: Path) -> str:
-    """A path as a spec's reader writes it: `model.layers[2].activation`."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else f".{part}"
-    return text.lstrip(".")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from dnnexp.core.losses import Loss
-from dnnexp.core.model import Model
+from dnnexp.core.models.base import Model
 from dnnexp.core.optimizers import Optimizer
 from dnnexp.core.regularizers import Penalty, clip_by_global_norm
 from dnnexp.core.schedules import Schedule

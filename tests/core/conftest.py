@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from dnnexp.core.layers import BuildContext, Layer
-from dnnexp.registry import LAYERS
+from dnnexp.core.models.base import DataInfo, Vocabulary
+from dnnexp.spec.build import build_layers
 
 MakeLayer = Callable[[dict[str, Any]], Layer]
 BuildLayer = Callable[..., Layer]
@@ -26,8 +27,8 @@ def make_layer() -> MakeLayer:
     """One layer from a spec mapping ({type: dense, units: 3}), not built: no parameters yet."""
 
     def make(spec: dict[str, Any]) -> Layer:
-        args = dict(spec)
-        return LAYERS.get(args.pop("type"))(**args)
+        (layer,) = build_layers([spec])
+        return layer
 
     return make
 
@@ -89,3 +90,10 @@ def loop_windows() -> Callable[..., np.ndarray]:
         return out
 
     return windows
+
+
+def token_data(input_shape: tuple[int, ...], vocab_size: int, start: int, end: int | None, length: int) -> DataInfo:
+    """What a text corpus of `vocab_size` tokens (padding id 0) tells an encoder-decoder: inputs of
+    `input_shape`, replies of `length` tokens after the start token."""
+    vocabulary = Vocabulary(tuple(f"w{i}" for i in range(vocab_size)), 0, start, end, " ")
+    return DataInfo(tuple(input_shape), (length + 1,), vocab_size, "multiclass", vocabulary.tokens, vocabulary)

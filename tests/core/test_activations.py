@@ -8,8 +8,8 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from dnnexp.core.activations import log_softmax, sigmoid, softmax
-from dnnexp.registry import ACTIVATIONS
+from dnnexp.core.functions import log_softmax, sigmoid, softmax
+from dnnexp.spec.registry import ACTIVATIONS
 
 X = [-2.0, -0.5, 0.0, 0.5, 2.0]
 

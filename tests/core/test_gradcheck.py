@@ -23,10 +23,10 @@ from dnnexp.core.gradcheck import (
 from dnnexp.core.layers import BuildContext
 from dnnexp.core.layers.dense import Dense
 from dnnexp.core.losses import CrossEntropy
-from dnnexp.core.model import Sequential
-from dnnexp.core.seq2seq import Tokens
+from dnnexp.spec.build import sequential
+from tests.core.conftest import token_data
 from dnnexp.core.surfaces import SURFACES
-from dnnexp.registry import ACTIVATIONS, LAYERS, LOSSES, MODELS, REGULARIZERS
+from dnnexp.spec.registry import ACTIVATIONS, LAYERS, LOSSES, MODELS, REGULARIZERS
 
 #: largest relative error a correct backward pass may show in float64 (correct ones give ~1e-9)
 TOLERANCE = 1e-6
@@ -187,7 +187,7 @@ MODEL_EXAMPLES = {
 def test_model_gradients(example: str) -> None:
     layers, loss_name, draw, fused = MODEL_EXAMPLES[example]
     rng = np.random.default_rng(5)
-    model, loss = Sequential.from_spec((3,), layers, dtype=np.float64), LOSSES.build(loss_name)
+    model, loss = sequential((3,), layers, dtype=np.float64), LOSSES.build(loss_name)
     assert model.fuses(loss) == fused
     errors = check_model(model, rng.normal(size=(N, 3)), draw(rng), loss)
     assert set(errors) == set(model.params)
@@ -222,7 +222,7 @@ def test_model_kind_gradients(kind: str) -> None:
     rng = np.random.default_rng(11)
     for args, shape in MODEL_KIND_EXAMPLES[kind]:
         model = MODELS.get(kind)(**args)
-        model.build(shape, Tokens(V, start=1, end=END, length=TOKENS_OUT), BuildContext(rng, rng, np.float64))
+        model.build(token_data(shape, V, start=1, end=END, length=TOKENS_OUT), BuildContext(rng, rng, np.float64))
         # Weights of order 1: the small initial ones leave the encoders' gradients too small for
         # finite differences to measure to 1e-6.
         for value in model.params.values():
@@ -272,7 +272,7 @@ class MisscaledCrossEntropy(CrossEntropy):
 
 
 def test_check_model_catches_a_wrong_fused_gradient() -> None:
-    model = Sequential.from_spec((3,), [dense(K, "softmax")], dtype=np.float64)
+    model = sequential((3,), [dense(K, "softmax")], dtype=np.float64)
     rng = np.random.default_rng(7)
     errors = check_model(model, rng.normal(size=(N, 3)), rng.integers(0, K, N), MisscaledCrossEntropy())
     assert min(errors.values()) > WRONG

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from dnnexp.registry import INITIALIZERS
+from dnnexp.spec.registry import INITIALIZERS
 
 FAN_IN, FAN_OUT = 400, 300
 SHAPE = (FAN_IN, FAN_OUT)

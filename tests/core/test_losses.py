@@ -9,7 +9,7 @@ import pytest
 
 from dnnexp.core.gradcheck import check_loss
 from dnnexp.core.losses import accuracy, one_hot
-from dnnexp.registry import ACTIVATIONS, LOSSES
+from dnnexp.spec.registry import ACTIVATIONS, LOSSES
 
 LABELS = np.array([2, 0])
 ONE_HOT = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])

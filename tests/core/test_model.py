@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from dnnexp.core.layers import ShapeError
-from dnnexp.core.model import Sequential
-from dnnexp.registry import LOSSES, OPTIMIZERS
+from dnnexp.core.models.sequential import Sequential
+from dnnexp.spec.build import sequential
+from dnnexp.spec.registry import LOSSES, OPTIMIZERS
 
 MLP = [
     {"type": "dense", "units": 100, "activation": "relu"},
@@ -22,11 +23,11 @@ NOISY = [
 
 
 def noisy_model(seed: int = 0, dtype: type = np.float32) -> Sequential:
-    return Sequential.from_spec((4,), NOISY, rng=np.random.default_rng(seed), dtype=dtype)
+    return sequential((4,), NOISY, rng=np.random.default_rng(seed), dtype=dtype)
 
 
 def test_layers_names_and_shapes() -> None:
-    model = Sequential.from_spec((784,), MLP)
+    model = sequential((784,), MLP)
     assert [layer.name for layer in model.layers] == ["dense1", "relu1", "dense2", "softmax1"]
     assert model.output_shapes == [(100,), (100,), (10,), (10,)]
     assert model.output_shape == (10,)
@@ -37,7 +38,7 @@ def test_layers_names_and_shapes() -> None:
 
 
 def test_summary_counts_parameters_per_layer() -> None:
-    model = Sequential.from_spec((784,), MLP)
+    model = sequential((784,), MLP)
     assert [(name, kind, count) for name, kind, _, count in model.summary_rows()] == [
         ("dense1", "dense", 78_500), ("relu1", "relu", 0), ("dense2", "dense", 1_010), ("softmax1", "softmax", 0),
     ]
@@ -45,18 +46,18 @@ def test_summary_counts_parameters_per_layer() -> None:
 
 
 def test_activation_layers_are_named_after_their_function() -> None:
-    model = Sequential.from_spec((4,), [{"type": "activation", "activation": "tanh"}, {"type": "dense", "units": 2}])
+    model = sequential((4,), [{"type": "activation", "activation": "tanh"}, {"type": "dense", "units": 2}])
     assert [layer.name for layer in model.layers] == ["tanh1", "dense1"]
 
 
 def test_shape_error_says_which_spec_layer() -> None:
     with pytest.raises(ShapeError) as caught:
-        Sequential.from_spec((1, 28, 28), [{"type": "batchnorm"}, {"type": "dense", "units": 10, "activation": "relu"}])
+        sequential((1, 28, 28), [{"type": "batchnorm"}, {"type": "dense", "units": 10, "activation": "relu"}])
     assert (caught.value.index, caught.value.layer_type) == (1, "dense")
 
 
 def test_gradients_are_views_that_backward_fills() -> None:
-    model = Sequential.from_spec((3,), [{"type": "dense", "units": 2}, {"type": "dense", "units": 2}])
+    model = sequential((3,), [{"type": "dense", "units": 2}, {"type": "dense", "units": 2}])
     model.forward(np.ones((4, 3), np.float32))
     assert model.backward(np.ones((4, 2), np.float32)) is None  # the first layer skips dL/dx
     assert model.grads["dense1.b"] is model.layers[0].grads["b"]
@@ -104,7 +105,7 @@ def test_running_statistics_change_only_in_training() -> None:
     ],
 )
 def test_fused_and_unfused_loss_agree(head: str, loss_name: str, t: np.ndarray) -> None:
-    model = Sequential.from_spec(
+    model = sequential(
         (4,), [{"type": "dense", "units": 5, "activation": "tanh"}, {"type": "dense", "units": 3, "activation": head}],
         dtype=np.float64,
     )
@@ -123,7 +124,7 @@ def test_fused_and_unfused_loss_agree(head: str, loss_name: str, t: np.ndarray) 
 def test_xor_is_learned() -> None:
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
     t = np.array([0, 1, 1, 0], np.float32)
-    model = Sequential.from_spec(
+    model = sequential(
         (2,), [{"type": "dense", "units": 8, "activation": "tanh"}, {"type": "dense", "units": 1, "activation": "sigmoid"}],
         rng=np.random.default_rng(0),
     )

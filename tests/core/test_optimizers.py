@@ -10,7 +10,7 @@ import pytest
 
 from dnnexp.core.optimizers import AdamReference
 from dnnexp.core.surfaces import descend, ellipse
-from dnnexp.registry import OPTIMIZERS
+from dnnexp.spec.registry import OPTIMIZERS
 
 W0 = [1.0, -2.0]
 GRADS = ([0.5, -1.0], [-0.25, 1.0])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dnnexp.core.regularizers import clip_by_global_norm
-from dnnexp.registry import REGULARIZERS
+from dnnexp.spec.registry import REGULARIZERS
 
 W = np.array([[1.0, -2.0], [0.0, 3.0]])
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dnnexp.registry import SCHEDULES
+from dnnexp.spec.registry import SCHEDULES
 
 BASE_LR, STEPS_PER_EPOCH, EPOCHS = 0.1, 10, 4
 

@@ -15,7 +15,7 @@ from dnnexp.data import cifar
 from dnnexp.data.cifar import BATCHES_FOLDER, CLASSES, TEST_FILE, TRAIN_FILES, read_cifar
 from dnnexp.data.fetch import SHA256, cache_folder, fetch, unpack
 from dnnexp.errors import DataNotFoundError, DnnexpError
-from dnnexp.registry import DATASETS
+from dnnexp.spec.registry import DATASETS
 
 from .test_fetch import Server
 

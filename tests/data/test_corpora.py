@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dnnexp.data.corpora import DATE_FORMATS, END, PAD, START, decode, encode
-from dnnexp.registry import DATASETS
+from dnnexp.spec.registry import DATASETS
 
 
 def make(name: str, seed: int = 0, **args):

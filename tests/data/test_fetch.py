@@ -10,7 +10,7 @@ import pytest
 from dnnexp.data import fetch as fetch_module
 from dnnexp.data.fetch import FILES, MIRRORS, SHA256, cache_folder, fetch
 from dnnexp.errors import DataNotFoundError, DnnexpError
-from dnnexp.registry import DATASETS
+from dnnexp.spec.registry import DATASETS
 
 
 class Server:

@@ -10,7 +10,7 @@ from dnnexp.data import idx, prepare
 from dnnexp.data.fetch import FILES, cache_folder
 from dnnexp.data.idx import DEBIAN_FOLDERS, load_idx, read_idx
 from dnnexp.errors import DataNotFoundError, DnnexpError
-from dnnexp.registry import DATASETS
+from dnnexp.spec.registry import DATASETS
 
 # SHA-256 of the uncompressed upstream Fashion-MNIST files; Debian repacks the .gz but not the data.
 FASHION_IDX_SHA256 = (

@@ -9,7 +9,7 @@ from dnnexp.data import prepare
 from dnnexp.data.base import Dataset
 from dnnexp.data.sequences import from_bits, to_bits
 from dnnexp.errors import SpecError
-from dnnexp.registry import DATASETS
+from dnnexp.spec.registry import DATASETS
 
 
 def make(name, seed=0, **kwargs):

@@ -4,7 +4,7 @@ import pytest
 from dnnexp.data import prepare
 from dnnexp.data.synthetic import CURVES
 from dnnexp.errors import SpecError
-from dnnexp.registry import DATASETS
+from dnnexp.spec.registry import DATASETS
 
 # name → (task, feature shape, outputs a model needs)
 SYNTHETIC = {

@@ -10,34 +10,8 @@ import pytest
 from rich.console import Console
 
 from dnnexp.errors import DnnexpError
-from dnnexp.runs.compare import compare_runs, differing_keys, flatten_config, render, rich_table
+from dnnexp.runs.compare import compare_runs, render, rich_table
 from dnnexp.runs.rundir import RunDir
-
-
-def test_flatten_config_gives_dotted_paths_with_list_indices() -> None:
-    config = {"model": {"layers": [{"units": 3, "init": "he"}, {"units": 1}]}, "tags": [], "l2": None}
-    assert flatten_config(config) == {
-        "model.layers[0].units": 3,
-        "model.layers[0].init": "he",
-        "model.layers[1].units": 1,
-        "tags": [],
-        "l2": None,
-    }
-
-
-def test_differing_keys_of_nested_configs() -> None:
-    base = {"name": "a", "optimizer": {"name": "sgd", "lr": 0.01},
-            "model": {"layers": [{"init": "xavier"}, {"init": "xavier"}]}, "regularization": {"l2": 0.0}}
-    other = {"name": "b", "optimizer": {"name": "adam", "lr": 0.01},
-             "model": {"layers": [{"init": "he_normal"}, {"init": "xavier"}]}, "regularization": {"l2": 1e-4}}
-    assert differing_keys([base, other]) == ["optimizer.name", "model.layers[0].init", "regularization.l2"]
-    assert differing_keys([base, base]) == []
-
-
-def test_differing_keys_count_a_missing_key_and_keep_types_apart() -> None:
-    assert differing_keys([{"a": {"b": 1}}, {"a": {}}]) == ["a.b", "a"]
-    assert differing_keys([{"x": 1}, {"x": "1"}, {"x": 1}]) == ["x"]
-    assert differing_keys([{"lr": 0.001}, {"lr": 1e-3}]) == []
 
 
 @pytest.fixture

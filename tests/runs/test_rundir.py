@@ -61,7 +61,7 @@ def test_concurrent_creates_never_share_a_folder(tmp_path: Path, frozen_clock: s
 
 @pytest.mark.parametrize("name", ["x/../y", "../up", ".hidden", "", "a b", "a" * 65, "tab\tname"])
 def test_create_rejects_unsafe_names(tmp_path: Path, name: str) -> None:
-    with pytest.raises(SpecError, match=r"^name: .*use letters, digits, '_', '-', '\.'"):
+    with pytest.raises(SpecError, match=r"^name: .*cannot name a run folder; use up to 64 letters, digits, '_', '-' and '\.'"):
         RunDir.create(tmp_path, name)
     assert list(tmp_path.iterdir()) == []
 

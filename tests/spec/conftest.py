@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 
@@ -55,22 +55,3 @@ def write_spec(tmp_path: Path) -> WriteSpec:
         return path
 
     return write
-
-
-@pytest.fixture
-def raw() -> dict[str, Any]:
-    """A small valid train spec as plain data (a fresh copy per test)."""
-    return {
-        "name": "tiny",
-        "data": {"name": "xor", "validation": 20},
-        "model": {
-            "input_shape": [2],
-            "layers": [
-                {"type": "dense", "units": 8, "activation": "tanh"},
-                {"type": "dense", "units": 1, "activation": "sigmoid"},
-            ],
-        },
-        "loss": "binary_cross_entropy",
-        "optimizer": {"name": "sgd", "lr": 0.1},
-        "train": {"epochs": 3},
-    }

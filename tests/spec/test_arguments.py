@@ -8,13 +8,9 @@ import numpy as np
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from dnnexp.registry import Registry
+from dnnexp.spec.registry import Registry
 from dnnexp.spec.arguments import Implementation, Section, arguments_model, did_you_mean
 
-WIDGETS: Registry = Registry("widget", ())
-
-
-@WIDGETS.register("gear")
 class Gear:
     """A widget with every kind of parameter a signature may declare."""
 
@@ -32,14 +28,15 @@ class Gear:
         pass
 
 
-@WIDGETS.register("lamp")
 def lamp(activation: str, bulb_init: str | None = None) -> None:
     """A widget whose activation and initializer parameters take names only."""
 
 
-@WIDGETS.register("spring")
 def spring(stiffness: float = 1.0, *, rng: np.random.Generator) -> None:
     """A widget made by a function that needs the run's random generator."""
+
+
+WIDGETS: Registry = Registry("widget", (), lambda: {"gear": Gear, "lamp": lamp, "spring": spring})
 
 
 def errors_of(model: type[BaseModel], value: Any) -> list[tuple[tuple, str, str]]:

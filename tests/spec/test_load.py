@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dnnexp.errors import DnnexpError, SpecError
-from dnnexp.spec import load_spec, spec_from_dict
+from dnnexp.tasks import load_spec, spec_from_dict
 from dnnexp.spec.load import _data_path
 
 
@@ -94,8 +94,8 @@ def test_duplicate_keys_and_syntax_errors_are_spec_errors(write_spec, example):
     [
         ("", "a spec is a mapping of keys (name, data, model, …); found nothing"),
         ("- 1\n", "a spec is a mapping of keys (name, data, model, …); found a list"),
-        ("kind: trian\n", "kind: 'trian' is not a kind of spec; did you mean 'train'?"),
-        ("kind: [1]\n", "kind: '[1]' is not a kind of spec; choose from: train, optimizer_paths"),
+        ("kind: supervisd\n", "kind: 'supervisd' is not a kind of spec; did you mean 'supervised'?"),
+        ("kind: [1]\n", "kind: '[1]' is not a kind of spec; choose from: optimizer_paths, supervised, train"),
     ],
 )
 def test_what_is_not_a_spec(write_spec, text, problem):

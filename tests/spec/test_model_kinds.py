@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dnnexp.errors import SpecError
-from dnnexp.spec import load_spec, pairing_warnings, spec_from_dict
+from dnnexp.tasks import load_spec, spec_from_dict
 
 ADDITION: dict[str, Any] = {
     "name": "addition",
@@ -81,7 +81,6 @@ def test_an_encoder_decoder_trains_with_cross_entropy_only():
     assert problems_of({**ADDITION, "loss": "mse"}) == [
         "<spec>: loss: 'mse': a seq2seq model predicts tokens through a softmax; use loss: cross_entropy"
     ]
-    assert pairing_warnings(spec_from_dict(ADDITION)) == []
 
 
 def test_problems_point_at_their_line(tmp_path):

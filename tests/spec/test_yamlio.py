@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from dnnexp.errors import SpecError
-from dnnexp.spec.yamlio import Document, apply_overrides, dotted, read_yaml
+from dnnexp.spec.yamlio import Document, apply_overrides, read_yaml
 
 
 def test_exponents_without_a_dot_are_floats():
@@ -57,10 +57,6 @@ def test_boolean_words_are_kept_as_written():
     assert document.data == {"activation": False, "flatten": True, "name": "on"}
     assert document.words == {("activation",): "off", ("flatten",): "Yes"}
 
-
-def test_dotted_paths():
-    assert dotted(("model", "layers", 2, "activation")) == "model.layers[2].activation"
-    assert dotted(()) == ""
 
 
 def test_overrides_parse_values_as_yaml_and_leave_the_input_alone():

@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import pytest
 
-from dnnexp import experiment
-from dnnexp.spec import spec_from_dict
+from dnnexp.tasks import spec_from_dict
+from dnnexp.tasks.supervised import SupervisedTask
 from dnnexp.train.callbacks import Callback
 from dnnexp.train.trainer import Trainer
 
@@ -33,7 +33,7 @@ def make_trainer(blobs_spec: dict[str, Any]) -> MakeTrainer:
     """A trainer for BLOBS_SPEC updated with top-level `changes`, watched by `callbacks`, not yet fitted."""
 
     def make(*callbacks: Callback, **changes: Any) -> Trainer:
-        trainer, _ = experiment.prepare_run(spec_from_dict({**blobs_spec, **changes}).resolved())
+        trainer = SupervisedTask().prepare(spec_from_dict({**blobs_spec, **changes})).trainer
         trainer.callbacks = list(callbacks)
         return trainer
 

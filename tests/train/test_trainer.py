@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from dnnexp.registry import OPTIMIZERS
+from dnnexp.spec.registry import OPTIMIZERS
 from dnnexp.train.callbacks import Callback
 
 

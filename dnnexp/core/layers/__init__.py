@@ -1,7 +1,6 @@
-"""Layers, one family a module; each registers itself in `LAYERS`."""
+"""Layers, one family a module; each declares the `kind` a spec names it by."""
 
 from dnnexp.core.layers import (  # noqa: F401  (registers them)
-    activation,
     batchnorm,
     conv,
     dense,

@@ -38,7 +38,7 @@ class Layer:
 
     #: parameters that weight penalties (L1, L2) apply to; biases and γ/β are left alone
     penalized: tuple[str, ...] = ()
-    #: the registry name it was built from (set by `Sequential.from_spec`); names it in summaries
+    #: the name a spec gives this layer type (see dnnexp.core.kinds); names it in summaries
     kind: str = "layer"
 
     def __init__(self) -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
-from dnnexp.registry import LAYERS
 
 
-@LAYERS.register("batchnorm")
 class BatchNorm(Layer):
     """Batch normalization: x̂ = (x − μ_B) / √(σ²_B + eps), y = γ x̂ + β.
 
     Input (N, D) or images (N, C, H, W), normalised per feature D or per channel C. Training uses
     the batch's statistics and updates running averages; evaluation uses the running averages.
     """
+
+    kind = "batchnorm"
 
     def __init__(self, momentum: float = 0.9, eps: float = 1e-5):
         super().__init__()

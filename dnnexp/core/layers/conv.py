@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer
-from dnnexp.core.layers.im2col import col2im_reference
-from dnnexp.core.layers.im2col import Padding, Pair, Window, col2im, im2col
-from dnnexp.registry import INITIALIZERS, LAYERS
+from dnnexp.core.layers.im2col import Padding, Pair, Window, col2im, col2im_reference, im2col
 
 
-@LAYERS.register("conv2d")
 class Conv2D(Layer):
     """2-D convolution: out[n, f] = Σ_c W[f, c] ⋆ x[n, c] + b[f], with padding and stride.
 
@@ -21,6 +19,8 @@ class Conv2D(Layer):
     W_col is W with its axes in im2col's order, (filters, f_h·f_w·C). The backward pass in the
     course's form: `conv2d_backward_reference`.
     """
+
+    kind = "conv2d"
 
     penalized = ("W",)
 
@@ -47,7 +47,7 @@ class Conv2D(Layer):
         channels, (fh, fw) = input_shape[0], self.window.size
         # Each output sees C·f_h·f_w inputs; each input feeds filters·f_h·f_w outputs (as Keras counts).
         shape, fan_in, fan_out = (self.filters, channels, fh, fw), channels * fh * fw, self.filters * fh * fw
-        self.params["W"] = INITIALIZERS.build(self.init)(shape, fan_in, fan_out, ctx.init_rng, ctx.dtype)
+        self.params["W"] = initializer(self.init)(shape, fan_in, fan_out, ctx.init_rng, ctx.dtype)
         if self.use_bias:
             self.params["b"] = np.zeros(self.filters, dtype=ctx.dtype)
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}

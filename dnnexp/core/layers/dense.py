@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
-from dnnexp.registry import INITIALIZERS, LAYERS
 
 
-@LAYERS.register("dense")
 class Dense(Layer):
     """Fully connected layer u = xW + b.
 
     Input (N, D), output (N, units); W is (D, units), so a batch of row vectors multiplies from
     the left — the course's u = Wx + b with x as rows.
     """
+
+    kind = "dense"
 
     penalized = ("W",)
 
@@ -33,7 +34,7 @@ class Dense(Layer):
     def build(self, input_shape, ctx: BuildContext):
         output_shape = self.compute_output_shape(input_shape)
         (fan_in,) = input_shape
-        self.params["W"] = INITIALIZERS.build(self.init)((fan_in, self.units), fan_in, self.units, ctx.init_rng, ctx.dtype)
+        self.params["W"] = initializer(self.init)((fan_in, self.units), fan_in, self.units, ctx.init_rng, ctx.dtype)
         if self.use_bias:
             self.params["b"] = np.zeros(self.units, dtype=ctx.dtype)
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}

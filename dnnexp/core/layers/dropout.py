@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from dnnexp.core.layers.base import BuildContext, Layer
-from dnnexp.registry import LAYERS
 
 
-@LAYERS.register("dropout")
 class Dropout(Layer):
     """Inverted dropout: in training, zero each unit with probability `rate` and scale the survivors
     by 1/(1 − rate), so evaluation needs no rescaling and is the identity."""
+
+    kind = "dropout"
 
     def __init__(self, rate: float = 0.5):
         super().__init__()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer
-from dnnexp.registry import INITIALIZERS, LAYERS
 
 
-@LAYERS.register("embedding")
 class Embedding(Layer):
     """Token ids → vectors: out[n, t] = W[x[n, t]], W of shape (vocab_size, dim).
 
@@ -16,6 +15,8 @@ class Embedding(Layer):
     a lookup. Input int ids (N, T) (or any shape; float arrays of whole numbers are accepted);
     output (N, T, dim). Ids have no gradient, so backward only fills dW and returns None.
     """
+
+    kind = "embedding"
 
     penalized = ("W",)
 
@@ -29,7 +30,7 @@ class Embedding(Layer):
 
     def build(self, input_shape, ctx: BuildContext):
         output_shape = self.compute_output_shape(input_shape)
-        self.params["W"] = INITIALIZERS.build(self.init)((self.vocab_size, self.dim), self.vocab_size, self.dim, ctx.init_rng, ctx.dtype)
+        self.params["W"] = initializer(self.init)((self.vocab_size, self.dim), self.vocab_size, self.dim, ctx.init_rng, ctx.dtype)
         self.grads["W"] = np.zeros_like(self.params["W"])
         return output_shape
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
-from dnnexp.core.layers.im2col import col2im_reference
-from dnnexp.core.layers.im2col import Padding, Pair, Window, pair
-from dnnexp.registry import LAYERS
+from dnnexp.core.layers.im2col import Padding, Pair, Window, col2im_reference, pair
 
 
 class Pool2D(Layer):
@@ -48,7 +46,6 @@ class Pool2D(Layer):
         return Window.plan(input_shape, self.pool_size, stride, self.padding, "pool", self.drop_remainder)
 
 
-@LAYERS.register("maxpool2d")
 class MaxPool2D(Pool2D):
     """Max pooling: the largest value in each window; the gradient goes to that element only.
 
@@ -56,6 +53,8 @@ class MaxPool2D(Pool2D):
     in row-major order takes the gradient, as an argmax would. The backward pass in the course's
     form: `backward_reference`.
     """
+
+    kind = "maxpool2d"
 
     def forward(self, x, train=False):
         self.xp = self.window.pad(x, fill=-np.inf)
@@ -99,13 +98,14 @@ class MaxPool2D(Pool2D):
         return col2im_reference(dcol, self.window, (N, C, *self.window.in_size))
 
 
-@LAYERS.register("avgpool2d")
 class AvgPool2D(Pool2D):
     """Average pooling: the mean of each window.
 
     Each element gets dout / (f_h·f_w) from each window it is in. Padding counts as zeros in the
     mean (PyTorch's default; Keras leaves padding out of the count).
     """
+
+    kind = "avgpool2d"
 
     def forward(self, x, train=False):
         self.x_shape = x.shape
@@ -124,9 +124,10 @@ class AvgPool2D(Pool2D):
         return self.window.unpad(dxp)
 
 
-@LAYERS.register("global_avg_pool2d")
 class GlobalAvgPool2D(Layer):
     """Global average pooling: each channel's mean over the whole image, (N, C, H, W) → (N, C)."""
+
+    kind = "global_avg_pool2d"
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 3:

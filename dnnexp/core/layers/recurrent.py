@@ -42,19 +42,11 @@ from typing import Callable, Iterator, Literal
 
 import numpy as np
 
+from dnnexp.core.functions import sigmoid, sigmoid_
+from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
-from dnnexp.registry import INITIALIZERS, LAYERS
 
 State = tuple[np.ndarray, ...]
-
-
-def sigmoid_(x: np.ndarray) -> np.ndarray:
-    """σ(x) = (1 + tanh(x/2)) / 2 in place: never overflows, and no temporary arrays per step."""
-    np.multiply(x, 0.5, out=x)
-    np.tanh(x, out=x)
-    x *= 0.5
-    x += 0.5
-    return x
 
 
 class Recurrent(Layer):
@@ -103,9 +95,9 @@ class Recurrent(Layer):
         output_shape = self.compute_output_shape(input_shape)
         _, D = input_shape
         H, G = self.units, self.gates
-        self.params["W_in"] = INITIALIZERS.build(self.init)((D, G * H), D, G * H, ctx.init_rng, ctx.dtype)
+        self.params["W_in"] = initializer(self.init)((D, G * H), D, G * H, ctx.init_rng, ctx.dtype)
         # One orthogonal (H, H) block per gate: each gate's recurrence starts norm-preserving.
-        recurrent = INITIALIZERS.build(self.recurrent_init)
+        recurrent = initializer(self.recurrent_init)
         self.params["W"] = np.concatenate([recurrent((H, H), H, H, ctx.init_rng, ctx.dtype) for _ in range(G)], axis=1)
         self.params["b"] = np.zeros(G * H, ctx.dtype)
         self._build_extra(ctx)
@@ -223,13 +215,14 @@ class Recurrent(Layer):
         raise NotImplementedError
 
 
-@LAYERS.register("simple_rnn")
 class SimpleRNN(Recurrent):
     """Simple RNN: z^t = f(W_(in) x^t + W z^{t−1} + b), f = tanh or relu (course Day 3 §1).
 
     Input (N, T, D); output (N, T, H) with `return_sequences`, else (N, H). The step in the
     course's row-vector form: `SimpleRNNStep`.
     """
+
+    kind = "simple_rnn"
 
     def __init__(
         self,
@@ -263,7 +256,6 @@ class SimpleRNN(Recurrent):
         return [self.params["W"] @ delta]
 
 
-@LAYERS.register("lstm")
 class LSTM(Recurrent):
     """Long short-term memory (course Day 3 §2): gates around the constant error carousel c.
 
@@ -281,6 +273,8 @@ class LSTM(Recurrent):
     `return_sequences`, else (N, H). State (h, c). The step in the course's row-vector form:
     `LSTMStep`.
     """
+
+    kind = "lstm"
 
     gates = 4
     state_names = ("h", "c")
@@ -301,9 +295,9 @@ class LSTM(Recurrent):
 
     def _build_extra(self, ctx):
         H = self.units
-        self.params["b"][H : 2 * H] = INITIALIZERS.build(self.forget_bias_init)((H,), H, H, ctx.init_rng, ctx.dtype)
+        self.params["b"][H : 2 * H] = initializer(self.forget_bias_init)((H,), H, H, ctx.init_rng, ctx.dtype)
         if self.peephole:
-            self.params["p"] = INITIALIZERS.build(self.peephole_init)((3, H), H, H, ctx.init_rng, ctx.dtype)
+            self.params["p"] = initializer(self.peephole_init)((3, H), H, H, ctx.init_rng, ctx.dtype)
 
     @property
     def c(self) -> np.ndarray:
@@ -378,7 +372,6 @@ class LSTM(Recurrent):
             dp[2] = np.einsum("thn,thn->h", self.da[:, 2 * H : 3 * H], cs[1:])
 
 
-@LAYERS.register("gru")
 class GRU(Recurrent):
     """Gated recurrent unit (course Day 3 §3; Cho et al. 2014, as deep-learning-from-scratch-2):
 
@@ -391,6 +384,8 @@ class GRU(Recurrent):
     (N, T, H) with `return_sequences`, else (N, H). The step in the course's row-vector form:
     `GRUStep`.
     """
+
+    kind = "gru"
 
     gates = 3
 
@@ -442,11 +437,6 @@ class GRU(Recurrent):
 
 
 # ---- the course's form: the reference the fast cells above are tested against ----
-
-
-def sigmoid(u: np.ndarray) -> np.ndarray:
-    """σ(u) = 1 / (1 + e^{−u}) as the course writes it (the fast cells use `sigmoid_`)."""
-    return 1.0 / (1.0 + np.exp(-u))
 
 
 class ReferenceStep:

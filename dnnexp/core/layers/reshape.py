@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 from dnnexp.core.layers.base import BuildContext, Layer
-from dnnexp.registry import LAYERS
 
 
-@LAYERS.register("flatten")
 class Flatten(Layer):
     """(N, C, H, W) → (N, C·H·W), in C-order (channel, row, column), like Keras's Flatten on NCHW."""
+
+    kind = "flatten"
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (math.prod(input_shape),)

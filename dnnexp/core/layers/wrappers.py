@@ -1,26 +1,26 @@
-"""Layers that wrap a layer spec: `bidirectional` (course Day 3 §4) and `time_distributed`.
+"""Layers that wrap a layer: `bidirectional` (course Day 3 §4) and `time_distributed`.
 
-A wrapper takes the wrapped layer as a spec mapping (`layer: {type: lstm, units: 64}`), builds it
-itself, and lists it in `wrapped`; its parameters are named after the part they belong to
-("forward.W_in", "dense1.W"), so a model names them "bidirectional1.forward.W_in".
+A wrapper takes the wrapped layer unbuilt (a spec writes it as a mapping, `layer: {type: lstm,
+units: 64}`), builds it itself, and lists it in `wrapped`; its parameters are named after the part
+they belong to ("forward.W_in", "dense1.W"), so a model names them "bidirectional1.forward.W_in".
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import copy
+from typing import Literal
 
 import numpy as np
 
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
 from dnnexp.core.layers.recurrent import Recurrent
-from dnnexp.registry import LAYERS
 
 
-def _model():
-    """dnnexp.core.model, imported when first needed: it imports the layers package, which imports this."""
-    from dnnexp.core import model
+def _sequential():
+    """The Sequential class, imported when first needed: its module imports this package."""
+    from dnnexp.core.models.sequential import Sequential
 
-    return model
+    return Sequential
 
 
 def _expose(wrapper: Layer, parts: dict[str, Layer]) -> None:
@@ -31,7 +31,6 @@ def _expose(wrapper: Layer, parts: dict[str, Layer]) -> None:
     wrapper.penalized = tuple(f"{key}.{k}" for key, part in parts.items() for k in part.penalized)
 
 
-@LAYERS.register("bidirectional")
 class Bidirectional(Layer):
     """A recurrent layer run forwards and a copy run backwards in time, their outputs merged.
 
@@ -41,22 +40,28 @@ class Bidirectional(Layer):
     (N, 2H or H) from each direction's last step.
     """
 
-    def __init__(self, layer: dict[str, Any], merge: Literal["concat", "sum"] = "concat"):
+    kind = "bidirectional"
+
+    def __init__(self, layer: Layer | list[Layer], merge: Literal["concat", "sum"] = "concat"):
         super().__init__()
         self.layer, self.merge = layer, merge
 
+    def compute_output_shape(self, input_shape):
+        layers = self.layer if isinstance(self.layer, list) else [self.layer]
+        if len(layers) != 1 or not isinstance(layers[0], Recurrent):
+            raise ShapeError(f"bidirectional wraps one recurrent layer (simple_rnn, lstm, gru), not {layers[0].kind}")
+        shape = layers[0].compute_output_shape(input_shape)
+        return (*shape[:-1], 2 * shape[-1]) if self.merge == "concat" else shape
+
     def build(self, input_shape, ctx: BuildContext):
-        parts = {}
-        for direction in ("forward", "backward"):
-            built = _model().layers_from_spec([self.layer])
-            if len(built) != 1 or not isinstance(built[0], Recurrent):
-                raise ShapeError(f"bidirectional wraps one recurrent layer (simple_rnn, lstm, gru), not {self.layer['type']}")
-            parts[direction] = built[0]
+        shape = self.compute_output_shape(input_shape)
+        # Two copies of the unbuilt layer, each to get weights of its own.
+        parts = {"forward": copy.deepcopy(self.layer), "backward": copy.deepcopy(self.layer)}
         self.forward_layer, self.backward_layer = parts["forward"], parts["backward"]
-        shape = self.forward_layer.build(input_shape, ctx)
+        self.forward_layer.build(input_shape, ctx)
         self.backward_layer.build(input_shape, ctx)
         _expose(self, parts)
-        return (*shape[:-1], 2 * shape[-1]) if self.merge == "concat" else shape
+        return shape
 
     def forward(self, x, train=False):
         out_f = self.forward_layer.forward(x, train)
@@ -79,7 +84,6 @@ class Bidirectional(Layer):
         return None if dx_f is None else dx_f + dx_b[:, ::-1]
 
 
-@LAYERS.register("time_distributed")
 class TimeDistributed(Layer):
     """The wrapped layer applied to every time step alone, with one set of weights for all steps.
 
@@ -88,18 +92,24 @@ class TimeDistributed(Layer):
     y^t = g(W_(out) z^t + c) at every t. Input (N, T, *step); output (N, T, *layer output).
     """
 
-    def __init__(self, layer: dict[str, Any]):
+    kind = "time_distributed"
+
+    def __init__(self, layer: Layer | list[Layer]):
         super().__init__()
         self.layer = layer
 
-    def build(self, input_shape, ctx: BuildContext):
+    def compute_output_shape(self, input_shape):
         if len(input_shape) < 2:
             raise ShapeError(f"time_distributed takes sequences (T, …), got {tuple(input_shape)}")
         T, *step = input_shape
-        model = _model()
-        self.inner = model.Sequential(tuple(step), model.layers_from_spec([self.layer]), ctx)
+        self.inner = _sequential()(self.layer if isinstance(self.layer, list) else [self.layer], tuple(step))
+        return (T, *self.inner.compute_output_shapes()[-1])
+
+    def build(self, input_shape, ctx: BuildContext):
+        shape = self.compute_output_shape(input_shape)
+        self.inner.build(ctx=ctx)
         _expose(self, {layer.name: layer for layer in self.inner.layers})
-        return (T, *self.inner.output_shape)
+        return shape
 
     def forward(self, x, train=False):
         N, T = x.shape[:2]

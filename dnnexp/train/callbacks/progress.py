@@ -19,7 +19,7 @@ class Progress(Callback):
         self.bar = None
 
     def on_train_begin(self, trainer):
-        from dnnexp.summary import model_table
+        from dnnexp.train.summary import model_table
 
         self.console.print(model_table(trainer.model, "model"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dnnexp.core.activations import LeakyReLU, ReLU
-from dnnexp.registry import UnknownNameError
+from dnnexp.spec.registry import UnknownNameError
 
 
 def test_builds_the_named_activation(build_layer) -> None:

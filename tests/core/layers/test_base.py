@@ -9,13 +9,7 @@ from dnnexp.core.layers import BuildContext
 from tests.core.test_gradcheck import LAYER_EXAMPLES, LAYER_INPUTS
 
 #: wrappers.py has no compute_output_shape of its own yet, and the default (the input shape) is not theirs
-WITHOUT_OWN_SHAPE = {"bidirectional", "time_distributed"}
-KINDS = [
-    pytest.param(kind, marks=pytest.mark.xfail(strict=True, reason="wrappers.py: no compute_output_shape yet"))
-    if kind in WITHOUT_OWN_SHAPE
-    else kind
-    for kind in LAYER_EXAMPLES
-]
+KINDS = list(LAYER_EXAMPLES)
 
 
 @pytest.mark.parametrize("kind", KINDS)

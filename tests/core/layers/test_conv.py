@@ -10,8 +10,8 @@ import pytest
 from dnnexp.core.gradcheck import check_layer, check_model
 from dnnexp.core.layers import ShapeError
 from dnnexp.core.layers.conv import conv2d_backward_reference
-from dnnexp.core.model import Sequential
-from dnnexp.registry import LOSSES
+from dnnexp.spec.build import sequential
+from dnnexp.spec.registry import LOSSES
 
 TOLERANCE = 1e-6
 
@@ -140,7 +140,7 @@ def test_a_small_cnn_has_right_gradients_through_the_fused_loss() -> None:
         {"type": "flatten"},
         {"type": "dense", "units": 3, "activation": "softmax"},
     ]
-    model = Sequential.from_spec((1, 6, 6), layers, dtype=np.float64)
+    model = sequential((1, 6, 6), layers, dtype=np.float64)
     rng = np.random.default_rng(5)
     errors = check_model(model, rng.normal(size=(2, 1, 6, 6)), rng.integers(0, 3, 2), LOSSES.build("cross_entropy"))
     assert set(errors) == set(model.params) and max(errors.values()) < TOLERANCE, errors

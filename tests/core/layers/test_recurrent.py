@@ -256,7 +256,7 @@ def test_flat_inputs_are_refused_with_a_hint(output_shape, kind):
 
 
 def test_simple_rnn_activation_is_tanh_or_relu():
-    from dnnexp.registry import LAYERS
+    from dnnexp.spec.registry import LAYERS
 
     with pytest.raises(ValueError, match="tanh or relu"):
         LAYERS.get("simple_rnn")(units=3, activation="sigmoid")

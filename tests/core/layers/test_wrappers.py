@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dnnexp.core.layers import ShapeError
-from dnnexp.core.model import Sequential
+from dnnexp.spec.build import sequential
 
 N, T, D = 3, 4, 2
 
@@ -27,7 +27,7 @@ def test_bidirectional_is_a_forward_and_a_reversed_copy(merge, return_sequences,
 
 
 def test_bidirectional_names_its_halves_in_a_model():
-    model = Sequential.from_spec((T, D), [
+    model = sequential((T, D), [
         {"type": "bidirectional", "layer": {"type": "lstm", "units": 3}},
         {"type": "dense", "units": 2, "activation": "softmax"},
     ])
@@ -55,7 +55,7 @@ def test_time_distributed_applies_one_layer_at_every_step(build_layer):
 
 
 def test_time_distributed_in_a_model_has_the_course_output_layer():
-    model = Sequential.from_spec((8, 2), [
+    model = sequential((8, 2), [
         {"type": "simple_rnn", "units": 16, "activation": "relu", "return_sequences": True},
         {"type": "time_distributed", "layer": {"type": "dense", "units": 1, "activation": "sigmoid"}},
     ])

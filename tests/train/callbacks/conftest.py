@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from dnnexp.core.model import Sequential
+from dnnexp.spec.build import sequential
 from dnnexp.train.callbacks import Callback
 from dnnexp.train.trainer import TrainState
 
@@ -21,7 +21,7 @@ def scripted_trainer() -> Callable[..., SimpleNamespace]:
     model, the state, the base rate."""
 
     def make(base_lr: float = 0.1) -> SimpleNamespace:
-        model = Sequential.from_spec((2,), [{"type": "dense", "units": 2}])
+        model = sequential((2,), [{"type": "dense", "units": 2}])
         return SimpleNamespace(
             model=model, state=TrainState(), base_lr=base_lr, last_loss=0.5,
             checkpoint_arrays=lambda: {"epoch": np.array(model.params["dense1.W"][0, 0])},

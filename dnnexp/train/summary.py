@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from dnnexp.core.model import Model
+    from dnnexp.core.models.base import Model
 
 
 def model_table(model: Model, title: str) -> Table:

@@ -25,21 +25,22 @@ The parts are Sequential models of registered layers, named by their role: the p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
-from dnnexp.core.activations import log_softmax
-from dnnexp.core.layers.base import BuildContext, ShapeError
-from dnnexp.core.layers.recurrent import Recurrent
-from dnnexp.core.losses import CrossEntropy, Loss
-from dnnexp.core.model import Model, Sequential, layers_from_spec
-from dnnexp.registry import MODELS
-
-#: every corpus pads with token id 0 (dnnexp.data.corpora)
-PAD = 0
+from dnnexp.core.functions import log_softmax
+from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
+from dnnexp.core.layers.dense import Dense
+from dnnexp.core.layers.embedding import Embedding
+from dnnexp.core.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
+from dnnexp.core.layers.wrappers import TimeDistributed
+from dnnexp.core.losses import Loss
+from dnnexp.core.models.base import DataInfo, Model
+from dnnexp.core.models.sequential import Sequential
 
 Cell = Literal["lstm", "gru", "simple_rnn"]
+CELLS: dict[str, type[Recurrent]] = {"lstm": LSTM, "gru": GRU, "simple_rnn": SimpleRNN}
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Tokens:
     """What an encoder-decoder must know of its corpus (the vocabulary itself stays with the data)."""
 
     vocab_size: int
+    pad: int  # the padding token, never a word
     start: int  # the token a decoder starts from
     end: int | None  # the token that ends a reply, if replies have one: decoding pads after it
     length: int  # tokens a decoder writes: the targets' length without the start token
@@ -76,18 +78,21 @@ class EncoderDecoder(Model):
 
     # ---- building ------------------------------------------------------------------------
 
-    def build(self, input_shape: tuple[int, ...], tokens: Tokens, ctx: BuildContext) -> None:
-        """Create the parts for samples of `input_shape` (token ids, no batch axis) and the
-        vocabulary and reply length of `tokens`; raises ShapeError for inputs the kind cannot read."""
-        self.input_shape, self.tokens = tuple(input_shape), tokens
+    def build(self, info: DataInfo, ctx: BuildContext) -> None:
+        """Create the parts for the samples (token ids) of a text corpus: its vocabulary, and its
+        targets' length as the reply length; raises ShapeError for data the kind cannot read."""
+        vocabulary = info.vocabulary
+        if vocabulary is None or len(info.target_shape) != 1:
+            raise ShapeError(f"{self.kind} reads and writes token ids, but the data is not a text corpus")
+        self.input_shape = tuple(info.input_shape)
+        self.tokens = Tokens(len(vocabulary), vocabulary.pad, vocabulary.start, vocabulary.end, info.target_shape[0] - 1)
         self.rng = ctx.noise_rng  # the run's noise stream: what training draws (VHRED's latent)
         self._build_parts(ctx)
         # The decoder in three parts, so that a peeky one can put h₀ beside the RNN's and the output layer's inputs.
-        T, peek = tokens.length, self.units if self.peeky else 0
-        self.decoder_embedding = self._part("decoder_embedding", (T,), [self._embedding_spec()], ctx, prefix="decoder")
-        rnn = [self._rnn_spec(self.units, return_sequences=True)]
-        self.decoder = self._part("decoder", (T, self.embedding + peek), rnn, ctx, True)
-        output = [{"type": "time_distributed", "layer": {"type": "dense", "units": tokens.vocab_size}}]
+        T, peek = self.tokens.length, self.units if self.peeky else 0
+        self.decoder_embedding = self._part("decoder_embedding", (T,), [self._embedding()], ctx, prefix="decoder")
+        self.decoder = self._part("decoder", (T, self.embedding + peek), [self._rnn(self.units, True)], ctx, True)
+        output = [TimeDistributed(Dense(self.tokens.vocab_size))]
         self.decoder_output = self._part("decoder_output", (T, self.units + peek), output, ctx, True, prefix="decoder")
         self.decoder_rnn: Recurrent = self.decoder.layers[0]
         parts = list(self.parts.values())
@@ -102,39 +107,32 @@ class EncoderDecoder(Model):
         raise NotImplementedError
 
     def _part(
-        self, name: str, input_shape: tuple[int, ...], layers: list[dict[str, Any]], ctx: BuildContext,
+        self, name: str, input_shape: tuple[int, ...], layers: list[Layer], ctx: BuildContext,
         needs_input_grad: bool = False, prefix: str | None = None,
     ) -> Sequential:
-        """A Sequential part of registered layers, its layers named "<prefix>.<layer>" (prefix: the name)."""
+        """A Sequential part of core layers, its layers named "<prefix>.<layer>" (prefix: the name)."""
+        part = Sequential(layers, input_shape, prefix=f"{prefix or name}.", needs_input_grad=needs_input_grad)
         try:
-            part = Sequential(
-                input_shape, layers_from_spec(layers), ctx, prefix=f"{prefix or name}.", needs_input_grad=needs_input_grad
-            )
+            part.build(ctx=ctx)
         except ShapeError as error:
             raise ShapeError(f"{name}: {error}") from None
         self.parts[name] = part
         return part
 
-    def _embedding_spec(self) -> dict[str, Any]:
-        return {"type": "embedding", "vocab_size": self.tokens.vocab_size, "dim": self.embedding}
+    def _embedding(self) -> Embedding:
+        return Embedding(self.tokens.vocab_size, self.embedding)
 
-    def _rnn_spec(self, units: int, return_sequences: bool = False) -> dict[str, Any]:
-        return {"type": self.cell, "units": units, "return_sequences": return_sequences}
+    def _rnn(self, units: int, return_sequences: bool = False) -> Recurrent:
+        return CELLS[self.cell](units, return_sequences=return_sequences)
 
     def _check_tokens(self, rank: int, form: str, other: str) -> None:
         """Inputs must be token ids of `rank` axes (`form` names them; `other` says what reads the rest)."""
         if len(self.input_shape) != rank:
             raise ShapeError(f"{self.kind} reads {form}, but the samples are {self.input_shape}; {other}")
 
-    @property
-    def kind(self) -> str:
-        return type(self).__name__.lower()
-
     # ---- what the trainer drives ---------------------------------------------------------
 
     def forward_loss(self, x, t, loss, train=False):
-        if not isinstance(loss, CrossEntropy):
-            raise ValueError(f"{self.kind} predicts tokens through a softmax: train it with cross_entropy")
         # Evaluation draws from a stream of its own: the same every epoch, and none taken from training's.
         self.draws = self.rng if train else input_stream(x)
         h0 = self.encode(x, t, train)
@@ -221,7 +219,7 @@ class EncoderDecoder(Model):
             for step in range(self.tokens.length):
                 u = self._decode(token[:, None], h0)[:, 0]
                 token = u.argmax(axis=1) if greedy else draw(u, rng)
-                token[~writing] = PAD
+                token[~writing] = self.tokens.pad
                 replies[:, step] = token
                 if end is not None:
                     writing &= token != end
@@ -237,7 +235,7 @@ class EncoderDecoder(Model):
 
     def batch_metrics(self, x, t, y, task, train):
         written = y.argmax(axis=-1) if train else self.generate(x, greedy=True)
-        return token_accuracy(written, t[:, 1:])
+        return token_accuracy(written, t[:, 1:], self.tokens.pad)
 
     # ---- the parts together --------------------------------------------------------------
 
@@ -262,7 +260,6 @@ class EncoderDecoder(Model):
         return [row for part in self.parts.values() for row in part.summary_rows()]
 
 
-@MODELS.register("seq2seq")
 class Seq2Seq(EncoderDecoder):
     """Encoder RNN → thought vector → decoder RNN (course Day 3 §5): token ids x (N, T_in) → replies (N, T_out).
 
@@ -274,6 +271,8 @@ class Seq2Seq(EncoderDecoder):
     separately for encoder and decoder.
     """
 
+    kind = "seq2seq"
+
     def __init__(
         self, embedding: int = 16, units: int = 128, cell: Cell = "lstm", reverse_input: bool = False, peeky: bool = False
     ):
@@ -282,7 +281,7 @@ class Seq2Seq(EncoderDecoder):
 
     def _build_parts(self, ctx):
         self._check_tokens(1, "token sequences (T,)", "dialogues (utterances × words) need kind: hred or vhred")
-        self.encoder = self._part("encoder", self.input_shape, [self._embedding_spec(), self._rnn_spec(self.units)], ctx)
+        self.encoder = self._part("encoder", self.input_shape, [self._embedding(), self._rnn(self.units)], ctx)
 
     def encode(self, x, t, train):
         return self.encoder.forward(x[:, ::-1] if self.reverse_input else x, train)
@@ -306,9 +305,10 @@ def draw(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.minimum((cumulative < u).sum(axis=1), logits.shape[1] - 1)
 
 
-def token_accuracy(written: np.ndarray, target: np.ndarray) -> dict[str, float]:
-    """`acc` and `seq_acc` (see EncoderDecoder) of replies `written` against `target`, both (N, T) ids."""
+def token_accuracy(written: np.ndarray, target: np.ndarray, pad: int) -> dict[str, float]:
+    """`acc` and `seq_acc` (see EncoderDecoder) of replies `written` against `target`, both (N, T)
+    ids, `pad` the padding id."""
     right = written == target
-    content = target != PAD
+    content = target != pad
     per_sample = (right & content).sum(axis=1) / np.maximum(content.sum(axis=1), 1)
     return {"acc": float(per_sample.mean()), "seq_acc": float(right.all(axis=1).mean())}

@@ -12,14 +12,15 @@ import numpy as np
 import pytest
 import yaml
 
-from dnnexp import experiment
 from dnnexp.data.cifar import TEST_FILE, TRAIN_FILES
 from dnnexp.errors import SpecError
 from dnnexp.runs.rundir import RunDir
-from dnnexp.spec import load_spec, spec_from_dict
-from dnnexp.train.callbacks import Callback
+from dnnexp.tasks import load_spec, spec_from_dict
+from dnnexp.tasks.supervised import CHECKPOINT, SupervisedTask
+from tests.tasks.conftest import StopAt, interrupted_run, train
 
 PER_FILE = 60  # 5 × 60 training images, 60 test images
+CONFIGS = Path(__file__).parents[2] / "configs"
 
 
 @pytest.fixture
@@ -118,17 +119,6 @@ def test_a_pooling_that_does_not_divide_is_refused_with_the_formula(
     assert not runs_dir.exists()
 
 
-class StopAt(Callback):
-    """Interrupts the run after optimizer step `step`, as Ctrl-C would."""
-
-    def __init__(self, step: int):
-        self.step = step
-
-    def on_batch_end(self, trainer):
-        if trainer.state.step == self.step:
-            trainer.state.stop, trainer.state.status = True, "interrupted"
-
-
 def augmented(folder: Path) -> dict[str, Any]:
     spec = tiny_cnn(folder, train={"epochs": 2, "batch_size": 30})
     spec["data"]["augment"] = {"crop_padding": 3, "horizontal_flip": True}
@@ -137,30 +127,22 @@ def augmented(folder: Path) -> dict[str, Any]:
 
 
 def test_an_augmented_run_resumed_mid_epoch_ends_bit_for_bit_as_an_uninterrupted_one(
-    cifar_folder, tmp_path, monkeypatch
+    cifar_folder, tmp_path, extra_callbacks
 ) -> None:
     config = augmented(cifar_folder)
-    whole, _ = experiment.train(config, tmp_path / "whole")
-    attach = experiment.attach_callbacks
-
-    def attach_stop(trainer, run, config, console=None):
-        attach(trainer, run, config, console)
-        trainer.callbacks.insert(0, StopAt(11))  # 8 steps an epoch: mid-way through the second
-
-    monkeypatch.setattr(experiment, "attach_callbacks", attach_stop)
-    cut, state = experiment.train(config, tmp_path / "cut")
-    assert state.status == "interrupted"
-    monkeypatch.setattr(experiment, "attach_callbacks", attach)
-    resumed, state = experiment.train(config, tmp_path / "cut", resume=RunDir.open(cut.path))
-    assert state.status == "completed"
-    expected, got = whole.load_npz(experiment.CHECKPOINT), resumed.load_npz(experiment.CHECKPOINT)
+    whole, _ = train(config, tmp_path / "whole")
+    cut = interrupted_run(config, tmp_path / "cut", extra_callbacks, StopAt(11))  # 8 steps an epoch: mid-way through the second
+    resumed, outcome = train(config, tmp_path / "cut", resume=RunDir.open(cut.path))
+    assert (outcome.status, outcome.exit_code) == ("completed", 0)
+    expected, got = whole.load_npz(CHECKPOINT), resumed.load_npz(CHECKPOINT)
     assert sorted(got) == sorted(expected)
     assert [key for key in expected if not np.array_equal(expected[key], got[key])] == []
 
 
 def training_inputs(config: dict[str, Any]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The sample indices of each training batch, and the inputs the model was trained on."""
-    trainer, data = experiment.prepare_run(config)
+    trainer = SupervisedTask().prepare(spec_from_dict(config)).trainer
+    data = trainer.data
     indices: list[np.ndarray] = []
     inputs: list[np.ndarray] = []
     batch, step = data.train.batch, trainer._train_step
@@ -184,18 +166,16 @@ def test_augmenting_vectors_is_refused(cifar_folder) -> None:
     config = augmented(cifar_folder)
     config["data"]["flatten"] = True
     with pytest.raises(SpecError, match="data.augment: random crops and flips need images"):
-        experiment.prepare_run(config)
+        SupervisedTask().prepare(spec_from_dict(config))
 
 
 def test_the_alexnet_spec_trains_on_cifar_format_files(cifar_folder, tmp_path) -> None:
-    spec = Path(__file__).parents[1] / "configs/day2/cnn/alexnet_cifar10.yaml"
+    spec = CONFIGS / "day2/cnn/alexnet_cifar10.yaml"
     overrides = [f"data.folder={cifar_folder}", "data.validation=20", "data.subset=32", "train.epochs=1", "train.batch_size=16"]
-    config = load_spec(spec, overrides).resolved()
-    run, state = experiment.train(config, tmp_path / "runs")
-    assert state.status == "completed" and state.step == 2 and np.isfinite(run.summary()["test"]["loss"])
+    run, outcome = train(load_spec(spec, overrides).resolved(), tmp_path / "runs", overrides=overrides)
+    assert (outcome.status, outcome.results["steps"]) == ("completed", 2) and np.isfinite(run.summary()["test"]["loss"])
 
 
-CONFIGS = Path(__file__).parents[1] / "configs"
 CNN_SPECS = {  # spec → (parameters, the model's shapes after its last conv layer's pooling)
     "day2/cnn/mlp.yaml": (89_610, None),
     "day2/cnn/simple_convnet.yaml": (433_890, (30, 12, 12)),

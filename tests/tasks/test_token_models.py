@@ -10,22 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dnnexp import experiment
 from dnnexp.data.corpora import decode
 from dnnexp.errors import SpecError
 from dnnexp.plots.curves import curves_figure
 from dnnexp.runs.compare import compare_runs
 from dnnexp.runs.rundir import RunDir
-from tests.test_experiment import (  # noqa: F401  (extra_callbacks is a fixture)
-    StopAfterEpoch,
-    StopAt,
-    extra_callbacks,
-    interrupted_run,
-    resolved,
-    without_times,
-)
+from dnnexp.tasks import spec_from_dict
+from dnnexp.tasks.supervised import CHECKPOINT, SupervisedTask
+from tests.tasks.conftest import StopAfterEpoch, StopAt, interrupted_run, resolved, train, without_times
 
-#: 8 steps an epoch (256 training questions in batches of 32), as the interrupts of test_experiment expect
+#: 8 steps an epoch (256 training questions in batches of 32), as the interrupts of test_supervised expect
 SEQ2SEQ: dict[str, Any] = {
     "name": "addition",
     "data": {"name": "addition", "digits": 2, "n": 296, "n_test": 40, "validation": 40},
@@ -50,7 +44,7 @@ VHRED: dict[str, Any] = {
 def trained(tmp_path_factory) -> dict[str, RunDir]:
     """A finished run of each spec above, shared by the tests that only read them."""
     folder = tmp_path_factory.mktemp("runs")
-    return {spec["name"]: experiment.train(resolved(spec), folder)[0] for spec in (SEQ2SEQ, VHRED)}
+    return {spec["name"]: train(resolved(spec), folder)[0] for spec in (SEQ2SEQ, VHRED)}
 
 
 def test_metrics_come_from_the_model(trained):
@@ -64,7 +58,7 @@ def test_metrics_come_from_the_model(trained):
     summary = trained["vhred"].summary()
     assert set(summary["test"]) == {"loss", "acc", "seq_acc", "distinct1", "distinct2", "kl"}
     assert summary["best"]["val_seq_acc"] == trained["vhred"].metrics()["val_seq_acc"].max()
-    checkpoint = trained["vhred"].load_npz(experiment.CHECKPOINT)
+    checkpoint = trained["vhred"].load_npz(CHECKPOINT)
     assert int(checkpoint["model/kl_steps"]) == summary["steps"] == 24
     layers = set(trained["vhred"].table("layer_stats.csv")["layer"])
     assert {"encoder.gru1", "posterior.dense2", "decoder.time_distributed1"} <= layers
@@ -85,11 +79,11 @@ def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(spec, interrupt, tra
     config = resolved(spec)
     whole = trained[spec["name"]]
     cut = interrupted_run(config, runs_dir, extra_callbacks, interrupt)
-    resumed, state = experiment.train(config, runs_dir, resume=RunDir.open(cut.path))
-    assert state.status == "completed"
+    resumed, outcome = train(config, runs_dir, resume=RunDir.open(cut.path))
+    assert (outcome.status, outcome.exit_code) == ("completed", 0)
     for key in ("steps", "best", "test"):
         assert resumed.summary()[key] == whole.summary()[key], key
-    arrays, resumed_arrays = whole.load_npz(experiment.CHECKPOINT), resumed.load_npz(experiment.CHECKPOINT)
+    arrays, resumed_arrays = whole.load_npz(CHECKPOINT), resumed.load_npz(CHECKPOINT)
     assert sorted(resumed_arrays) == sorted(arrays)
     assert [key for key in arrays if not np.array_equal(arrays[key], resumed_arrays[key])] == []
     for filename in ("metrics.csv", *(("layer_stats.csv", "time_grads.csv") if whole.has("time_grads.csv") else ())):
@@ -98,12 +92,12 @@ def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(spec, interrupt, tra
 
 def test_sample_decodes_with_the_saved_model_as_evaluation_does(trained, cli):
     run = trained["addition"]
-    model = experiment.trained_model(run)
-    config = run.config()
-    data = experiment.load_data(config["data"], experiment.Streams.from_seed(0))
+    rebuilt = SupervisedTask().rebuild(run)
+    data, tokens = rebuilt.data, rebuilt.data.vocabulary.tokens
+    assert list(tokens) == list(data.classes)
     x, _ = data.test.batch(slice(0, 5))
-    questions = decode(x, data.classes)
-    answers = decode(model.generate(x, greedy=True), data.classes)
+    questions = decode(x, tokens)
+    answers = decode(rebuilt.model.generate(x, greedy=True), tokens)
     for question, answer in zip(questions, answers):
         result = cli("sample", run.path, question)
         assert result.exit_code == 0 and result.output == answer + "\n", (question, result.output)
@@ -138,12 +132,12 @@ def test_sample_explains_what_it_cannot_read(trained, cli, run, text, options, m
 
 
 def test_sample_needs_an_encoder_decoder_run(cli, blobs_spec, runs_dir):
-    run, _ = experiment.train(resolved(blobs_spec), runs_dir)
+    run, _ = train(resolved(blobs_spec), runs_dir)
     result = cli("sample", run.path, "1")
     assert result.exit_code == 2 and "seq2seq, hred and vhred" in result.output
 
 
-CONFIGS = Path(__file__).parents[1] / "configs/day3"
+CONFIGS = Path(__file__).parents[2] / "configs/day3"
 
 
 @pytest.mark.parametrize("spec", sorted((CONFIGS / "seq2seq").glob("*.yaml")) + sorted((CONFIGS / "hred").glob("*.yaml")), ids=lambda p: p.stem)
@@ -159,14 +153,24 @@ def test_list_names_the_model_kinds(cli):
 
 
 @pytest.mark.parametrize(
-    "changes, message",
+    "changes, parts",
     [
-        ({"data": {"name": "blobs", "n": 100}}, "model.kind: seq2seq reads and writes token ids, but blobs is not a text corpus"),
-        ({"data": {"name": "dialogue", "n": 100}}, "model.kind: seq2seq reads token sequences (T,), but the samples are (2, 7); dialogues"),
-        ({"model": {"kind": "hred"}}, "model.kind: hred reads dialogues"),
+        (
+            {"data": {"name": "blobs", "n": 100}},
+            # what and where, then how: the corpora each kind reads
+            ("model.kind: seq2seq reads and writes token ids, but the data is not a text corpus", "blobs",
+             "data.name: addition or dates (seq2seq), dialogue (hred, vhred)"),
+        ),
+        (
+            {"data": {"name": "dialogue", "n": 100}},
+            ("model.kind: seq2seq reads token sequences (T,), but the samples are (2, 7); "
+             "dialogues (utterances × words) need kind: hred or vhred",),
+        ),
+        ({"model": {"kind": "hred"}}, ("model.kind: hred reads dialogues", "token sequences (T,) need kind: seq2seq")),
     ],
+    ids=["blobs", "dialogue-to-seq2seq", "addition-to-hred"],
 )
-def test_a_kind_refuses_data_it_cannot_read(changes, message):
+def test_a_kind_refuses_data_it_cannot_read(changes, parts):
     with pytest.raises(SpecError) as caught:
-        experiment.prepare_run(resolved(SEQ2SEQ, **changes))
-    assert message in str(caught.value)
+        SupervisedTask().prepare(spec_from_dict({**SEQ2SEQ, **changes}))
+    assert [part for part in parts if part not in str(caught.value)] == [], str(caught.value)

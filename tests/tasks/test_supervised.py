@@ -1,9 +1,10 @@
-"""From a spec to a run folder: resume bit for bit, interruption, divergence, summary.json, random streams."""
+"""The supervised task from a spec to a run folder: resume bit for bit, interruption, divergence,
+summary.json and its provenance, random streams."""
 
 from __future__ import annotations
 
 import platform
-import signal
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +13,13 @@ import pandas as pd
 import pytest
 
 import dnnexp
-from dnnexp import experiment
-from dnnexp.cli import EXIT_INTERRUPTED
 from dnnexp.errors import RunDirError
+from dnnexp.runs.lifecycle import EXIT_CODES
 from dnnexp.runs.rundir import RunDir
-from dnnexp.spec import spec_from_dict
+from dnnexp.tasks import load_spec, spec_from_dict
+from dnnexp.tasks.supervised import CHECKPOINT, SupervisedTask
 from dnnexp.train.callbacks import Callback
-
-
-def resolved(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """The resolved config of `raw` with top-level `changes`."""
-    return spec_from_dict({**raw, **changes}).resolved()
+from tests.tasks.conftest import StopAfterEpoch, StopAt, interrupted_run, resolved, train, without_times
 
 
 def resumable(spec: dict[str, Any]) -> dict[str, Any]:
@@ -53,34 +50,7 @@ VARIANTS = {
     ),
 }
 
-
-class StopAt(Callback):
-    """Interrupts the run after optimizer step `step` (8 steps an epoch): as the Ctrl-C handler
-    does, or with a real SIGINT."""
-
-    def __init__(self, step: int, sigint: bool = False):
-        self.step, self.sigint = step, sigint
-
-    def on_batch_end(self, trainer):
-        if trainer.state.step != self.step:
-            return
-        if self.sigint:
-            signal.raise_signal(signal.SIGINT)
-        else:
-            trainer.state.stop, trainer.state.status = True, "interrupted"
-
-
-class StopAfterEpoch(Callback):
-    """Interrupts the run as epoch `epoch` ends."""
-
-    def __init__(self, epoch: int):
-        self.epoch = epoch
-
-    def on_epoch_end(self, trainer, logs):
-        if logs["epoch"] == self.epoch:
-            trainer.state.stop, trainer.state.status = True, "interrupted"
-
-
+# 8 optimizer steps an epoch
 INTERRUPTS = {
     "mid-epoch": StopAt(19),
     "ctrl-c-mid-epoch": StopAt(19, sigint=True),
@@ -90,47 +60,20 @@ INTERRUPTS = {
 }
 
 
-@pytest.fixture
-def extra_callbacks(monkeypatch: pytest.MonkeyPatch) -> list[Callback]:
-    """Callbacks that experiment.train attaches ahead of its own while they are in this list."""
-    added: list[Callback] = []
-    attach = experiment.attach_callbacks
-
-    def attach_with_extra(trainer, run, config, console=None):
-        attach(trainer, run, config, console)
-        trainer.callbacks[:0] = added
-
-    monkeypatch.setattr(experiment, "attach_callbacks", attach_with_extra)
-    return added
-
-
-def interrupted_run(config: dict[str, Any], runs_dir: Path, extra: list[Callback], interrupt: Callback) -> RunDir:
-    """A run of `config` that `interrupt` stops."""
-    extra.append(interrupt)
-    run, state = experiment.train(config, runs_dir)
-    extra.remove(interrupt)
-    assert state.status == "interrupted"
-    return run
-
-
-def without_times(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.drop(columns="epoch_time_s", errors="ignore")
-
-
 @pytest.mark.parametrize("interrupt", INTERRUPTS)
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(blobs_spec, runs_dir, extra_callbacks, variant, interrupt):
     changes, epochs = VARIANTS[variant]
     config = resolved(resumable(blobs_spec), **changes)
-    whole, _ = experiment.train(config, runs_dir / "whole")
+    whole, _ = train(config, runs_dir / "whole")
     cut = interrupted_run(config, runs_dir / "cut", extra_callbacks, INTERRUPTS[interrupt])
-    resumed, state = experiment.train(config, runs_dir, resume=RunDir.open(cut.path))
-    assert resumed.path == cut.path and state.status == "completed"
+    resumed, outcome = train(config, runs_dir, resume=RunDir.open(cut.path))
+    assert resumed.path == cut.path and (outcome.status, outcome.exit_code) == ("completed", 0)
     expected, got = whole.summary(), resumed.summary()
     assert got["epochs_completed"] == expected["epochs_completed"] == epochs
-    for key in ("status", "message", "steps", "best", "test"):
+    for key in ("status", "message", "exit_code", "steps", "best", "test"):
         assert got[key] == expected[key], key
-    for filename in (experiment.CHECKPOINT, "activations.npz"):
+    for filename in (CHECKPOINT, "activations.npz"):
         arrays = whole.load_npz(filename) if whole.has(filename) else {}
         resumed_arrays = resumed.load_npz(filename) if resumed.has(filename) else {}
         assert sorted(resumed_arrays) == sorted(arrays)
@@ -143,30 +86,33 @@ def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(blobs_spec, runs_dir
 def test_an_interrupted_run_keeps_whole_rows_and_a_checkpoint(blobs_spec, runs_dir, extra_callbacks):
     run = interrupted_run(resolved(blobs_spec), runs_dir, extra_callbacks, StopAt(19, sigint=True))
     summary = run.summary()
-    assert summary["status"] == "interrupted" and summary["epochs_completed"] == 2
+    assert (summary["status"], summary["exit_code"], summary["epochs_completed"]) == ("interrupted", 130, 2)
     assert "--resume" in summary["message"] and set(summary["test"]) == {"loss", "acc"}
     text = run.file("metrics.csv").read_text()
     header, *rows = text.splitlines()
     assert text.endswith("\n") and len(rows) == 2
     assert all(len(row.split(",")) == len(header.split(",")) and "" not in row.split(",") for row in rows)
-    checkpoint = run.load_npz(experiment.CHECKPOINT)
+    checkpoint = run.load_npz(CHECKPOINT)
     assert [int(checkpoint[f"state/{key}"]) for key in ("epoch", "batch", "step")] == [2, 3, 19]
 
 
 def test_the_cli_exits_130_when_ctrl_c_stops_a_run(cli, write_spec, runs_dir, extra_callbacks):
     extra_callbacks.append(StopAt(3, sigint=True))
     result = cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet")
-    assert result.exit_code == EXIT_INTERRUPTED == 130, result.output
+    assert result.exit_code == EXIT_CODES["interrupted"] == 130, result.output
     assert "interrupted" in result.output and "--resume" in result.output
     (run,) = runs_dir.iterdir()
-    assert RunDir(run).summary()["status"] == "interrupted" and RunDir(run).has(experiment.CHECKPOINT)
+    summary = RunDir(run).summary()
+    assert (summary["status"], summary["exit_code"]) == ("interrupted", 130) and RunDir(run).has(CHECKPOINT)
 
 
 def test_resuming_a_run_without_a_checkpoint_is_refused(blobs_spec, runs_dir):
-    run, _ = experiment.train(resolved(blobs_spec), runs_dir)
-    run.file(experiment.CHECKPOINT).unlink()
-    with pytest.raises(RunDirError, match="no checkpoint.npz"):
-        experiment.train(resolved(blobs_spec), runs_dir, resume=run)
+    run, _ = train(resolved(blobs_spec), runs_dir)
+    run.file(CHECKPOINT).unlink()
+    summary = run.summary()
+    with pytest.raises(RunDirError, match=f"{run.path} has no checkpoint.npz to resume from; start a new run"):
+        train(resolved(blobs_spec), runs_dir, resume=run)
+    assert run.summary() == summary  # refused before the run folder was touched
 
 
 class Poison(Callback):
@@ -188,21 +134,22 @@ class Poison(Callback):
 def test_a_nan_loss_ends_the_run_as_diverged_before_any_update(blobs_spec, runs_dir, extra_callbacks):
     poison = Poison(step=11)
     extra_callbacks.append(poison)
-    run, state = experiment.train(resolved(blobs_spec), runs_dir)
-    assert state.status == "diverged" and state.step == 11
+    run, outcome = train(resolved(blobs_spec), runs_dir)
+    assert (outcome.status, outcome.exit_code, outcome.results["steps"]) == ("diverged", 3, 11)
     summary = run.summary()
     assert summary["status"] == "diverged" and "epoch 2, step 12" in summary["message"] and summary["test"] is None
+    assert (summary["exit_code"], summary["steps"]) == (3, 11)
     assert list(run.metrics()["epoch"]) == [1]
     for key, value in poison.poisoned.items():
         np.testing.assert_array_equal(poison.final[key], value)
         assert np.isfinite(value).all()
-    checkpoint = run.load_npz(experiment.CHECKPOINT)
+    checkpoint = run.load_npz(CHECKPOINT)
     assert int(checkpoint["state/epoch"]) == 1
     assert all(np.isfinite(value).all() for key, value in checkpoint.items() if key.startswith("model/"))
 
 
 def test_summary_json_records_status_metrics_and_provenance(blobs_spec, runs_dir):
-    run, _ = experiment.train(resolved(blobs_spec), runs_dir)
+    run, _ = train(resolved(blobs_spec), runs_dir)
     summary, metrics = run.summary(), run.metrics()
     assert (summary["status"], summary["epochs_completed"], summary["seed"]) == ("completed", 4, 0)
     assert summary["final"] == pytest.approx(metrics.iloc[-1].to_dict())
@@ -215,16 +162,44 @@ def test_summary_json_records_status_metrics_and_provenance(blobs_spec, runs_dir
     assert "git_commit" in summary and summary["wall_time_s"] > 0
 
 
+def test_summary_json_records_the_kind_times_overrides_exit_code_and_source_tree(write_spec, runs_dir, extra_callbacks):
+    overrides = ["train.epochs=3", "optimizer.lr=0.02"]
+    spec = load_spec(write_spec(), overrides)
+    config = spec.resolved()
+    assert (config["train"]["epochs"], config["optimizer"]["lr"]) == (3, 0.02)
+    extra_callbacks.append(StopAt(3))
+    run, _ = train(config, runs_dir, overrides=overrides)
+    extra_callbacks.clear()
+    first = run.summary()
+    assert (first["kind"], first["name"], first["status"], first["exit_code"]) == ("supervised", "blobs", "interrupted", 130)
+    assert first["overrides"] == overrides and first["resumes"] == 0
+    assert first["git_dirty"] is None or isinstance(first["git_dirty"], bool)
+    assert first["git_commit"] is None or isinstance(first["git_commit"], str)
+    assert (first["git_dirty"] is None) == (first["git_commit"] is None)
+    started, ended = datetime.fromisoformat(first["started_at"]), datetime.fromisoformat(first["ended_at"])
+    assert started.tzinfo is not None and started <= ended
+
+    resumed, outcome = train(config, runs_dir, resume=run)
+    summary = resumed.summary()
+    assert (summary["kind"], summary["status"], summary["exit_code"], outcome.exit_code) == ("supervised", "completed", 0, 0)
+    assert summary["epochs_completed"] == 3 and summary["resumes"] == 1
+    assert summary["overrides"] == overrides  # as the run was started, not as it was resumed
+    assert summary["started_at"] == first["started_at"]  # the run's first start
+    assert ended <= datetime.fromisoformat(summary["ended_at"])
+    assert summary["git_dirty"] is None or isinstance(summary["git_dirty"], bool)
+
+
 def test_wall_time_adds_up_over_a_resume(blobs_spec, runs_dir, extra_callbacks):
     run = interrupted_run(resolved(blobs_spec), runs_dir, extra_callbacks, StopAt(3))
     run.write_json("summary.json", {**run.summary(), "wall_time_s": 1000.0})
-    resumed, _ = experiment.train(resolved(blobs_spec), runs_dir, resume=run)
+    resumed, _ = train(resolved(blobs_spec), runs_dir, resume=run)
     assert 1000.0 < resumed.summary()["wall_time_s"] < 1100.0
 
 
 def batches_seen(config: dict[str, Any]) -> tuple[np.ndarray, list[np.ndarray]]:
     """The validation inputs of a run of `config`, and the sample indices of its mini-batches in order."""
-    trainer, data = experiment.prepare_run(config)
+    trainer = SupervisedTask().prepare(spec_from_dict(config)).trainer
+    data = trainer.data
     seen: list[np.ndarray] = []
     batch = data.train.batch
     data.train.batch = lambda index: (seen.append(index), batch(index))[1]
@@ -260,10 +235,10 @@ RECURRENT_SPEC: dict[str, Any] = {
 
 def test_a_recurrent_run_with_time_grads_resumes_exactly(runs_dir, extra_callbacks):
     config = resolved(RECURRENT_SPEC)
-    whole, _ = experiment.train(config, runs_dir / "whole")
+    whole, _ = train(config, runs_dir / "whole")
     cut = interrupted_run(config, runs_dir / "cut", extra_callbacks, StopAt(10))
-    resumed, state = experiment.train(config, runs_dir, resume=RunDir.open(cut.path))
-    assert state.status == "completed" and resumed.summary()["test"] == whole.summary()["test"]
+    resumed, outcome = train(config, runs_dir, resume=RunDir.open(cut.path))
+    assert outcome.status == "completed" and resumed.summary()["test"] == whole.summary()["test"]
     for filename in ("metrics.csv", "time_grads.csv"):
         pd.testing.assert_frame_equal(without_times(resumed.table(filename)), without_times(whole.table(filename)), check_exact=True)
     assert len(whole.table("time_grads.csv")) == 3 * 3 * 6  # epochs × recurrent layers × steps
@@ -272,10 +247,8 @@ def test_a_recurrent_run_with_time_grads_resumes_exactly(runs_dir, extra_callbac
 def test_the_day4_simple_rnn_adds_held_out_binary_numbers_exactly():
     """configs/day4/simple_rnn_binary_addition.yaml as it is: 100% exact-sum accuracy on the
     1,000 held-out pairs after its 8 epochs."""
-    from dnnexp.spec import load_spec
-
-    config = load_spec(Path(dnnexp.__file__).parents[1] / "configs/day4/simple_rnn_binary_addition.yaml").resolved()
-    trainer, data = experiment.prepare_run(config)
+    spec = load_spec(Path(dnnexp.__file__).parents[1] / "configs/day4/simple_rnn_binary_addition.yaml")
+    trainer = SupervisedTask().prepare(spec).trainer
     state = trainer.fit()
     assert state.status == "completed"
-    assert trainer.evaluate(data.test, "test")["test_acc"] == 1.0 and len(data.test) == 1000
+    assert trainer.evaluate(trainer.data.test, "test")["test_acc"] == 1.0 and len(trainer.data.test) == 1000

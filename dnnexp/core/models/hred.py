@@ -32,11 +32,11 @@ from typing import Literal
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from dnnexp.core.seq2seq import PAD, Cell, EncoderDecoder
-from dnnexp.registry import MODELS
+from dnnexp.core.activations import Tanh
+from dnnexp.core.layers.dense import Dense
+from dnnexp.core.models.seq2seq import Cell, EncoderDecoder
 
 
-@MODELS.register("hred")
 class HRED(EncoderDecoder):
     """Hierarchical recurrent encoder-decoder: utterances x (N, n−1, T) → encoder → context RNN → decoder → replies.
 
@@ -44,6 +44,8 @@ class HRED(EncoderDecoder):
     softmax, or greedy) and logs their diversity: distinct1 and distinct2 (see `distinct_n`).
     `peeky` gives h₀ to every decoder step, as seq2seq's does.
     """
+
+    kind = "hred"
 
     def __init__(
         self,
@@ -61,12 +63,12 @@ class HRED(EncoderDecoder):
     def _build_parts(self, ctx):
         self._check_tokens(2, "dialogues, utterances × words (n−1, T)", "token sequences (T,) need kind: seq2seq")
         self.width = self._encoder_width()
-        self.encoder = self._part("encoder", (self.width,), [self._embedding_spec(), self._rnn_spec(self.units)], ctx)
+        self.encoder = self._part("encoder", (self.width,), [self._embedding(), self._rnn(self.units)], ctx)
         utterances = self.input_shape[0]
-        self.context = self._part("context", (utterances, self.units), [self._rnn_spec(self.context_units)], ctx, True)
+        self.context = self._part("context", (utterances, self.units), [self._rnn(self.context_units)], ctx, True)
         self._build_latent(ctx)
         self.bridge = self._part(
-            "bridge", (self._bridge_inputs(),), [{"type": "dense", "units": self.units, "activation": "tanh"}], ctx, True
+            "bridge", (self._bridge_inputs(),), [Dense(self.units), Tanh()], ctx, True
         )
 
     def _encoder_width(self) -> int:
@@ -109,11 +111,10 @@ class HRED(EncoderDecoder):
         metrics = super().batch_metrics(x, t, y, task, train)
         if not train:
             replies = self.generate(x, self.samples).reshape(len(x), self.samples, -1)
-            metrics.update({f"distinct{n}": distinct_n(replies, n, self.tokens.end) for n in (1, 2)})
+            metrics.update({f"distinct{n}": distinct_n(replies, n, self.tokens.pad, self.tokens.end) for n in (1, 2)})
         return metrics
 
 
-@MODELS.register("vhred")
 class VHRED(HRED):
     """HRED with a latent variable z per reply: prior p(z | c), posterior q(z | c, reply), KL term annealed.
 
@@ -121,6 +122,8 @@ class VHRED(HRED):
     `kl_anneal_steps` optimizer steps (0: 1 from the start). The step count is a buffer of the
     model, saved in checkpoints, so a resumed run continues the schedule exactly.
     """
+
+    kind = "vhred"
 
     def __init__(
         self,
@@ -145,8 +148,7 @@ class VHRED(HRED):
 
     def _build_latent(self, ctx):
         def gaussian(name: str, inputs: int):
-            layers = [{"type": "dense", "units": self.units, "activation": "tanh"}, {"type": "dense", "units": 2 * self.latent}]
-            return self._part(name, (inputs,), layers, ctx, True)
+            return self._part(name, (inputs,), [Dense(self.units), Tanh(), Dense(2 * self.latent)], ctx, True)
 
         self.prior = gaussian("prior", self.context_units)
         self.posterior = gaussian("posterior", self.context_units + self.units)
@@ -165,7 +167,7 @@ class VHRED(HRED):
 
     def _encoder_rows(self, x, t):
         rows = [x.reshape(-1, x.shape[-1])] + ([] if t is None else [t[:, 1:]])  # the replies after the utterances
-        return np.concatenate([_pad_to(part, self.width) for part in rows])
+        return np.concatenate([_pad_to(part, self.width, self.tokens.pad) for part in rows])
 
     def encode(self, x, t, train):
         c, r = self._context(x, t, train)
@@ -229,17 +231,17 @@ def gaussian_kl(
     return kl, (dmu_q, 0.5 * (var_q * inv_var_p - 1.0), -dmu_q, 0.5 * (1.0 - ratio))
 
 
-def distinct_n(replies: np.ndarray, n: int, end: int | None = None) -> float:
+def distinct_n(replies: np.ndarray, n: int, pad: int, end: int | None = None) -> float:
     """How much the replies to one context differ: per context, the distinct n-grams among its
     replies over all n-grams in them (Li et al. 2016's distinct-n, taken per context), averaged
-    over the contexts. replies: ids (contexts, samples, T); padding and the end token are no words.
+    over the contexts. replies: ids (contexts, samples, T); padding (`pad`) and the end token are no words.
 
     S replies that are all the same give 1/S; replies that share no n-gram give 1.
     """
     N, S, T = replies.shape
     if T < n:
         return 0.0
-    words = replies != PAD
+    words = replies != pad
     if end is not None:
         words &= replies != end
     grams = sliding_window_view(replies, n, axis=2)  # (N, S, T − n + 1, n)
@@ -253,6 +255,6 @@ def distinct_n(replies: np.ndarray, n: int, end: int | None = None) -> float:
     return float(np.mean(distinct / np.maximum(total, 1)))
 
 
-def _pad_to(rows: np.ndarray, width: int) -> np.ndarray:
+def _pad_to(rows: np.ndarray, width: int, pad: int) -> np.ndarray:
     """Token rows (M, T) padded on the right to (M, width)."""
-    return np.pad(rows, ((0, 0), (0, width - rows.shape[1])), constant_values=PAD)
+    return np.pad(rows, ((0, 0), (0, width - rows.shape[1])), constant_values=pad)

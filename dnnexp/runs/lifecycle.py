@@ -1,0 +1,139 @@
+"""One run's life, the same for every experiment kind: its folder made (or reopened to resume),
+config.yaml written, provenance recorded, and summary.json always left saying how it ended.
+
+    with Lifecycle.start(runs_dir, config, overrides) as life:
+        outcome = task.run(prepared, life, console)
+        life.finish(outcome)
+
+A task reports an `Outcome` (status, message, its results); the lifecycle adds what every run
+records: kind, timestamps, wall time summed over resumes, versions, git commit and whether the
+source tree had uncommitted changes, the `--set` overrides as given, and the exit code. Logs a
+task opens through `log` are closed at the end, however the run ends; an error or Ctrl-C that
+escapes the task still leaves a summary with status `failed` or `interrupted`.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+import dnnexp
+from dnnexp.runs.rundir import MetricsLog, RunDir
+
+#: how each way a run can end reads to the shell: 2 is a user's mistake (dnnexp.errors),
+#: 130 the shell's code for Ctrl-C
+EXIT_CODES = {"completed": 0, "failed": 1, "diverged": 3, "interrupted": 130}
+
+
+@dataclass
+class Outcome:
+    """How a task's run ended: `status` (completed, diverged, interrupted, failed), a message for
+    the user, the task's own results for summary.json (final and best metrics, …), and a
+    headline of them for the line that closes the run (`test_acc 0.8512`)."""
+
+    status: str
+    message: str = ""
+    results: dict[str, Any] = field(default_factory=dict)
+    headline: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+class Lifecycle:
+    """A run folder in use: see the module's docstring."""
+
+    def __init__(self, run: RunDir, config: dict[str, Any], overrides: Sequence[str], resumed: bool):
+        self.run, self.config, self.resumed = run, config, resumed
+        previous = run.summary() if resumed else {}
+        self.previous_time = float(previous.get("wall_time_s") or 0.0)
+        self.provenance = {
+            "kind": config.get("kind"),
+            "name": config["name"],
+            "started_at": previous.get("started_at") or _now(),
+            "overrides": previous.get("overrides", list(overrides)),
+            "resumes": int(previous.get("resumes", -1)) + 1 if resumed else 0,
+            "versions": {"python": platform.python_version(), "numpy": np.__version__, "dnnexp": dnnexp.__version__},
+            **git_state(),
+        }
+        self.logs: list[MetricsLog] = []
+        self.outcome: Outcome | None = None
+        self.started = time.perf_counter()
+
+    @classmethod
+    def start(cls, runs_dir: Path, config: dict[str, Any], overrides: Sequence[str] = ()) -> Lifecycle:
+        """A new run folder `runs_dir/<name>-<time>/` with config.yaml written."""
+        run = RunDir.create(runs_dir, config["name"])
+        run.write_yaml("config.yaml", config)
+        return cls(run, config, overrides, resumed=False)
+
+    @classmethod
+    def resume(cls, run: RunDir, overrides: Sequence[str] = ()) -> Lifecycle:
+        """An existing run folder, to be continued; its config.yaml and first start are kept."""
+        return cls(run, run.config(), overrides, resumed=True)
+
+    def log(self, filename: str, columns: Sequence[str]) -> MetricsLog:
+        """A CSV log of the run, grown row by row and closed when the run ends."""
+        log = self.run.log(filename, columns)
+        self.logs.append(log)
+        return log
+
+    def finish(self, outcome: Outcome) -> None:
+        """Close the logs and write summary.json for `outcome`."""
+        self.outcome = outcome
+        for log in self.logs:
+            log.close()
+        wall_time = self.previous_time + time.perf_counter() - self.started
+        self.run.write_json(
+            "summary.json",
+            {
+                **self.provenance,
+                "status": outcome.status,
+                "message": outcome.message,
+                "exit_code": outcome.exit_code,
+                **outcome.results,
+                "ended_at": _now(),
+                "wall_time_s": round(wall_time, 3),
+            },
+        )
+
+    def __enter__(self) -> Lifecycle:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
+        if self.outcome is not None or error is None:
+            return
+        interrupted = isinstance(error, KeyboardInterrupt)
+        message = "interrupted" if interrupted else f"{type(error).__name__}: {error}"
+        self.finish(Outcome("interrupted" if interrupted else "failed", message))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def git_state() -> dict[str, Any]:
+    """The commit of the dnnexp source tree and whether it had uncommitted changes, when it is a
+    git checkout (None for both otherwise)."""
+    folder = Path(dnnexp.__file__).parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if not commit:
+        return {"git_commit": None, "git_dirty": None}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"git_commit": commit.strip(), "git_dirty": None if status is None else bool(status.strip())}

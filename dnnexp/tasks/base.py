@@ -1,0 +1,59 @@
+"""What an experiment kind is: a `Task`, picked by a spec's top-level `kind:`.
+
+A task owns its spec (the pydantic model of its sections) and three steps:
+
+- `prepare(spec)`: everything built before a run folder exists (data, model, optimizer, the
+  checks only a built model can make), so that a spec that fails leaves no folder behind;
+- `run(prepared, life, console)`: the experiment itself inside the shared run lifecycle
+  (dnnexp.runs.lifecycle), ending in an `Outcome`;
+- `rebuild(run)`: a finished run's objects back from its folder, for `plot` and `sample`.
+
+A new kind is one module in dnnexp/tasks/ holding a Task subclass that declares its `kind`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.console import Console, RenderableType
+
+from dnnexp.errors import DnnexpError
+from dnnexp.runs.lifecycle import Lifecycle, Outcome
+from dnnexp.runs.rundir import RunDir
+from dnnexp.spec.schema import SpecBase
+
+
+class Task:
+    """Base experiment kind; subclasses declare `kind`, `spec_class` and the steps."""
+
+    kind: ClassVar[str]
+    #: other `kind:` values that mean this task (older config.yaml files)
+    aliases: ClassVar[tuple[str, ...]] = ()
+    spec_class: ClassVar[type[SpecBase]]
+
+    def prepare(self, spec: Any, resume: RunDir | None = None) -> Any:
+        """Everything a run of `spec` needs, built and checked before any folder is made; with
+        `resume`, also that the run can be continued. Raises SpecError for a spec that cannot run."""
+        raise NotImplementedError
+
+    def warnings(self, prepared: Any) -> list[str]:
+        """Things worth telling about a valid spec (an unusual output/loss pairing, …)."""
+        return []
+
+    def describe(self, prepared: Any) -> RenderableType:
+        """What `dnnexp validate` shows of a prepared spec."""
+        raise NotImplementedError
+
+    def check(self, spec: Any) -> tuple[list[str], RenderableType]:
+        """What `dnnexp validate` says of a valid spec: its warnings, and what it builds."""
+        prepared = self.prepare(spec)
+        return self.warnings(prepared), self.describe(prepared)
+
+    def run(self, prepared: Any, life: Lifecycle, console: Console | None) -> Outcome:
+        """Run the experiment into `life.run` (continuing it when `life.resumed`); `console`
+        shows progress, None keeps quiet."""
+        raise NotImplementedError
+
+    def rebuild(self, run: RunDir) -> Any:
+        """A run's trained objects, rebuilt from its folder."""
+        raise DnnexpError(f"{run.path}: a {self.kind} run has no trained model to rebuild")

@@ -1,0 +1,359 @@
+"""Supervised learning (`kind: supervised`, the default): a model trained on mini-batches of a
+data set by a loss and an optimizer — every course experiment from Day 1's regression to HRED.
+
+Everything is built from the typed spec before a run folder exists; the trainer then runs with
+the callbacks the spec asks for, and summary.json gets the final, best and test metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BeforeValidator, model_validator
+from rich.console import Console
+
+from dnnexp.core.layers.recurrent import recurrent_layers
+from dnnexp.core.models.base import Model
+from dnnexp.core.models.seq2seq import EncoderDecoder
+from dnnexp.core.models.sequential import Sequential
+from dnnexp.data.base import Batches
+from dnnexp.data.corpora import decode, encode_text
+from dnnexp.errors import DnnexpError, RunDirError, SpecError
+from dnnexp.runs.lifecycle import Lifecycle, Outcome
+from dnnexp.runs.rundir import RunDir
+from dnnexp.spec.arguments import spec_error
+from dnnexp.spec.build import Streams, build_layers, build_model, load_data
+from dnnexp.spec.registry import LOSSES, OPTIMIZERS, REGULARIZERS, SCHEDULES
+from dnnexp.spec.schema import (
+    Dataset,
+    LoggingSection,
+    LossName,
+    Model as ModelSpec,
+    ModelSection,
+    NonNegativeInt,
+    Optimizer,
+    Regularization,
+    Schedule,
+    SpecBase,
+    TokenModelSection,
+    TrainSection,
+)
+from dnnexp.tasks.base import Task
+from dnnexp.train import callbacks as cb
+from dnnexp.train.summary import model_table
+from dnnexp.train.threads import blas_threads
+from dnnexp.train.trainer import Trainer, split_arrays
+
+CHECKPOINT = "checkpoint.npz"
+PROBE_SIZE = 1000  # samples whose activations are histogrammed
+LAYER_STATS_COLUMNS = ["epoch", "layer", "kind", "act_mean", "act_std", "grad_norm", "dout_norm"]
+TIME_GRADS_COLUMNS = ["epoch", "layer", "t", "grad_norm"]
+#: the course's output-layer table (Day 1 §3)
+USUAL_PAIRINGS = "regression → identity + mse; binary → sigmoid + binary_cross_entropy; multiclass → softmax + cross_entropy"
+UTTERANCES = "|"  # separates the utterances of a dialogue context given as one text
+
+
+def _supervised(kind: Any) -> Any:
+    return SupervisedTask.kind if kind in SupervisedTask.aliases else kind
+
+
+class SupervisedSpec(SpecBase):
+    """A training run (`kind: supervised`, the default; `train` is its older name)."""
+
+    kind: Annotated[Literal["supervised"], BeforeValidator(_supervised)] = "supervised"
+    seed: NonNegativeInt = 0
+    data: Dataset
+    model: ModelSpec
+    loss: LossName
+    optimizer: Optimizer
+    schedule: Schedule = "constant"  # every schedule also takes warmup_steps
+    regularization: Regularization = Regularization()
+    train: TrainSection
+    logging: LoggingSection = LoggingSection()
+
+    @model_validator(mode="after")
+    def _tokens_take_cross_entropy(self) -> SupervisedSpec:
+        if isinstance(self.model, TokenModelSection) and self.loss != "cross_entropy":
+            raise spec_error(
+                "inconsistent", f"'{self.loss}': a {self.model.kind} model predicts tokens through a softmax; "
+                "use loss: cross_entropy", ("loss",), self.loss,
+            )
+        return self
+
+
+@dataclass
+class Prepared:
+    """A supervised spec built: the trainer (model, data, loss, optimizer) and, when resuming,
+    the checkpoint to continue from."""
+
+    spec: SupervisedSpec
+    trainer: Trainer
+    checkpoint: dict[str, np.ndarray] | None = None
+
+
+@dataclass
+class Rebuilt:
+    """A run's trained model with the data it was trained on."""
+
+    spec: SupervisedSpec
+    model: Model
+    data: Batches
+
+
+class SupervisedTask(Task):
+    """Mini-batch training of a model on a data set (course Days 1–4)."""
+
+    kind = "supervised"
+    aliases = ("train",)
+    spec_class = SupervisedSpec
+
+    # ---- before any folder ---------------------------------------------------------------
+
+    def prepare(self, spec: SupervisedSpec, resume: RunDir | None = None) -> Prepared:
+        streams = Streams.from_seed(spec.seed)
+        data = load_data(spec.data, streams)
+        trainer = make_trainer(spec, data, streams)
+        check_monitors(spec, trainer)
+        check_logging(spec, trainer.model)
+        checkpoint = None
+        if resume is not None:
+            if not resume.has(CHECKPOINT):
+                raise RunDirError(f"{resume.path} has no {CHECKPOINT} to resume from; start a new run instead")
+            checkpoint = resume.load_npz(CHECKPOINT)
+        return Prepared(spec, trainer, checkpoint)
+
+    def warnings(self, prepared: Prepared) -> list[str]:
+        return pairing_warnings(prepared.spec, prepared.trainer.model)
+
+    def describe(self, prepared: Prepared):
+        return model_table(prepared.trainer.model, prepared.spec.name)
+
+    def check(self, spec: SupervisedSpec):
+        """A model whose spec gives its input shape is built without loading the data set."""
+        if not isinstance(spec.model, ModelSection) or spec.model.input_shape is None:
+            return super().check(spec)
+        model = Sequential(build_layers(spec.model.layers), tuple(spec.model.input_shape))
+        model.build(ctx=Streams.from_seed(spec.seed).context())
+        return pairing_warnings(spec, model), model_table(model, spec.name)
+
+    # ---- the run --------------------------------------------------------------------------
+
+    def run(self, prepared: Prepared, life: Lifecycle, console: Console | None) -> Outcome:
+        from dnnexp.plots.curves import plot_curves
+
+        trainer, spec, run = prepared.trainer, prepared.spec, life.run
+        if console is not None:
+            console.print(f"[bold]{spec.name}[/]  seed {spec.seed}", markup=True)
+        trainer.callbacks = run_callbacks(spec, trainer, life, console)
+        if prepared.checkpoint is not None:
+            restore(trainer, prepared.checkpoint, run)
+        # A diverging run overflows on its way to NaN; the NaN guard reports it, not NumPy warnings.
+        with blas_threads(), np.errstate(over="ignore", invalid="ignore"):
+            state = trainer.fit()
+        summary = results(trainer, run)
+        headline = "  ".join(f"test_{k} {v:.4f}" for k, v in (summary["test"] or {}).items() if v is not None)
+        outcome = Outcome(state.status, state.message, summary, headline)
+        if len(run.metrics()):
+            plot_curves([run], run.file("learning_curves.png"))
+        return outcome
+
+    # ---- after the run --------------------------------------------------------------------
+
+    def rebuild(self, run: RunDir, spec: SupervisedSpec | None = None) -> Rebuilt:
+        """The run's model as its checkpoint left it: built from config.yaml as training built
+        it, then given checkpoint.npz's weights and buffers."""
+        from dnnexp.tasks import run_spec
+
+        spec = spec or run_spec(run)
+        streams = Streams.from_seed(spec.seed)
+        data = load_data(spec.data, streams)
+        model = build_model(spec.model, data, streams, spec.data.name)
+        try:
+            model.load_state_arrays(split_arrays(run.load_npz(CHECKPOINT), "model"))
+        except (KeyError, ValueError) as error:
+            raise checkpoint_misfit(run, error) from None
+        return Rebuilt(spec, model, data)
+
+    def sample(self, run: RunDir, text: str, samples: int = 1, greedy: bool | None = None, seed: int = 0) -> list[str]:
+        """What a seq2seq, hred or vhred run's trained model writes for `text`: `samples` replies
+        (greedy unless the model samples, or `greedy` says), drawn with a stream seeded by `seed`.
+
+        `text` is written as the run's corpus writes its inputs ("16+75", "27.09.1994"); a dialogue
+        context is its utterances separated by "|" ("hello | hi , how are you ?").
+        """
+        from dnnexp.tasks import run_spec
+
+        spec = run_spec(run)
+        if not isinstance(spec.model, TokenModelSection):
+            raise DnnexpError(f"{run.path}: sample writes with seq2seq, hred and vhred models; this run trained a sequential one")
+        rebuilt = self.rebuild(run, spec)
+        vocabulary, shape = rebuilt.data.vocabulary, rebuilt.data.input_shape
+        *turns, length = shape  # (T,), or (utterances, T) for dialogues
+        utterances = [part.strip() for part in text.split(UTTERANCES)] if turns else [text]
+        if turns and len(utterances) != turns[0]:
+            raise DnnexpError(
+                f"the run's replies follow {turns[0]} utterances, and '{text}' has {len(utterances)}; "
+                f"separate {turns[0]} utterances with '{UTTERANCES}'"
+            )
+        tokens, joiner = list(vocabulary.tokens), vocabulary.joiner
+        x = np.stack([encode_text(u, tokens, length, joiner) for u in utterances]).reshape(1, *shape)
+        assert isinstance(rebuilt.model, EncoderDecoder)  # a token model section builds one
+        return decode(rebuilt.model.generate(x, samples, greedy, np.random.default_rng(seed)), tokens, joiner)
+
+    def first_test_image(self, rebuilt: Rebuilt) -> tuple[np.ndarray, str]:
+        """The first test image (else the first validation or training image) as a batch of one,
+        float32 (1, C, H, W) as the model sees it, and the name of its class ('' for unnamed classes)."""
+        data = rebuilt.data
+        split = next(s for s in (data.test, data.val, data.train) if s is not None)
+        x, t = split.batch(slice(0, 1))
+        return x, data.classes[int(t[0])] if data.classes else ""
+
+
+def pairing_warnings(spec: SupervisedSpec, model: Model) -> list[str]:
+    """An output activation that the loss does not usually follow (course Day 1 §3's table)."""
+    if not isinstance(model, Sequential):
+        return []  # an encoder-decoder's softmax and cross-entropy go together by construction
+    usual = LOSSES.get(spec.loss).output_activation
+    if model.output_activation == usual:
+        return []
+    return [
+        f"model.layers[{len(spec.model.layers) - 1}]: the model's output activation is {model.output_activation}, "
+        f"but loss {spec.loss} usually follows {usual}; the usual pairings are {USUAL_PAIRINGS}"
+    ]
+
+
+def make_trainer(spec: SupervisedSpec, data: Batches, streams: Streams) -> Trainer:
+    """Model, loss, optimizer, schedule and penalties from the spec, wired into a trainer."""
+    train = spec.train
+    if train.batch_size > len(data.train):
+        raise SpecError(
+            f"train.batch_size: {train.batch_size} is larger than the {len(data.train)} training "
+            f"samples; lower it to at most {len(data.train)}"
+        )
+    regularization = spec.regularization
+    penalties = [REGULARIZERS.build({"name": k, "lam": getattr(regularization, k)}) for k in ("l1", "l2") if getattr(regularization, k)]
+    return Trainer(
+        model=build_model(spec.model, data, streams, spec.data.name),
+        loss=LOSSES.build(spec.loss),
+        optimizer=OPTIMIZERS.build(spec.optimizer),
+        data=data,
+        epochs=train.epochs,
+        batch_size=train.batch_size,
+        data_seed=streams.data_seed,
+        schedule=SCHEDULES.build(spec.schedule),
+        penalties=penalties,
+        clip_norm=regularization.clip_norm,
+        test_every_epoch=spec.data.test_every_epoch,
+        noise_rng=streams.noise,
+    )
+
+
+def metric_columns(trainer: Trainer) -> list[str]:
+    """The columns of metrics.csv for this run: the loss and the model's metrics of each split it logs."""
+    splits = [("train", trainer.train_metrics)]
+    if trainer.data.val is not None:
+        splits.append(("val", trainer.eval_metrics))
+    if trainer.test_every_epoch:
+        splits.append(("test", trainer.eval_metrics))
+    return ["epoch", "step", "lr"] + [f"{s}_{m}" for s, names in splits for m in ("loss", *names)] + ["epoch_time_s"]
+
+
+def check_monitors(spec: SupervisedSpec, trainer: Trainer) -> None:
+    """Early stopping and plateau monitors must name a metric this run logs."""
+    logged = metric_columns(trainer)
+    problems = []
+    for key in ("early_stopping", "reduce_lr_on_plateau"):
+        settings = getattr(spec.train, key)
+        if settings is not None and settings.monitor not in logged:
+            hint = "" if trainer.data.val is not None else " (set data.validation to log val_loss and val_acc)"
+            choices = ", ".join(c for c in logged if c not in ("epoch", "step", "lr", "epoch_time_s"))
+            problems.append(
+                f"train.{key}.monitor: '{settings.monitor}' is not logged by this run; choose one of {choices}{hint}"
+            )
+    if problems:
+        raise SpecError(problems)
+
+
+def check_logging(spec: SupervisedSpec, model: Model) -> None:
+    """Time-step gradients need a recurrent layer to record them."""
+    if spec.logging.time_grads and not recurrent_layers({layer.name: layer for layer in model.layers}):
+        raise SpecError(
+            "logging.time_grads: the model has no recurrent layer (simple_rnn, lstm, gru) whose "
+            "time steps it could record; add one or drop logging.time_grads"
+        )
+
+
+def run_callbacks(spec: SupervisedSpec, trainer: Trainer, life: Lifecycle, console: Console | None) -> list[cb.Callback]:
+    """The callbacks a run gets: metrics, checkpoints, NaN guard, and what the spec asks."""
+    train, data, run = spec.train, trainer.data, life.run
+    callbacks: list[cb.Callback] = [cb.NaNGuard(), cb.MetricsLogger(life.log("metrics.csv", metric_columns(trainer)))]
+    if train.early_stopping is not None:
+        callbacks.append(cb.EarlyStopping(**train.early_stopping.model_dump()))
+    if train.reduce_lr_on_plateau is not None:
+        callbacks.append(cb.ReduceLROnPlateau(**train.reduce_lr_on_plateau.model_dump()))
+    if spec.logging.layer_stats:
+        probe, _ = (data.val if data.val is not None else data.train).batch(slice(0, PROBE_SIZE))
+        save = lambda arrays: run.save_npz("activations.npz", arrays)  # noqa: E731
+        callbacks.append(cb.LayerStats(life.log("layer_stats.csv", LAYER_STATS_COLUMNS), save, probe))
+    if spec.logging.time_grads:
+        callbacks.append(cb.TimeGrads(life.log("time_grads.csv", TIME_GRADS_COLUMNS)))
+    # The checkpoint goes last, so it records the other callbacks' state after their epoch-end.
+    callbacks.append(cb.Checkpoint(lambda arrays: run.save_npz(CHECKPOINT, arrays), train.checkpoint_every))
+    if console is not None:
+        callbacks.insert(0, cb.Progress(console))
+    return callbacks
+
+
+def restore(trainer: Trainer, checkpoint: dict[str, np.ndarray], run: RunDir) -> None:
+    """Continue from a checkpoint: weights, optimizer, counters, callbacks; logs cut back to it."""
+    try:
+        trainer.restore(checkpoint)
+    except (KeyError, ValueError) as error:
+        raise checkpoint_misfit(run, error) from None
+    for callback in trainer.callbacks:
+        log = getattr(callback, "log", None)
+        if log is not None:
+            log.resume_from(trainer.state.epoch)
+    trainer.state.status, trainer.state.stop = "running", False
+
+
+def checkpoint_misfit(run: RunDir, error: Exception) -> RunDirError:
+    return RunDirError(f"{run.file(CHECKPOINT)} does not fit the model of its config.yaml ({error}); start a new run")
+
+
+def results(trainer: Trainer, run: RunDir) -> dict[str, Any]:
+    """What summary.json records of a supervised run: final and best metrics, test metrics, size."""
+    state = trainer.state
+    metrics = run.metrics()
+    final = {k: _number(v) for k, v in metrics.iloc[-1].items()} if len(metrics) else {}
+    for counter in ("epoch", "step"):
+        if counter in final:
+            final[counter] = int(final[counter])
+    best: dict[str, float] = {}
+    for column in metrics.columns:
+        if column.endswith("_loss"):
+            best[column] = float(metrics[column].min())
+        elif column.endswith("_acc"):
+            best[column] = float(metrics[column].max())
+    if len(metrics):
+        monitor = "val_loss" if "val_loss" in metrics else "train_loss"
+        best["epoch"] = int(metrics.loc[metrics[monitor].idxmin(), "epoch"])
+    test = None
+    if state.status in ("completed", "interrupted") and trainer.data.test is not None:
+        evaluated = trainer.evaluate(trainer.data.test, "test")
+        test = {"loss": evaluated["test_loss"], **{name: evaluated[f"test_{name}"] for name in trainer.eval_metrics}}
+    return {
+        "epochs_completed": state.epoch,
+        "steps": state.step,
+        "final": final,
+        "best": best,
+        "test": test,
+        "parameters": trainer.model.count_params(),
+        "seed": run.config().get("seed"),
+    }
+
+
+def _number(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,79 @@
+"""What the supervised task checks and tells once the model is built: monitors that the run logs,
+and output activations the loss does not usually follow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dnnexp.errors import SpecError
+from dnnexp.tasks import spec_from_dict
+from dnnexp.tasks.supervised import USUAL_PAIRINGS, SupervisedTask
+
+def prepared(raw: dict[str, Any]):
+    return SupervisedTask().prepare(spec_from_dict(raw))
+
+
+def warnings(raw: dict[str, Any]) -> list[str]:
+    return SupervisedTask().warnings(prepared(raw))
+
+
+def test_monitors_must_be_logged_by_the_run(raw):
+    """mse on 0/1 targets still logs accuracy (it follows the targets), so train_acc may be watched."""
+    raw["data"]["validation"] = 0
+    raw["train"]["early_stopping"] = {"monitor": "val_loss"}
+    raw["train"]["reduce_lr_on_plateau"] = {"monitor": "train_acc"}
+    raw["loss"] = "mse"
+    raw["model"]["layers"][-1]["activation"] = None
+    with pytest.raises(SpecError) as caught:
+        prepared(raw)
+    assert caught.value.problems == [
+        "train.early_stopping.monitor: 'val_loss' is not logged by this run; choose one of train_loss, train_acc "
+        "(set data.validation to log val_loss and val_acc)",
+    ]
+
+
+def test_a_model_s_own_metrics_can_be_monitored():
+    """seq_acc is logged by encoder-decoders, so early stopping may watch it."""
+    raw = {
+        "name": "s2s", "data": {"name": "addition", "n": 200, "n_test": 20, "validation": 20},
+        "model": {"kind": "seq2seq", "units": 8, "embedding": 4}, "loss": "cross_entropy",
+        "optimizer": "adam", "train": {"epochs": 1, "batch_size": 20, "early_stopping": {"monitor": "val_seq_acc"}},
+    }
+    assert prepared(raw).trainer.model.kind == "seq2seq"
+
+
+def test_the_usual_pairings_do_not_warn(raw):
+    assert warnings(raw) == []  # sigmoid + binary_cross_entropy
+    raw["loss"] = "mse"
+    raw["model"]["layers"][-1]["activation"] = None
+    assert warnings(raw) == []  # identity + mse
+    raw["data"] = {"name": "blobs", "validation": 20}
+    raw["loss"] = "cross_entropy"
+    raw["model"]["input_shape"] = None
+    raw["model"]["layers"][-1]["units"] = 3
+    raw["model"]["layers"].append({"type": "activation", "activation": "softmax"})
+    assert warnings(raw) == []
+
+
+def test_softmax_with_mse_warns_with_the_course_table(raw):
+    raw["loss"] = "mse"
+    raw["model"]["layers"][-1]["activation"] = "softmax"
+    assert warnings(raw) == [
+        "model.layers[1]: the model's output activation is softmax, but loss mse usually follows identity; "
+        f"the usual pairings are {USUAL_PAIRINGS}"
+    ]
+
+
+def test_the_output_activation_of_a_time_distributed_layer_is_its_layers(raw):
+    raw["data"] = {"name": "binary_addition", "n": 40, "n_test": 10}
+    raw["model"] = {"layers": [
+        {"type": "simple_rnn", "units": 4, "return_sequences": True},
+        {"type": "time_distributed", "layer": {"type": "dense", "units": 1, "activation": "sigmoid"}},
+    ]}
+    raw["train"]["batch_size"] = 10
+    assert warnings(raw) == []  # sigmoid + binary_cross_entropy
+    raw["loss"] = "mse"  # the course's Day 4 choice, which the table does not list
+    (warning,) = warnings(raw)
+    assert warning.startswith("model.layers[1]: the model's output activation is sigmoid, but loss mse")
