@@ -19,8 +19,6 @@ class Optimizer:
     """Base optimizer: `update(params, grads)` changes `params` in place."""
 
     def __init__(self, lr: float):
-        if not lr > 0:
-            raise ValueError(f"the learning rate must be positive, got {lr}")
         self.lr = float(lr)
         self.state: dict[str, np.ndarray] = {}
         self.steps = 0

@@ -25,7 +25,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from dnnexp.spec.registry import ACTIVATIONS, INITIALIZERS, LAYERS, Registry, UnknownNameError
 
-#: parameters that mean the same wherever they appear, with the values that make sense for them
+#: parameters that mean the same wherever they appear, with the values that make sense for them:
+#: the one place these bounds are kept (the constructors trust a validated spec)
 ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
     "lr": (Gt(0),),
     "eps": (Gt(0),),
@@ -40,9 +41,7 @@ ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
     "kernel_size": (Ge(1),),
     "pool_size": (Ge(1),),
     "stride": (Ge(1),),
-    "pad": (Ge(0),),
     "padding": (Ge(0),),  # an int padding; 'valid' and 'same' are checked by their Literal
-    "hidden_size": (Ge(1),),
     "std": (Gt(0),),
     "limit": (Gt(0),),
     "warmup_steps": (Ge(0),),

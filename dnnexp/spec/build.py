@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
+from dnnexp.core.layers.base import BuildContext, InputError, Layer, ShapeError
 from dnnexp.core.models.base import Model
 from dnnexp.core.models.sequential import Sequential
 from dnnexp.data.augment import Augmentation
@@ -155,6 +155,6 @@ def _build_sequential(section: ModelSection, data: Batches, streams: Streams, da
     return model
 
 
-def layer_place(error: ShapeError) -> str:
-    """Where in the spec a layer's shape error is: `model.layers[3] (maxpool2d)`."""
+def layer_place(error: ShapeError | InputError) -> str:
+    """Where in the spec the layer of a shape or input error is: `model.layers[3] (maxpool2d)`."""
     return "model.layers" if error.index is None else f"model.layers[{error.index}] ({error.layer_type})"

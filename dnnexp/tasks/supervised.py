@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BeforeValidator, model_validator
 from rich.console import Console
 
+from dnnexp.core.layers.base import InputError
 from dnnexp.core.layers.recurrent import recurrent_layers
 from dnnexp.core.models.base import Model
 from dnnexp.core.models.seq2seq import EncoderDecoder
@@ -24,7 +25,7 @@ from dnnexp.errors import DnnexpError, RunDirError, SpecError
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
 from dnnexp.runs.rundir import RunDir
 from dnnexp.spec.arguments import spec_error
-from dnnexp.spec.build import Streams, build_layers, build_model, load_data
+from dnnexp.spec.build import Streams, build_layers, build_model, layer_place, load_data
 from dnnexp.spec.registry import LOSSES, OPTIMIZERS, REGULARIZERS, SCHEDULES
 from dnnexp.spec.schema import (
     Dataset,
@@ -117,6 +118,7 @@ class SupervisedTask(Task):
         trainer = make_trainer(spec, data, streams)
         check_monitors(spec, trainer)
         check_logging(spec, trainer.model)
+        check_inputs(trainer)
         checkpoint = None
         if resume is not None:
             if not resume.has(CHECKPOINT):
@@ -151,7 +153,10 @@ class SupervisedTask(Task):
             restore(trainer, prepared.checkpoint, run)
         # A diverging run overflows on its way to NaN; the NaN guard reports it, not NumPy warnings.
         with blas_threads(), np.errstate(over="ignore", invalid="ignore"):
-            state = trainer.fit()
+            try:
+                state = trainer.fit()
+            except InputError as error:  # in a batch after the first, which `prepare` tried
+                raise SpecError(f"{layer_place(error)}: {error}") from None
         summary = results(trainer, run)
         headline = "  ".join(f"test_{k} {v:.4f}" for k, v in (summary["test"] or {}).items() if v is not None)
         outcome = Outcome(state.status, state.message, summary, headline)
@@ -274,6 +279,17 @@ def check_monitors(spec: SupervisedSpec, trainer: Trainer) -> None:
             )
     if problems:
         raise SpecError(problems)
+
+
+def check_inputs(trainer: Trainer) -> None:
+    """The model takes the data: one evaluation pass over the first training batch, which changes
+    no weights and draws no random numbers, finds data a layer cannot read (token ids beyond an
+    embedding's vocabulary) before any run folder exists."""
+    x, _ = trainer.data.train.batch(slice(0, trainer.batch_size))
+    try:
+        trainer.model.forward(x, train=False)
+    except InputError as error:
+        raise SpecError(f"{layer_place(error)}: {error}") from None
 
 
 def check_logging(spec: SupervisedSpec, model: Model) -> None:

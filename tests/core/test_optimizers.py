@@ -124,10 +124,3 @@ def test_descends_the_course_ellipse(name: str) -> None:
     optimizer = OPTIMIZERS.build({"name": name, **table_entry(DESCENT, name, "DESCENT")})
     f = descend(ellipse, optimizer, (-7.0, 2.0), steps=50)[:, 2]
     assert f[-1] < f[0] / 10
-
-
-@pytest.mark.parametrize("lr", [-0.1, 0.0])
-@pytest.mark.parametrize("name", OPTIMIZERS.names())
-def test_learning_rate_must_be_positive(name: str, lr: float) -> None:
-    with pytest.raises(ValueError, match="learning rate"):
-        OPTIMIZERS.build({"name": name, "lr": lr})

@@ -183,3 +183,23 @@ def test_an_optimizer_paths_spec():
 def test_the_older_kind_name_train_reads_as_supervised(raw):
     """config.yaml files written before the kinds were tasks say `kind: train`."""
     assert spec_from_dict({**raw, "kind": "train"}).resolved() == spec_from_dict(raw).resolved()
+
+
+@pytest.mark.parametrize(
+    ("layer", "problem"),
+    [
+        ({"type": "dropout", "rate": 1.0}, "model.layers[0].rate: should be less than 1, got 1.0"),
+        ({"type": "simple_rnn", "units": 3, "activation": "sigmoid"}, "model.layers[0].activation: should be 'tanh' or 'relu', got 'sigmoid'"),
+        ({"type": "gru", "units": 3, "truncate_bptt": 0}, "model.layers[0].truncate_bptt: should be greater than or equal to 1, got 0"),
+    ],
+)
+def test_argument_bounds_are_checked_by_the_spec_alone(raw, layer, problem):
+    """The bounds live in spec.arguments' table (and the signatures' Literals), not in the constructors."""
+    raw["model"] = {"layers": [layer]}
+    assert problem in "\n".join(problems_of(raw))
+
+
+@pytest.mark.parametrize("lr", [-0.1, 0.0])
+def test_every_optimizer_refuses_a_learning_rate_that_is_not_positive(raw, lr):
+    raw["optimizer"] = {"name": "adam", "lr": lr}
+    assert problems_of(raw) == [f"<spec>: optimizer.lr: should be greater than 0, got {lr}"]

@@ -77,3 +77,18 @@ def test_the_output_activation_of_a_time_distributed_layer_is_its_layers(raw):
     raw["loss"] = "mse"  # the course's Day 4 choice, which the table does not list
     (warning,) = warnings(raw)
     assert warning.startswith("model.layers[1]: the model's output activation is sigmoid, but loss mse")
+
+
+def test_token_ids_beyond_an_embedding_are_refused_before_any_folder(cli, write_spec, runs_dir):
+    spec = write_spec({
+        "name": "emb", "data": {"name": "dates", "n": 200, "n_test": 20},
+        "model": {"layers": [
+            {"type": "embedding", "vocab_size": 10, "dim": 4}, {"type": "lstm", "units": 4},
+            {"type": "dense", "units": 48, "activation": "softmax"},
+        ]},
+        "loss": "cross_entropy", "optimizer": "adam", "train": {"epochs": 1, "batch_size": 20},
+    })
+    result = cli("train", spec, "--runs-dir", runs_dir)
+    assert result.exit_code == 2
+    assert "model.layers[0] (embedding): token ids run from 0 to 47, but vocab_size is 10; raise vocab_size to at least 48" in result.output
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())

@@ -19,6 +19,17 @@ class ShapeError(ValueError):
         self.index, self.layer_type = index, layer_type
 
 
+class InputError(ValueError):
+    """Data that a built layer cannot take, such as token ids beyond an embedding's vocabulary.
+
+    `index` and `layer_type` say which layer, as for ShapeError.
+    """
+
+    def __init__(self, message: str, index: int | None = None, layer_type: str | None = None):
+        super().__init__(message)
+        self.index, self.layer_type = index, layer_type
+
+
 @dataclass
 class BuildContext:
     """What a layer needs to create its parameters: the random streams and the float type."""

@@ -15,8 +15,6 @@ class Dropout(Layer):
 
     def __init__(self, rate: float = 0.5):
         super().__init__()
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
         self.rate = rate
 
     def build(self, input_shape, ctx: BuildContext):

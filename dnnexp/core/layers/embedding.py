@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dnnexp.core.initializers import initializer
-from dnnexp.core.layers.base import BuildContext, Layer
+from dnnexp.core.layers.base import BuildContext, InputError, Layer
 
 
 class Embedding(Layer):
@@ -37,8 +37,8 @@ class Embedding(Layer):
     def forward(self, x, train=False):
         ids = np.asarray(x).astype(np.intp)
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            raise ValueError(
-                f"embedding: token ids run from {ids.min()} to {ids.max()}, but vocab_size is {self.vocab_size}; "
+            raise InputError(
+                f"token ids run from {ids.min()} to {ids.max()}, but vocab_size is {self.vocab_size}; "
                 f"raise vocab_size to at least {ids.max() + 1}"
             )
         self.ids = ids

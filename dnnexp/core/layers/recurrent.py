@@ -69,8 +69,6 @@ class Recurrent(Layer):
         recurrent_init: str | dict = "orthogonal",
     ):
         super().__init__()
-        if truncate_bptt is not None and truncate_bptt < 1:
-            raise ValueError(f"truncate_bptt must be at least 1 step, got {truncate_bptt}")
         self.units, self.return_sequences = units, return_sequences
         #: carry the final state into the next forward (set in code, not a spec key: the trainer
         #: shuffles its batches, so state carried from one to the next would mean nothing)
@@ -234,8 +232,6 @@ class SimpleRNN(Recurrent):
         recurrent_init: str | dict = "orthogonal",
     ):
         super().__init__(units, return_sequences, truncate_bptt, init, recurrent_init)
-        if activation not in ("tanh", "relu"):
-            raise ValueError(f"simple_rnn's activation is tanh or relu, not {activation!r}")
         self.activation = activation
 
     def _cell_forward(self, t):

@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 
 from dnnexp.core.activations import Activation
-from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
+from dnnexp.core.layers.base import BuildContext, InputError, Layer, ShapeError
 from dnnexp.core.losses import Loss
 from dnnexp.core.models.base import DataInfo, Model
 
@@ -95,7 +95,11 @@ class Sequential(Model):
 
     def _forward(self, layers: list[Layer], x: np.ndarray, train: bool) -> np.ndarray:
         for layer in layers:
-            x = layer.forward(x, train)
+            try:
+                x = layer.forward(x, train)
+            except InputError as error:
+                error.index, error.layer_type = getattr(layer, "spec_index", None), layer.kind
+                raise
             if self.keep_outputs:
                 self.outputs[layer.name] = x
         return x

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dnnexp.core.layers.base import InputError
+
 VOCAB, DIM = 6, 3
 
 
@@ -29,5 +31,5 @@ def test_gradient_sums_over_every_occurrence_of_a_token(build_layer):
 
 def test_out_of_range_ids_say_how_big_the_vocabulary_must_be(build_layer):
     layer = build_layer({"type": "embedding", "vocab_size": VOCAB, "dim": DIM}, (2,))
-    with pytest.raises(ValueError, match="raise vocab_size to at least 9"):
+    with pytest.raises(InputError, match="raise vocab_size to at least 9"):
         layer.forward(np.array([[0, 8]]))

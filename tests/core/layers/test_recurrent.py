@@ -253,12 +253,3 @@ def test_parameter_shapes_and_orthogonal_recurrent_blocks(kind, gates, build_lay
 def test_flat_inputs_are_refused_with_a_hint(output_shape, kind):
     with pytest.raises(ShapeError, match="data.sequence: true"):
         output_shape({"type": kind, "units": H}, (784,))
-
-
-def test_simple_rnn_activation_is_tanh_or_relu():
-    from dnnexp.spec.registry import LAYERS
-
-    with pytest.raises(ValueError, match="tanh or relu"):
-        LAYERS.get("simple_rnn")(units=3, activation="sigmoid")
-    with pytest.raises(ValueError, match="at least 1 step"):
-        LAYERS.get("gru")(units=3, truncate_bptt=0)
