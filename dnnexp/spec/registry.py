@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import pkgutil
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
 from dnnexp.core.kinds import declared
@@ -36,7 +37,8 @@ class UnknownNameError(DnnexpError, KeyError):
 class Registry(Generic[T]):
     """Implementations of one kind (layer, activation, …), looked up by lower-snake-case name.
 
-    `table` gives the implementations by name once `modules` are imported.
+    `table` gives the implementations by name once `modules` are imported: each a module, or a
+    package whose every module is imported, so that a new file in it needs no other change.
     """
 
     def __init__(self, kind: str, modules: tuple[str, ...], table: Callable[[], dict[str, T]]):
@@ -48,8 +50,10 @@ class Registry(Generic[T]):
     @property
     def entries(self) -> dict[str, T]:
         if self._entries is None:
-            for module in self._modules:
-                importlib.import_module(module)
+            for name in self._modules:
+                module = importlib.import_module(name)
+                for found in pkgutil.iter_modules(getattr(module, "__path__", [])):
+                    importlib.import_module(f"{name}.{found.name}")
             self._entries = dict(sorted(self._table().items()))
         return self._entries
 
@@ -119,11 +123,7 @@ OPTIMIZERS: Registry = Registry("optimizer", (), _declared("dnnexp.core.optimize
 SCHEDULES: Registry = Registry("schedule", (), _declared("dnnexp.core.schedules", "Schedule"))
 REGULARIZERS: Registry = Registry("regularizer", (), _declared("dnnexp.core.regularizers", "Penalty"))
 MODELS: Registry = Registry("model", ("dnnexp.core.models",), _declared("dnnexp.core.models.base", "Model"))
-DATASETS: Registry = Registry(
-    "dataset",
-    ("dnnexp.data.idx", "dnnexp.data.cifar", "dnnexp.data.synthetic", "dnnexp.data.corpora", "dnnexp.data.sequences"),
-    _datasets,
-)
+DATASETS: Registry = Registry("dataset", ("dnnexp.data",), _datasets)
 REGISTRIES: dict[str, Registry] = {
     r.kind: r
     for r in (MODELS, LAYERS, ACTIVATIONS, LOSSES, INITIALIZERS, OPTIMIZERS, SCHEDULES, REGULARIZERS, DATASETS)

@@ -14,9 +14,7 @@ from dnnexp.spec import load, schema
 from dnnexp.spec.registry import Registry
 from dnnexp.tasks.base import Task
 
-TASKS: Registry = Registry(
-    "kind of experiment", ("dnnexp.tasks.supervised", "dnnexp.tasks.optimizer_paths"), lambda: declared(Task)
-)
+TASKS: Registry = Registry("kind of experiment", ("dnnexp.tasks",), lambda: declared(Task))
 
 
 def spec_kinds() -> dict[str, type[schema.SpecBase]]:
