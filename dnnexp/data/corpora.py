@@ -21,50 +21,8 @@ import numpy as np
 
 from dnnexp.core.models.base import Vocabulary
 from dnnexp.data.base import Dataset, registered
-from dnnexp.errors import DnnexpError, SpecError
-
-PAD, START, END = " ", "_", "<eos>"
-
-
-def encode(texts: Sequence[Sequence[str]], vocab: Sequence[str], length: int) -> np.ndarray:
-    """Token sequences → (N, length) int64 ids, padded with id 0; each text must fit in `length`."""
-    index = {token: i for i, token in enumerate(vocab)}
-    ids = np.zeros((len(texts), length), dtype=np.int64)
-    for row, text in enumerate(texts):  # building the corpus, once: not part of training
-        ids[row, : len(text)] = [index[token] for token in text]
-    return ids
-
-
-def encode_text(text: str, vocab: Sequence[str], length: int, joiner: str = "") -> np.ndarray:
-    """One text as a corpus's sample encodes it: ids (length,), characters (`joiner` "") or words
-    (`joiner` " "), padded; raises DnnexpError for tokens outside the vocabulary or a text too long."""
-    tokens = text.split() if joiner else list(text)
-    unknown = sorted(set(tokens) - set(vocab))
-    if unknown:
-        known = (joiner or " ").join(token for token in vocab if token not in (PAD, START, END))
-        raise DnnexpError(f"{', '.join(map(repr, unknown))} not in the vocabulary the model learned: {known}")
-    if len(tokens) > length:
-        unit = "words" if joiner else "characters"
-        raise DnnexpError(f"'{text}' has {len(tokens)} {unit}; the model read at most {length}")
-    return encode([tokens], vocab, length)[0]
-
-
-def decode(ids: np.ndarray, vocab: Sequence[str], joiner: str = "") -> list[str]:
-    """(N, T) ids → texts, stopping at the end token, without the start token and the trailing padding.
-
-    Padding is the space character, which inside a text (a date) is content: only the ends are stripped.
-    """
-    texts = []
-    for row in np.atleast_2d(ids):
-        tokens = []
-        for token in (vocab[i] for i in row):
-            if token == END:
-                break
-            if token != START:
-                tokens.append(token)
-        texts.append(joiner.join(tokens).strip())
-    return texts
-
+from dnnexp.data.text import END, PAD, START, encode
+from dnnexp.errors import SpecError
 
 def _split(x: np.ndarray, t: np.ndarray, n: int, vocab: list[str], joiner: str) -> Dataset:
     """The first n samples for training, the rest for testing; tokens written as text joined by `joiner`."""

@@ -20,7 +20,7 @@ from dnnexp.core.models.base import Model
 from dnnexp.core.models.seq2seq import EncoderDecoder
 from dnnexp.core.models.sequential import Sequential
 from dnnexp.data.base import Batches
-from dnnexp.data.corpora import decode, encode_text
+from dnnexp.data.text import decode, encode_text
 from dnnexp.errors import DnnexpError, RunDirError, SpecError
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
 from dnnexp.runs.rundir import RunDir

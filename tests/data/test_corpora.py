@@ -8,7 +8,8 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from dnnexp.data.corpora import DATE_FORMATS, END, PAD, START, decode, encode
+from dnnexp.data.corpora import DATE_FORMATS
+from dnnexp.data.text import END, PAD, START, decode, encode
 from dnnexp.spec.registry import DATASETS
 
 

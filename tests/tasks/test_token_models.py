@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dnnexp.data.corpora import decode
+from dnnexp.data.text import decode
 from dnnexp.errors import SpecError
 from dnnexp.plots.curves import curves_figure
 from dnnexp.runs.compare import compare_runs
