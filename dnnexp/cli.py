@@ -206,7 +206,7 @@ def _plot_conv(run, out: Optional[Path], feature_maps: bool) -> Path:
 @app.command()
 @user_errors
 def sample(
-    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A seq2seq, hred or vhred run."),
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run of an encoder-decoder, whose model writes replies."),
     text: str = typer.Argument(..., help='The input, e.g. "16+75"; for dialogues the utterances separated by " | ".'),
     samples: int = typer.Option(1, "--samples", "-n", min=1, help="How many replies to write."),
     decoding: Optional[str] = typer.Option(
