@@ -98,10 +98,11 @@ def train(
     prepared = task.prepare(loaded, run)
     for warning in task.warnings(prepared):
         console.print(f"[yellow]warning:[/] {warning}", markup=True)
-    life = Lifecycle.resume(run, overrides) if run is not None else Lifecycle.start(runs_dir, config, overrides)
+    life = Lifecycle.resume(run, config, overrides) if run is not None else Lifecycle.start(runs_dir, config, overrides)
     with life:
         outcome = task.run(prepared, life, None if quiet else console)
         life.finish(outcome)
+    task.draw(prepared, life.run)  # after the summary: a picture that fails costs no result
     console.print(f"{outcome.status}: {life.run.path}  {outcome.headline}".rstrip())
     if outcome.message:
         console.print(outcome.message)
@@ -197,7 +198,8 @@ def _plot_conv(run, out: Optional[Path], feature_maps: bool) -> Path:
     rebuilt = task.rebuild(run)
     if not feature_maps:
         return conv_plots.plot_filters(run, rebuilt.model, out or default_plot_path([run], kind="filters"))
-    image, caption = task.first_test_image(rebuilt)
+    conv_plots.conv_layers(run, rebuilt.model)  # a run without them is told so before any image is taken
+    image, caption = task.feature_map_input(rebuilt)
     return conv_plots.plot_feature_maps(
         run, rebuilt.model, image, caption, out or default_plot_path([run], kind="feature_maps")
     )
@@ -223,11 +225,7 @@ def sample(
         raise DnnexpError(f"--decoding: '{decoding}' is not greedy or sample")
     greedy = None if decoding is None else decoding == "greedy"
     run = RunDir.open(run_dir)
-    task = tasks.task_for(tasks.run_spec(run))
-    if not hasattr(task, "sample"):
-        able = ", ".join(name for name, kind in tasks.TASKS.entries.items() if hasattr(kind, "sample"))
-        raise DnnexpError(f"{run.path}: sample writes with a trained model of a {able} run; this is a {task.kind} run")
-    for reply in task.sample(run, text, samples, greedy, seed):
+    for reply in tasks.task_for(tasks.run_spec(run)).sample(run, text, samples, greedy, seed):
         typer.echo(reply)
 
 

@@ -17,7 +17,8 @@ from dnnexp.core.models.base import DataInfo, Vocabulary
 from dnnexp.data.augment import Augmentation
 from dnnexp.errors import SpecError
 
-Task = Literal["multiclass", "binary", "regression"]
+#: what the targets are: class labels, 0/1 values, or real numbers
+Target = Literal["multiclass", "binary", "regression"]
 
 #: the data set functions by the name a spec's `data.name` gives them
 DATASETS: dict[str, Callable[..., "Dataset"]] = {}
@@ -48,7 +49,7 @@ class Dataset:
     t_train: np.ndarray
     x_test: np.ndarray | None
     t_test: np.ndarray | None
-    task: Task
+    task: Target
     classes: list[str] | None = None
     vocabulary: Vocabulary | None = None  # a text corpus's tokens and special ids
 
@@ -83,7 +84,7 @@ class Batches:
     train: Split
     val: Split | None
     test: Split | None
-    task: Task
+    task: Target
     input_shape: tuple[int, ...]
     num_outputs: int
     classes: list[str] | None = field(default=None)

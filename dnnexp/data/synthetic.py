@@ -10,7 +10,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from dnnexp.data.base import Dataset, Task, registered
+from dnnexp.data.base import Dataset, Target, registered
 from dnnexp.errors import SpecError
 
 Draw = Callable[[int], tuple[np.ndarray, np.ndarray]]  # m → (x, t) for m samples
@@ -95,7 +95,7 @@ def blobs(
     return drawn_dataset(draw, n, n_test, "multiclass", classes=[str(k) for k in range(classes)])
 
 
-def drawn_dataset(draw: Draw, n: int, n_test: int, task: Task, classes: list[str] | None = None) -> Dataset:
+def drawn_dataset(draw: Draw, n: int, n_test: int, task: Target, classes: list[str] | None = None) -> Dataset:
     """Draw n + n_test samples and keep the last n_test for testing; float32 x, t typed for `task`
     (a vector of targets becomes a column (N, 1); targets per time step (N, T, k) stay as they are)."""
     if n < 1 or n_test < 0:
