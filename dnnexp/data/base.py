@@ -19,6 +19,8 @@ from dnnexp.errors import SpecError
 
 Task = Literal["multiclass", "binary", "regression"]
 
+Truth = Callable[[np.ndarray], np.ndarray]
+
 #: the data set functions by the name a spec's `data.name` gives them
 DATASETS: dict[str, Callable[..., "Dataset"]] = {}
 
@@ -51,6 +53,9 @@ class Dataset:
     task: Task
     classes: list[str] | None = None
     vocabulary: Vocabulary | None = None  # a text corpus's tokens and special ids
+    #: the noiseless function a synthetic set's targets scatter around, x (N, *feature) → t (N, k),
+    #: for pictures of the fit; None where there is none
+    truth: Truth | None = None
 
 
 @dataclass
@@ -90,6 +95,7 @@ class Batches:
     vocabulary: Vocabulary | None = None
     #: random crops and flips the trainer applies to each training batch (never to val or test)
     augment: Augmentation | None = None
+    truth: Truth | None = None  # as Dataset.truth
 
     @property
     def info(self) -> DataInfo:
@@ -157,5 +163,6 @@ def prepare(
     else:
         num_outputs = int(np.prod(dataset.t_train.shape[1:]))
     return Batches(
-        train, val, test, dataset.task, tuple(train.x.shape[1:]), num_outputs, dataset.classes, dataset.vocabulary
+        train, val, test, dataset.task, tuple(train.x.shape[1:]), num_outputs, dataset.classes, dataset.vocabulary,
+        truth=dataset.truth,
     )
