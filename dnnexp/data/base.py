@@ -20,6 +20,8 @@ from dnnexp.errors import SpecError
 #: what the targets are: class labels, 0/1 values, or real numbers
 Target = Literal["multiclass", "binary", "regression"]
 
+Truth = Callable[[np.ndarray], np.ndarray]
+
 #: the data set functions by the name a spec's `data.name` gives them
 DATASETS: dict[str, Callable[..., "Dataset"]] = {}
 
@@ -52,6 +54,9 @@ class Dataset:
     task: Target
     classes: list[str] | None = None
     vocabulary: Vocabulary | None = None  # a text corpus's tokens and special ids
+    #: the noiseless function a synthetic set's targets scatter around, x (N, *feature) → t (N, k),
+    #: for pictures of the fit; None where there is none
+    truth: Truth | None = None
 
 
 @dataclass
@@ -91,6 +96,7 @@ class Batches:
     vocabulary: Vocabulary | None = None
     #: random crops and flips the trainer applies to each training batch (never to val or test)
     augment: Augmentation | None = None
+    truth: Truth | None = None  # as Dataset.truth
 
     @property
     def info(self) -> DataInfo:
@@ -158,5 +164,6 @@ def prepare(
     else:
         num_outputs = int(np.prod(dataset.t_train.shape[1:]))
     return Batches(
-        train, val, test, dataset.task, tuple(train.x.shape[1:]), num_outputs, dataset.classes, dataset.vocabulary
+        train, val, test, dataset.task, tuple(train.x.shape[1:]), num_outputs, dataset.classes, dataset.vocabulary,
+        truth=dataset.truth,
     )
