@@ -60,7 +60,8 @@ class Lifecycle:
             "name": config["name"],
             "started_at": previous.get("started_at") or _now(),
             "overrides": previous.get("overrides", list(overrides)),
-            "resumes": int(previous.get("resumes", -1)) + 1 if resumed else 0,
+            # A run killed outright left no summary: it is being resumed all the same.
+            "resumes": int(previous.get("resumes", 0)) + 1 if resumed else 0,
             "versions": {"python": platform.python_version(), "numpy": np.__version__, "dnnexp": dnnexp.__version__},
             **git_state(),
         }

@@ -133,7 +133,11 @@ def _outcome(statuses: dict[int, str], results: dict[int, Any], names: dict[int,
         counts[status] = counts.get(status, 0) + 1
     failed = [index for index, status in statuses.items() if status == "failed"]
     told = ", ".join(f"{count} {status}" for status, count in counts.items())
-    summary = {"trials": len(statuses), "counts": counts, "failed": [names[i] for i in failed]}
+    summary = {
+        "trials": len(statuses), "counts": counts, "failed": [names[i] for i in failed],
+        # each trial's time in its worker, preparing included: the sweep's wall time less these is its overhead
+        "trial_seconds": {names[i]: round(result.seconds, 3) for i, result in sorted(results.items()) if result.seconds},
+    }
     if not complete or any(status in ("interrupted", "not started") for status in statuses.values()):
         return Outcome("interrupted", f"continue with `dnnexp sweep --resume {folder}`", summary, told)
     if failed:

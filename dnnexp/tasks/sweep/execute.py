@@ -240,12 +240,13 @@ class DaskPool:
             for job in jobs:
                 future = client.submit(run_trial, job, key=f"trial-{Path(job.folder).parent.name}-{job.index}", pure=False)
                 futures.append(future)
-            for future in as_completed(futures):
-                try:
-                    events.finished(future.result())
-                except Exception as error:  # noqa: BLE001 — e.g. KilledWorker after repeated worker deaths
-                    index = futures.index(future)
-                    events.finished(TrialResult(jobs[index].index, "failed", f"{type(error).__name__}: {error}"))
+            with client.as_current():  # as_completed asks for the current client
+                for future in as_completed(futures):
+                    try:
+                        events.finished(future.result())
+                    except Exception as error:  # noqa: BLE001 — e.g. KilledWorker after repeated worker deaths
+                        index = futures.index(future)
+                        events.finished(TrialResult(jobs[index].index, "failed", f"{type(error).__name__}: {error}"))
         except KeyboardInterrupt:
             client.cancel(futures)
             return False
