@@ -92,9 +92,11 @@ class SweepTask(Task):
     spec_class = SweepSpec
 
     def prepare(self, spec: SweepSpec, resume: RunDir | None = None) -> Prepared:
-        if resume is not None:
-            return reopen(resume.path)[1]
-        return plan(spec, Document(spec.model_dump(), "<sweep>"), Path.cwd())
+        """Not through `dnnexp train` or `validate`: a sweep's paths are relative to its file,
+        and its folder is not a run's (`plan` and `reopen` are its preparing)."""
+        raise DnnexpError(
+            f"{spec.name}: a sweep runs with `dnnexp sweep SWEEP.yaml`, and `dnnexp sweep SWEEP.yaml --dry-run` checks it"
+        )
 
     def describe(self, prepared: Prepared) -> RenderableType:
         """The trials, one a line: folder, spec and overrides."""

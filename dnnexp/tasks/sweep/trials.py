@@ -34,7 +34,7 @@ from dnnexp.errors import DnnexpError, SpecError
 from dnnexp.runs.rundir import RUN_NAME
 from dnnexp.spec import load
 from dnnexp.spec.arguments import spec_error
-from dnnexp.spec.schema import NonNegativeInt, PositiveInt, SpecBase
+from dnnexp.spec.schema import PositiveInt, SpecBase
 from dnnexp.spec.yamlio import OVERRIDE, Document
 from dnnexp.tasks.sweep.values import ExpressionError, distribution, grid_values, seed_list
 
