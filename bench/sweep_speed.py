@@ -2,8 +2,8 @@
 scheduler's overhead per trial. Targets (issue 10): 2 workers ≤ 0.6× the sequential time on a
 2-core machine; overhead < 1 s a trial.
 
-The trials: a 2-64-3 network on 3,000 Gaussian blobs for 15 epochs (about 1–2 s each), seeds
-0–7. Overhead per trial = (sweep wall time × workers − Σ each trial's time inside its worker) /
+The trials: a 2-64-3 network on 3,000 Gaussian blobs for 60 epochs (about 1 s each on an idle
+core), seeds 0–7. Overhead per trial = (sweep wall time × workers − Σ each trial's time inside its worker) /
 trials: the time a worker slot spends not running a trial (starting processes, handing trials
 out, writing comparison.md and .png). Each setting runs `--repeats` times; medians are reported.
 
@@ -32,7 +32,7 @@ SPEC = {
     ]},
     "loss": "cross_entropy",
     "optimizer": {"name": "adam", "lr": 0.01},
-    "train": {"epochs": 15, "batch_size": 32},
+    "train": {"epochs": 60, "batch_size": 32},
 }
 TRIALS = 8
 
