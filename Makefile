@@ -10,21 +10,18 @@
 #   make cnn-compare       Day 2 §4, Day 4: MLP vs SimpleConvNet vs the Keras CNN (~25 min)
 #   make -j2 optimizer-compare DATASET=mnist
 #
-# Every sweep trains into a fresh folder runs/<sweep>-<time>/ and leaves comparison.md and
-# comparison.png there; `make -j2` trains two specs at a time.
+# Every sweep (configs/sweeps/) trains into a fresh folder runs/<sweep>-<time>/ and leaves
+# comparison.md and comparison.png there; `make -j2` trains two trials at a time.
 
 PYTHON   ?= python3
 VENV     ?= .venv
 BIN      := $(VENV)/bin
 DATASET  ?= fashion_mnist
 RUNS     ?= runs
-STAMP    := $(shell date +%Y%m%d-%H%M%S)
 DNNEXP   := $(BIN)/dnnexp
 DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: install data demo test bench clean-runs help sweep \
-        init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit course \
-        rnn-compare rnn-vanishing binary-addition cnn-compare seq2seq hred
+.PHONY: install data demo test bench clean-runs help sweep optimizer-paths binary-addition course
 
 help:
 	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
@@ -66,42 +63,26 @@ bench: install
 clean-runs:
 	find $(RUNS) -mindepth 1 -maxdepth 1 ! -name .keep -exec rm -rf {} +
 
-# ---- sweeps -----------------------------------------------------------------------------
-# `make sweep SWEEP=name SPECS="a.yaml b.yaml"` trains each spec (in parallel under -j) into
-# $(RUNS)/name-<time>/, then writes the comparison table (sorted by SORT) and plot there.
-SWEEP_DIR = $(RUNS)/$(SWEEP)-$(STAMP)
-SORT     ?= best_val_acc
+# ---- sweeps ----------------------------------------------------------------------------
+# Each comparison is a sweep file configs/sweeps/<target>.yaml, and `make <target>` runs it into
+# $(RUNS)/<target>-<time>/ (comparison.md and comparison.png there). A new comparison is one new
+# sweep file: its target exists at once. `make -jN` (or WORKERS=N) trains N trials at a time;
+# otherwise the sweep's own `workers:`, else one per core. DATASET=mnist swaps the image set, and
+# TRAIN_ARGS go to `dnnexp sweep` (`--set train.epochs=1`, `--quiet`).
+SWEEPS  := $(basename $(notdir $(wildcard configs/sweeps/*.yaml)))
+WORKERS ?= $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS)))
 IMAGE_SET = $(if $(filter $(DATASET),fashion_mnist),,--set data.name=$(DATASET))
+SWEEP_ARGS = --runs-dir $(RUNS) $(IMAGE_SET) $(if $(WORKERS),--workers $(WORKERS)) $(TRAIN_ARGS)
 
-sweep: $(patsubst %,$(SWEEP_DIR)/.trained/%,$(SPECS))
-	$(DNNEXP) compare $(SWEEP_DIR) --sort $(SORT)
-	$(DNNEXP) compare $(SWEEP_DIR) --sort $(SORT) --format markdown > $(SWEEP_DIR)/comparison.md
-	$(DNNEXP) plot $(SWEEP_DIR) -o $(SWEEP_DIR)/comparison.png
-	@if ls $(SWEEP_DIR)/*/time_grads.csv >/dev/null 2>&1; then \
-		$(DNNEXP) plot $(SWEEP_DIR) --time-grads -o $(SWEEP_DIR)/time_grads.png; fi
-	@echo "comparison: $(SWEEP_DIR)/comparison.md and comparison.png"
+.PHONY: $(SWEEPS)
+$(SWEEPS): $(DNNEXP)
+	$(DNNEXP) sweep configs/sweeps/$@.yaml $(SWEEP_ARGS)
 
-# A diverged run (exit code 3) is a result worth comparing, not a failed sweep.
-$(SWEEP_DIR)/.trained/%: % | $(DNNEXP)
-	$(DNNEXP) train $< --runs-dir $(SWEEP_DIR) --quiet $(IMAGE_SET) $(TRAIN_ARGS) || [ $$? -eq 3 ]
-	@mkdir -p $(@D) && touch $@
-
-define sweep_target
-$(1): $(DNNEXP)
-	@$$(MAKE) --no-print-directory sweep SWEEP=$(1) STAMP=$(STAMP) SPECS="$(sort $(wildcard $(2)))"
-endef
-
-$(eval $(call sweep_target,init-compare,configs/day2/init/*.yaml))
-$(eval $(call sweep_target,init-deep-compare,configs/day2/init_deep/*.yaml))
-$(eval $(call sweep_target,optimizer-compare,configs/day2/optimizers/*.yaml))
-$(eval $(call sweep_target,batchnorm-compare,configs/day2/batchnorm/*.yaml))
-$(eval $(call sweep_target,overfit,configs/day2/overfit/*.yaml))
-$(eval $(call sweep_target,rnn-compare,configs/day3/rnn/*.yaml))
-$(eval $(call sweep_target,rnn-vanishing,configs/day3/vanishing/*.yaml))
-rnn-vanishing: export SORT = best_val_loss# a regression: no accuracy to sort by
-$(eval $(call sweep_target,seq2seq,configs/day3/seq2seq/*.yaml))
-$(eval $(call sweep_target,hred,configs/day3/hred/*.yaml))
-$(eval $(call sweep_target,cnn-compare,configs/day2/cnn/mlp.yaml configs/day2/cnn/simple_convnet.yaml configs/day4/keras_cnn.yaml))
+# `make sweep SWEEP=name SPECS="a.yaml b.yaml"`: a sweep of any specs, without writing its file.
+sweep: $(DNNEXP)
+	@mkdir -p $(RUNS)
+	@printf 'name: %s\nspecs: [%s]\n' '$(SWEEP)' '$(foreach spec,$(abspath $(SPECS)),"$(spec)",)' > $(RUNS)/.$(SWEEP).sweep.yaml
+	$(DNNEXP) sweep $(RUNS)/.$(SWEEP).sweep.yaml $(SWEEP_ARGS)
 
 optimizer-paths: $(DNNEXP)
 	$(DNNEXP) train configs/day2/optimizer_paths.yaml --runs-dir $(RUNS)

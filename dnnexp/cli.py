@@ -68,6 +68,13 @@ def train(
     runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Parent folder of run folders."),
     resume: Optional[Path] = typer.Option(None, "--resume", metavar="RUN_DIR", help="Continue an interrupted run."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or per-epoch lines."),
+    as_sweep: bool = typer.Option(
+        False, "--sweep", help="Run every combination of the --set lists (a,b  range(…)  logspace(…)) as a sweep."
+    ),
+    seeds: Optional[str] = typer.Option(None, "--seeds", metavar="0-4", help="Seeds to sweep over (implies --sweep)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="With --sweep: trials run at once."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="With --sweep: list the trials, train nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="With --sweep: run more than 10,000 trials."),
 ) -> None:
     """Train a spec; results go to a new folder runs/<name>-<time>/."""
     from dnnexp import tasks
@@ -78,6 +85,14 @@ def train(
     from dnnexp.spec import apply_overrides
 
     console = _console()
+    if as_sweep or seeds is not None:
+        if spec is None or resume is not None:
+            raise SpecError("--sweep takes a spec file; continue a sweep with `dnnexp sweep --resume SWEEP_DIR`")
+        from dnnexp.tasks import sweep as sweeps
+
+        swept, document = sweeps.command_line_sweep(spec, overrides, seeds)
+        _run_sweep(sweeps.plan(swept, document, Path.cwd(), yes or dry_run), runs_dir, workers, None, dry_run, quiet)
+        return
     run = RunDir.open(resume) if resume is not None else None
     if spec is None and run is None:
         raise SpecError("give a spec file to train, or --resume RUN_DIR to continue a run")
@@ -112,6 +127,62 @@ def train(
 
 @app.command()
 @user_errors
+def sweep(
+    sweep_file: Optional[Path] = typer.Argument(None, metavar="SWEEP.yaml", help="The sweep file (not needed with --resume)."),
+    overrides: list[str] = typer.Option(
+        [], "--set", "-s", metavar="KEY=VALUE", help="Override a value of every trial's spec, e.g. data.name=mnist."
+    ),
+    resume: Optional[Path] = typer.Option(None, "--resume", metavar="SWEEP_DIR", help="Continue an interrupted sweep."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1, help="Trials at once (default: the sweep's, else the cores)."),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", metavar="tcp://HOST:8786", help="Run the trials on a Dask distributed cluster."
+    ),
+    runs_dir: Path = typer.Option(Path("runs"), "--runs-dir", help="Parent folder of sweep folders."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the trials (every spec checked), train nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Run a sweep of more than 10,000 trials."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Run a sweep: every trial of a grid, random search and seeds, in parallel, into runs/<name>-<time>/."""
+    from dnnexp.errors import SpecError
+    from dnnexp.tasks import sweep as sweeps
+
+    if resume is not None:
+        if sweep_file is not None or overrides or dry_run:
+            raise SpecError("--resume continues a sweep as it was planned; give only the sweep folder")
+        _finish_sweep(*sweeps.resume(resume, workers, scheduler, None if quiet else _console()))
+        return
+    if sweep_file is None:
+        raise SpecError("give a sweep file to run, or --resume SWEEP_DIR to continue a sweep")
+    swept, document = sweeps.load_sweep(sweep_file, overrides)
+    prepared = sweeps.plan(swept, document, sweep_file.parent, yes or dry_run)
+    _run_sweep(prepared, runs_dir, workers, scheduler, dry_run, quiet)
+
+
+def _run_sweep(prepared, runs_dir: Path, workers: Optional[int], scheduler: Optional[str], dry_run: bool, quiet: bool) -> None:
+    """`dnnexp sweep` and `dnnexp train --sweep`, once the sweep is planned."""
+    import dataclasses
+
+    from dnnexp.tasks import sweep as sweeps
+
+    console = _console()
+    if dry_run:
+        console.print(sweeps.SweepTask().describe(prepared))
+        return
+    prepared = dataclasses.replace(prepared, workers=workers or prepared.workers, scheduler=scheduler)
+    _finish_sweep(*sweeps.start(prepared, runs_dir, None if quiet else console))
+
+
+def _finish_sweep(life, outcome) -> None:
+    console = _console()
+    console.print(f"{outcome.status}: {life.run.path}  {outcome.headline}".rstrip())
+    if outcome.message:
+        console.print(outcome.message, markup=False)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+@user_errors
 def validate(
     spec: Path = typer.Argument(..., help="The YAML spec to check."),
     overrides: list[str] = SetOption,
@@ -134,16 +205,43 @@ def compare(
     runs: list[Path] = typer.Argument(..., help="Run folders, or folders holding runs."),
     sort: Optional[str] = typer.Option(None, "--sort", help="Sort by this metric column, e.g. best_val_acc."),
     fmt: str = typer.Option("table", "--format", "-f", help="table | csv | markdown | json"),
+    no_group: bool = typer.Option(False, "--no-group", help="A row per run, even for runs that differ only in seed."),
+    paired: bool = typer.Option(
+        False, "--paired", help="Two groups A B (differing only in seed within each): B − A seed by seed, mean ± 95% interval."
+    ),
 ) -> None:
-    """Set runs side by side: the spec keys that differ, and their final, best and test metrics."""
+    """Set runs side by side: the spec keys that differ, and their final, best and test metrics.
+
+    Runs that differ only in seed are one row: mean ± std [95% interval] of each result, n.
+    """
     from dnnexp.errors import DnnexpError
     from dnnexp.runs.compare import compare_runs, render, rich_table
+    from dnnexp.runs.groups import group_labels, group_runs, grouped_frame, paired_frame, with_intervals
     from dnnexp.runs.rundir import find_runs
 
     formats = ("table", "csv", "markdown", "json")
     if fmt not in formats:
         raise DnnexpError(f"--format: '{fmt}' is not one of {', '.join(formats)}")
-    frame = compare_runs(find_runs(runs), sort)
+    found = find_runs(runs)
+    frame = compare_runs(found, None if paired else sort)
+    groups = group_runs(found)
+    if paired:
+        if len(groups) != 2:
+            labels = "; ".join(f"{label} (n={len(g.runs)})" for label, g in zip(group_labels(groups), groups))
+            raise DnnexpError(
+                f"--paired compares two groups of runs that differ only in seed; these runs form {len(groups)}: {labels}"
+            )
+        a, b = group_labels(groups)
+        _console(stderr=True).print(f"A: {a}\nB: {b}", markup=False)
+        frame = paired_frame(frame, *groups)
+    elif not no_group and any(len(group.runs) > 1 for group in groups):
+        frame = grouped_frame(frame, groups)
+        if sort is not None:
+            from dnnexp.runs.compare import sort_frame
+
+            frame = sort_frame(frame, sort)
+        if fmt in ("table", "markdown"):
+            frame = with_intervals(frame)
     if fmt == "table":
         console = _console()
         console.print(rich_table(frame, console.width))
@@ -163,6 +261,7 @@ def plot(
     filters: bool = typer.Option(False, "--filters", help="The first conv layer's trained filters."),
     feature_maps: bool = typer.Option(False, "--feature-maps", help="One test image's maps after each conv layer."),
     fit: bool = typer.Option(False, "--fit", help="A model of one input: the data, the learned curve, the true function."),
+    no_group: bool = typer.Option(False, "--no-group", help="A curve per run, even for runs that differ only in seed."),
 ) -> None:
     """Draw learning curves of one or more runs, or pictures of one: layer statistics, filters, feature maps, fit."""
     from dnnexp.errors import DnnexpError
@@ -185,7 +284,15 @@ def plot(
     elif filters or feature_maps or fit:
         written = _plot_trained(found[0], out, "fit" if fit else "feature_maps" if feature_maps else "filters")
     else:
-        written = curves.plot_curves(found, out or default_plot_path(found), metric)
+        from dnnexp.runs.groups import group_runs
+
+        groups = group_runs(found)
+        if not no_group and any(len(group.runs) > 1 for group in groups):
+            from dnnexp.plots.groups import plot_group_curves
+
+            written = plot_group_curves(groups, out or default_plot_path(found), metric)
+        else:
+            written = curves.plot_curves(found, out or default_plot_path(found), metric)
     _console().print(f"wrote {written}")
 
 

@@ -131,13 +131,19 @@ def compare_runs(runs: list[RunDir], sort: str | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=[*fixed, *extra, "epochs", "wall_time_s"])
     results = frame.columns[2 + len(keys) :]
     frame = frame.drop(columns=[c for c in results if frame[c].isna().all()])
-    if sort is None:
-        return frame
+    frame.attrs["keys"] = keys  # the settings' columns, for grouping by seed (dnnexp.runs.groups)
+    return frame if sort is None else sort_frame(frame, sort)
+
+
+def sort_frame(frame: pd.DataFrame, sort: str, descending: bool | None = None) -> pd.DataFrame:
+    """`frame` sorted by column `sort`: accuracies best (highest) first and everything else lowest
+    first, unless `descending` says."""
     if sort not in frame.columns:
         close = difflib.get_close_matches(sort, frame.columns, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise DnnexpError(f"--sort: no column {sort!r}; {hint}choose one of: {', '.join(frame.columns)}")
-    return frame.sort_values(sort, ascending=not sort.endswith("acc"), kind="stable", na_position="last")
+    descending = sort.endswith("acc") if descending is None else descending
+    return frame.sort_values(sort, ascending=not descending, kind="stable", na_position="last")
 
 
 def format_cell(value: Any) -> str:

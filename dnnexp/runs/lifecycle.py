@@ -74,8 +74,15 @@ class Lifecycle:
     @classmethod
     def start(cls, runs_dir: Path, config: dict[str, Any], overrides: Sequence[str] = ()) -> Lifecycle:
         """A new run folder `runs_dir/<name>-<time>/` with config.yaml written."""
-        run = RunDir.create(runs_dir, config["name"])
-        run.write_yaml("config.yaml", config)
+        return cls.start_in(RunDir.create(runs_dir, config["name"]), config, overrides)
+
+    @classmethod
+    def start_in(
+        cls, run: RunDir, config: dict[str, Any], overrides: Sequence[str] = (), config_file: str = "config.yaml"
+    ) -> Lifecycle:
+        """An empty folder made the run: a sweep's trial, whose folder the sweep names, or a sweep
+        itself, whose config is sweep.yaml (a config.yaml would make it look like one run)."""
+        run.write_yaml(config_file, config)
         return cls(run, config, overrides, resumed=False)
 
     @classmethod

@@ -182,12 +182,12 @@ class RunDir:
 
         return self._parse(filename, read)
 
-    def config(self) -> dict[str, Any]:
-        """The fully resolved spec from config.yaml."""
-        path = self.file(_CONFIG)
+    def config(self, filename: str = _CONFIG) -> dict[str, Any]:
+        """The fully resolved spec from config.yaml (a sweep's: sweep.yaml)."""
+        path = self.file(filename)
         if not path.is_file():
             raise _not_a_run(self.path)
-        config = self._parse(_CONFIG, lambda p: yaml.safe_load(p.read_text(encoding="utf-8")))
+        config = self._parse(filename, lambda p: yaml.safe_load(p.read_text(encoding="utf-8")))
         if not isinstance(config, dict):
             raise _damaged(path, "not a mapping")
         return config

@@ -155,12 +155,13 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
     return document.data
 
 
-_OVERRIDE = re.compile(r"(?P<path>[A-Za-z_]\w*(?:\[\d+\])*(?:\.[A-Za-z_]\w*(?:\[\d+\])*)*)=(?P<value>.*)", re.S)
+#: a `--set KEY.PATH=VALUE`; a sweep reads its keys with it too
+OVERRIDE = re.compile(r"(?P<path>[A-Za-z_]\w*(?:\[\d+\])*(?:\.[A-Za-z_]\w*(?:\[\d+\])*)*)=(?P<value>.*)", re.S)
 _PART = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]")
 
 
 def _parse_override(text: str) -> tuple[Path, Document]:
-    match = _OVERRIDE.fullmatch(text)
+    match = OVERRIDE.fullmatch(text)
     if not match:
         raise SpecError(
             f"--set {text}: an override has the form KEY.PATH=VALUE, e.g. optimizer.lr=0.01 or model.layers[0].units=256"
