@@ -162,7 +162,7 @@ def test_a_loss_that_explodes_below_inf_ends_the_run_as_diverged(cli, runs_dir):
     summary = RunDir(folder).summary()
     assert (summary["status"], summary["exit_code"], summary["test"]) == ("diverged", 3, None)
     assert summary["message"].startswith("the loss became ")
-    assert "over 10000 × the first batch's loss 1.375 (train.divergence.factor) at epoch 8, step 9; lower the learning rate" in summary["message"]
+    assert "over 10000 × the first batch's loss 1.375 (train.divergence.factor) at epoch 8, step 8; lower the learning rate" in summary["message"]
     assert summary["message"] in " ".join(result.output.split())
     assert len(RunDir(folder).metrics()) == 7
 

@@ -35,9 +35,11 @@ class DivergenceGuard(Callback):
             why = f", over {self.max_loss:g} (train.divergence.max_loss)"
         else:
             return
+        # A finite loss's step was taken and counted; a NaN's was not (no update from a broken loss).
+        step = state.step if math.isfinite(loss) else state.step + 1
         state.stop, state.status = True, "diverged"
         state.message = (
-            f"the loss became {loss:.4g}{why} at epoch {state.epoch + 1}, step {state.step + 1}; "
+            f"the loss became {loss:.4g}{why} at epoch {state.epoch + 1}, step {step}; "
             f"lower the learning rate (optimizer.lr is {trainer.base_lr:g}) "
             "or clip gradients (regularization.clip_norm)"
         )

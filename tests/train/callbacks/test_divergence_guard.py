@@ -10,13 +10,14 @@ from dnnexp.train import callbacks as cb
 
 
 def feed(guard: cb.DivergenceGuard, trainer, losses: list[float]) -> int:
-    """Batch losses to the guard, one step each, until it stops the run; the batches it saw."""
+    """Batch losses to the guard until it stops the run, each a step taken as the trainer takes
+    them (only from a finite loss); the batches it saw."""
     for seen, loss in enumerate(losses, start=1):
         trainer.last_loss = loss
+        trainer.state.step += math.isfinite(loss)
         guard.on_batch_end(trainer)
         if trainer.state.stop:
             return seen
-        trainer.state.step += 1
     return len(losses)
 
 
