@@ -4,6 +4,7 @@
 #   make test              the whole test suite
 #   make init-compare      Day 2 §1: activation × initializer (784-40-20-10)
 #   make rnn-compare       Day 3: simple RNN, LSTM, GRU, bidirectional on Fashion-MNIST rows
+#   make rnn-vanishing     Day 3 §1–2: the gradient through 100 time steps: vanishing, exploding, clipped, LSTM
 #   make seq2seq           Day 3 §5: seq2seq on addition (with and without reversed input), dates
 #   make hred              Day 3 §5: HRED vs VHRED on template dialogues, diversity of replies
 #   make cnn-compare       Day 2 §4, Day 4: MLP vs SimpleConvNet vs the Keras CNN (~25 min)
@@ -23,10 +24,10 @@ DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
 
 .PHONY: install data demo test bench clean-runs help sweep \
         init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit course \
-        rnn-compare binary-addition cnn-compare seq2seq hred
+        rnn-compare rnn-vanishing binary-addition cnn-compare seq2seq hred
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
 
 # Debian ships venv separately (python3-venv); install it when we may.
 $(DNNEXP): pyproject.toml
@@ -67,13 +68,14 @@ clean-runs:
 
 # ---- sweeps -----------------------------------------------------------------------------
 # `make sweep SWEEP=name SPECS="a.yaml b.yaml"` trains each spec (in parallel under -j) into
-# $(RUNS)/name-<time>/, then writes the comparison table and plot there.
+# $(RUNS)/name-<time>/, then writes the comparison table (sorted by SORT) and plot there.
 SWEEP_DIR = $(RUNS)/$(SWEEP)-$(STAMP)
+SORT     ?= best_val_acc
 IMAGE_SET = $(if $(filter $(DATASET),fashion_mnist),,--set data.name=$(DATASET))
 
 sweep: $(patsubst %,$(SWEEP_DIR)/.trained/%,$(SPECS))
-	$(DNNEXP) compare $(SWEEP_DIR) --sort best_val_acc
-	$(DNNEXP) compare $(SWEEP_DIR) --sort best_val_acc --format markdown > $(SWEEP_DIR)/comparison.md
+	$(DNNEXP) compare $(SWEEP_DIR) --sort $(SORT)
+	$(DNNEXP) compare $(SWEEP_DIR) --sort $(SORT) --format markdown > $(SWEEP_DIR)/comparison.md
 	$(DNNEXP) plot $(SWEEP_DIR) -o $(SWEEP_DIR)/comparison.png
 	@if ls $(SWEEP_DIR)/*/time_grads.csv >/dev/null 2>&1; then \
 		$(DNNEXP) plot $(SWEEP_DIR) --time-grads -o $(SWEEP_DIR)/time_grads.png; fi
@@ -95,6 +97,8 @@ $(eval $(call sweep_target,optimizer-compare,configs/day2/optimizers/*.yaml))
 $(eval $(call sweep_target,batchnorm-compare,configs/day2/batchnorm/*.yaml))
 $(eval $(call sweep_target,overfit,configs/day2/overfit/*.yaml))
 $(eval $(call sweep_target,rnn-compare,configs/day3/rnn/*.yaml))
+$(eval $(call sweep_target,rnn-vanishing,configs/day3/vanishing/*.yaml))
+rnn-vanishing: export SORT = best_val_loss# a regression: no accuracy to sort by
 $(eval $(call sweep_target,seq2seq,configs/day3/seq2seq/*.yaml))
 $(eval $(call sweep_target,hred,configs/day3/hred/*.yaml))
 $(eval $(call sweep_target,cnn-compare,configs/day2/cnn/mlp.yaml configs/day2/cnn/simple_convnet.yaml configs/day4/keras_cnn.yaml))
@@ -106,4 +110,4 @@ binary-addition: $(DNNEXP)
 	$(DNNEXP) train configs/day4/simple_rnn_binary_addition.yaml --runs-dir $(RUNS)
 
 course: init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit \
-        rnn-compare binary-addition seq2seq hred
+        rnn-compare rnn-vanishing binary-addition seq2seq hred

@@ -98,10 +98,11 @@ def train(
     prepared = task.prepare(loaded, run)
     for warning in task.warnings(prepared):
         console.print(f"[yellow]warning:[/] {warning}", markup=True)
-    life = Lifecycle.resume(run, overrides) if run is not None else Lifecycle.start(runs_dir, config, overrides)
+    life = Lifecycle.resume(run, config, overrides) if run is not None else Lifecycle.start(runs_dir, config, overrides)
     with life:
         outcome = task.run(prepared, life, None if quiet else console)
         life.finish(outcome)
+    task.draw(prepared, life.run)  # after the summary: a picture that fails costs no result
     console.print(f"{outcome.status}: {life.run.path}  {outcome.headline}".rstrip())
     if outcome.message:
         console.print(outcome.message)
@@ -161,16 +162,17 @@ def plot(
     time_grads: bool = typer.Option(False, "--time-grads", help="Gradient norm per time step of recurrent layers, runs overlaid."),
     filters: bool = typer.Option(False, "--filters", help="The first conv layer's trained filters."),
     feature_maps: bool = typer.Option(False, "--feature-maps", help="One test image's maps after each conv layer."),
+    fit: bool = typer.Option(False, "--fit", help="A model of one input: the data, the learned curve, the true function."),
 ) -> None:
-    """Draw learning curves of one or more runs, or pictures of one: layer statistics, filters, feature maps."""
+    """Draw learning curves of one or more runs, or pictures of one: layer statistics, filters, feature maps, fit."""
     from dnnexp.errors import DnnexpError
     from dnnexp.plots import curves, default_plot_path, layers, time_grads as time_grad_plots
     from dnnexp.runs.rundir import find_runs
 
     found = find_runs(runs)
-    if (layer_stats or activations or filters or feature_maps) and len(found) != 1:
+    if (layer_stats or activations or filters or feature_maps or fit) and len(found) != 1:
         raise DnnexpError(
-            "--layer-stats, --activations, --filters and --feature-maps draw one run; give a single run folder"
+            "--layer-stats, --activations, --filters, --feature-maps and --fit draw one run; give a single run folder"
         )
     if out is not None and out.suffix.lower() not in (".png", ".svg"):
         raise DnnexpError(f"--out: '{out}' must end in .png or .svg")
@@ -180,27 +182,29 @@ def plot(
         written = layers.plot_activations(found[0], out or default_plot_path(found, kind="activations"))
     elif time_grads:
         written = time_grad_plots.plot_time_grads(found, out or default_plot_path(found, kind="time_grads"))
-    elif filters or feature_maps:
-        written = _plot_conv(found[0], out, feature_maps)
+    elif filters or feature_maps or fit:
+        written = _plot_trained(found[0], out, "fit" if fit else "feature_maps" if feature_maps else "filters")
     else:
         written = curves.plot_curves(found, out or default_plot_path(found), metric)
     _console().print(f"wrote {written}")
 
 
-def _plot_conv(run, out: Optional[Path], feature_maps: bool) -> Path:
-    """--filters or --feature-maps: pictures of the trained model, rebuilt from the run."""
+def _plot_trained(run, out: Optional[Path], picture: str) -> Path:
+    """--filters, --feature-maps or --fit (`picture`): pictures of the trained model, rebuilt from the run."""
     from dnnexp import tasks
-    from dnnexp.plots import default_plot_path
+    from dnnexp.plots import default_plot_path, fit
     from dnnexp.plots import filters as conv_plots
 
     task = tasks.task_for(tasks.run_spec(run))
     rebuilt = task.rebuild(run)
-    if not feature_maps:
-        return conv_plots.plot_filters(run, rebuilt.model, out or default_plot_path([run], kind="filters"))
-    image, caption = task.first_test_image(rebuilt)
-    return conv_plots.plot_feature_maps(
-        run, rebuilt.model, image, caption, out or default_plot_path([run], kind="feature_maps")
-    )
+    out = out or default_plot_path([run], kind=picture)
+    if picture == "fit":
+        return fit.plot_fit(run, rebuilt.model, rebuilt.data, out)
+    if picture == "filters":
+        return conv_plots.plot_filters(run, rebuilt.model, out)
+    conv_plots.conv_layers(run, rebuilt.model)  # a run without them is told so before any image is taken
+    image, caption = task.feature_map_input(rebuilt)
+    return conv_plots.plot_feature_maps(run, rebuilt.model, image, caption, out)
 
 
 @app.command()
@@ -223,11 +227,7 @@ def sample(
         raise DnnexpError(f"--decoding: '{decoding}' is not greedy or sample")
     greedy = None if decoding is None else decoding == "greedy"
     run = RunDir.open(run_dir)
-    task = tasks.task_for(tasks.run_spec(run))
-    if not hasattr(task, "sample"):
-        able = ", ".join(name for name, kind in tasks.TASKS.entries.items() if hasattr(kind, "sample"))
-        raise DnnexpError(f"{run.path}: sample writes with a trained model of a {able} run; this is a {task.kind} run")
-    for reply in task.sample(run, text, samples, greedy, seed):
+    for reply in tasks.task_for(tasks.run_spec(run)).sample(run, text, samples, greedy, seed):
         typer.echo(reply)
 
 

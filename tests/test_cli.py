@@ -101,6 +101,24 @@ def test_recurrent_nets_on_fashion_mnist_rows_and_their_time_step_gradients(cli,
     assert out.stat().st_size > 5000
 
 
+def test_plot_fit_draws_a_one_input_regression_and_refuses_other_runs(cli, write_spec, runs_dir, tmp_path):
+    line = write_spec(
+        name="line", data={"name": "linear_regression", "n": 100, "validation": 20},
+        model={"input_shape": [1], "layers": [{"type": "dense", "units": 1, "init": "zeros"}]},
+        loss="mse", optimizer={"name": "sgd", "lr": 0.1}, train={"epochs": 2, "batch_size": 20},
+    )
+    assert cli("train", line, "--runs-dir", runs_dir / "line", "--quiet").exit_code == 0
+    drawn = cli("plot", only_run(runs_dir / "line"), "--fit")
+    assert drawn.exit_code == 0, drawn.output
+    assert (only_run(runs_dir / "line") / "fit.png").stat().st_size > 5000
+
+    assert cli("train", write_spec(), "--runs-dir", runs_dir / "blobs", "--quiet").exit_code == 0
+    refused = cli("plot", only_run(runs_dir / "blobs"), "--fit", "-o", tmp_path / "fit.png")
+    assert refused.exit_code == 2 and "--fit draws a model of one input and one output" in refused.output
+    assert "(2,) → 3 output" in refused.output and "Traceback" not in refused.output
+    assert not (tmp_path / "fit.png").exists()
+
+
 def test_validate_prints_the_model_summary(cli, write_spec):
     result = cli("validate", write_spec())
     assert result.exit_code == 0, result.output

@@ -15,6 +15,11 @@ from dnnexp.core.layers.base import Layer
 class Activation(Layer):
     """Base activation: elementwise unless it says otherwise."""
 
+    #: bounds of the outputs (None: unbounded on that side), over which histograms draw them
+    output_range: tuple[float | None, float | None] = (None, None)
+    #: the output of an input of 0 where the outputs are symmetric about it: where small weights leave them
+    centre: float | None = None
+
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         raise NotImplementedError
 
@@ -35,6 +40,7 @@ class Step(Activation):
     """f(u) = 1 if u > 0 else 0; its gradient is zero everywhere, so nothing before it can learn."""
 
     kind = "step"
+    output_range = (0.0, 1.0)
 
     def forward(self, x, train=False):
         return (x > 0).astype(x.dtype)
@@ -47,6 +53,7 @@ class Sigmoid(Activation):
     """f(u) = 1 / (1 + e^-u); f' = f(1 - f) is at most 0.25, hence vanishing gradients."""
 
     kind = "sigmoid"
+    output_range, centre = (0.0, 1.0), 0.5
 
     def forward(self, x, train=False):
         self.out = sigmoid(x)
@@ -60,6 +67,7 @@ class Tanh(Activation):
     """f(u) = tanh(u); f' = 1 - f²."""
 
     kind = "tanh"
+    output_range, centre = (-1.0, 1.0), 0.0
 
     def forward(self, x, train=False):
         self.out = np.tanh(x)
@@ -73,6 +81,7 @@ class ReLU(Activation):
     """f(u) = max(0, u); gradient 1 for u > 0, so it does not vanish through depth."""
 
     kind = "relu"
+    output_range = (0.0, None)
 
     def forward(self, x, train=False):
         self.positive = x > 0
@@ -103,6 +112,7 @@ class Softmax(Activation):
     """f(u)_k = e^{u_k} / Σ_j e^{u_j} over the last axis: class probabilities for multi-class output."""
 
     kind = "softmax"
+    output_range = (0.0, 1.0)
 
     def forward(self, x, train=False):
         self.out = softmax(x)

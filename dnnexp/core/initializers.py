@@ -98,19 +98,33 @@ class _VarianceScaling(Initializer):
         return rng.uniform(-limit, limit, shape)
 
 
-# Glorot & Bengio average the fans; for equal layer widths that is the course's 1/√n.
-class XavierNormal(_VarianceScaling):
-    """Xavier/Glorot normal: std = √(2 / (fan_in + fan_out)); for sigmoid and tanh."""
+# The course's Xavier (Day 2 §1, and deep-learning-from-scratch's weight_init_std='xavier'): each
+# weight divided by √n, n the previous layer's node count, so a unit's input keeps the spread of
+# one previous unit's output. The course draws it from a Gaussian only, so there is no uniform twin.
+class Xavier(_VarianceScaling):
+    """The course's Xavier: normal with std = 1 / √fan_in; for sigmoid and tanh."""
 
-    kind = "xavier_normal"
-    aliases = ("glorot_normal",)
+    kind = "xavier"
+
+    fan_mode = "in"
 
 
-class XavierUniform(_VarianceScaling):
-    """Xavier/Glorot uniform: limit = √(6 / (fan_in + fan_out)); for sigmoid and tanh."""
+# Glorot & Bengio (2010) average the fans, so that the backward pass keeps its spread as well;
+# for equal layer widths that is the course's 1/√n. `xavier_normal`/`xavier_uniform` stay names
+# for these (as in PyTorch's init.xavier_normal_), so configs written before `xavier` existed
+# rebuild the same weights.
+class GlorotNormal(_VarianceScaling):
+    """Glorot normal (Keras's name): std = √(2 / (fan_in + fan_out)); for sigmoid and tanh."""
 
-    kind = "xavier_uniform"
-    aliases = ("glorot_uniform",)
+    kind = "glorot_normal"
+    aliases = ("xavier_normal",)
+
+
+class GlorotUniform(_VarianceScaling):
+    """Glorot uniform (Keras's name, its layers' default): limit = √(6 / (fan_in + fan_out))."""
+
+    kind = "glorot_uniform"
+    aliases = ("xavier_uniform",)
 
     distribution = "uniform"
 

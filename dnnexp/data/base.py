@@ -17,7 +17,10 @@ from dnnexp.core.models.base import DataInfo, Vocabulary
 from dnnexp.data.augment import Augmentation
 from dnnexp.errors import SpecError
 
-Task = Literal["multiclass", "binary", "regression"]
+#: what the targets are: class labels, 0/1 values, or real numbers
+Target = Literal["multiclass", "binary", "regression"]
+
+Truth = Callable[[np.ndarray], np.ndarray]
 
 #: the data set functions by the name a spec's `data.name` gives them
 DATASETS: dict[str, Callable[..., "Dataset"]] = {}
@@ -48,9 +51,12 @@ class Dataset:
     t_train: np.ndarray
     x_test: np.ndarray | None
     t_test: np.ndarray | None
-    task: Task
+    task: Target
     classes: list[str] | None = None
     vocabulary: Vocabulary | None = None  # a text corpus's tokens and special ids
+    #: the noiseless function a synthetic set's targets scatter around, x (N, *feature) → t (N, k),
+    #: for pictures of the fit; None where there is none
+    truth: Truth | None = None
 
 
 @dataclass
@@ -83,13 +89,14 @@ class Batches:
     train: Split
     val: Split | None
     test: Split | None
-    task: Task
+    task: Target
     input_shape: tuple[int, ...]
     num_outputs: int
     classes: list[str] | None = field(default=None)
     vocabulary: Vocabulary | None = None
     #: random crops and flips the trainer applies to each training batch (never to val or test)
     augment: Augmentation | None = None
+    truth: Truth | None = None  # as Dataset.truth
 
     @property
     def info(self) -> DataInfo:
@@ -157,5 +164,6 @@ def prepare(
     else:
         num_outputs = int(np.prod(dataset.t_train.shape[1:]))
     return Batches(
-        train, val, test, dataset.task, tuple(train.x.shape[1:]), num_outputs, dataset.classes, dataset.vocabulary
+        train, val, test, dataset.task, tuple(train.x.shape[1:]), num_outputs, dataset.classes, dataset.vocabulary,
+        truth=dataset.truth,
     )

@@ -10,7 +10,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from dnnexp.data.base import Dataset, Task, registered
+from dnnexp.data.base import Dataset, Target, Truth, registered
 from dnnexp.errors import SpecError
 
 Draw = Callable[[int], tuple[np.ndarray, np.ndarray]]  # m → (x, t) for m samples
@@ -28,11 +28,14 @@ def linear_regression(
 ) -> Dataset:
     """Points on the line t = a·x + b plus Gaussian noise, x uniform in [-1, 1]: x (N, 1), t (N, 1)."""
 
+    def line(x: np.ndarray) -> np.ndarray:
+        return a * x + b
+
     def draw(m: int) -> tuple[np.ndarray, np.ndarray]:
         x = rng.uniform(-1, 1, (m, 1))
-        return x, a * x + b + noise * rng.standard_normal((m, 1))
+        return x, line(x) + noise * rng.standard_normal((m, 1))
 
-    return drawn_dataset(draw, n, n_test, "regression")
+    return drawn_dataset(draw, n, n_test, "regression", truth=line)
 
 
 @registered("nonlinear_regression")
@@ -48,7 +51,7 @@ def nonlinear_regression(
         x = rng.uniform(-1, 1, (m, 1))
         return x, CURVES[function](x) + noise * rng.standard_normal((m, 1))
 
-    return drawn_dataset(draw, n, n_test, "regression")
+    return drawn_dataset(draw, n, n_test, "regression", truth=CURVES[function])
 
 
 @registered("xor")
@@ -95,13 +98,16 @@ def blobs(
     return drawn_dataset(draw, n, n_test, "multiclass", classes=[str(k) for k in range(classes)])
 
 
-def drawn_dataset(draw: Draw, n: int, n_test: int, task: Task, classes: list[str] | None = None) -> Dataset:
+def drawn_dataset(
+    draw: Draw, n: int, n_test: int, task: Target, classes: list[str] | None = None, truth: Truth | None = None
+) -> Dataset:
     """Draw n + n_test samples and keep the last n_test for testing; float32 x, t typed for `task`
-    (a vector of targets becomes a column (N, 1); targets per time step (N, T, k) stay as they are)."""
+    (a vector of targets becomes a column (N, 1); targets per time step (N, T, k) stay as they are).
+    `truth`: the noiseless function the targets scatter around, if the set has one."""
     if n < 1 or n_test < 0:
         raise SpecError(f"data.n must be at least 1 and data.n_test at least 0, not {n} and {n_test}")
     x, t = draw(n + n_test)
     x = x.astype(np.float32)
     t = t.astype(np.int64) if task == "multiclass" else t.astype(np.float32).reshape(len(t), *(t.shape[1:] or (1,)))
     test = (x[n:], t[n:]) if n_test else (None, None)
-    return Dataset(x[:n], t[:n], *test, task=task, classes=classes)
+    return Dataset(x[:n], t[:n], *test, task=task, classes=classes, truth=truth)

@@ -16,6 +16,8 @@ from dnnexp.errors import DnnexpError
 from dnnexp.runs.rundir import RunDir, timestamp, write_atomically
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 SUFFIXES = (".png", ".svg")
@@ -56,3 +58,26 @@ def save_figure(fig: Figure, out: Path) -> Path:
 def line_marker(points: int) -> str | None:
     """A marker for a line of a single point, which would otherwise not show."""
     return "o" if points == 1 else None
+
+
+def integer_epochs(ax: Axes) -> None:
+    """Ticks on whole epochs only: a run of two epochs has no epoch 1.5."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+# Legend text at fontsize "small" (8.3 pt): about 0.07 inch a character, and half an inch for the
+# line sample and the space between columns; each row about 0.2 inch.
+LEGEND_CHAR, LEGEND_HANDLE, LEGEND_ROW = 0.07, 0.5, 0.2  # inches
+
+
+def legend_below(fig: Figure, handles: Sequence[Artist], max_columns: int = 3) -> None:
+    """A figure legend under the panels, in as many columns as its labels fit across (at most
+    `max_columns`); the figure grows by the legend's rows, and widens for a label longer than it."""
+    labels = [handle.get_label() for handle in handles]
+    column = LEGEND_CHAR * max(map(len, labels)) + LEGEND_HANDLE
+    ncols = max(1, min(len(labels), max_columns, int(fig.get_figwidth() // column)))
+    fig.set_figwidth(max(fig.get_figwidth(), column * ncols + LEGEND_HANDLE))
+    fig.set_figheight(fig.get_figheight() + LEGEND_ROW * -(-len(labels) // ncols))
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, fontsize="small", frameon=False)

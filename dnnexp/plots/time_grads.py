@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from dnnexp.errors import RunDirError
-from dnnexp.plots import line_marker, new_figure, save_figure
-from dnnexp.plots.curves import run_labels
+from dnnexp.plots import legend_below, line_marker, new_figure, save_figure
+from dnnexp.plots.labels import run_labels
 from dnnexp.runs.rundir import RunDir
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 LAYER_STYLES = ("-", "--", ":", "-.")
-PANEL_HEIGHT, LEGEND_ROW = 3.0, 0.22  # inches
 
 
 def plot_time_grads(runs: Sequence[RunDir], out: Path) -> Path:
@@ -41,7 +40,7 @@ def time_grads_figure(runs: Sequence[RunDir]) -> Figure:
     stages = {"first epoch": min, "last epoch": max}
     if all(table["epoch"].nunique() == 1 for table in tables):
         stages = {"epoch 1": min}
-    fig, axes = new_figure(1, len(stages), panel_size=(3.8, PANEL_HEIGHT), sharey=True)
+    fig, axes = new_figure(1, len(stages), panel_size=(3.8, 3.0), sharey=True)
     for ax, (title, pick) in zip(axes[0], stages.items()):
         for colour, (label, table) in enumerate(zip(run_labels(runs), tables)):
             rows = table[table["epoch"] == pick(table["epoch"])]
@@ -55,10 +54,6 @@ def time_grads_figure(runs: Sequence[RunDir]) -> Figure:
         ax.set_xlabel("time step t")
         ax.grid(alpha=0.3, which="both")
     axes[0, 0].set_ylabel("‖dL/ds_t‖ / ‖dL/ds_T‖")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    # Below the panels, side by side, or one a line when labels made of differing settings are long.
-    ncols = min(len(labels), 3) if max(map(len, labels)) <= 30 else 1
-    fig.legend(handles, labels, loc="outside lower center", ncols=ncols, fontsize="small", frameon=False)
-    fig.set_figheight(PANEL_HEIGHT + LEGEND_ROW * -(-len(labels) // ncols))  # the legend's rows below the panels
+    legend_below(fig, axes[0, 0].get_legend_handles_labels()[0])
     fig.suptitle("gradient flowing back through time")
     return fig

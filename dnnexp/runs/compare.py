@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dnnexp.core.kinds import declared
-from dnnexp.core.layers.base import Layer
+from dnnexp.core.layers import Layer
 from dnnexp.errors import DnnexpError
 from dnnexp.runs.configs import differing_keys, flatten_config
 from dnnexp.runs.rundir import RunDir

@@ -42,10 +42,12 @@ class Outcome:
     message: str = ""
     results: dict[str, Any] = field(default_factory=dict)
     headline: str = ""
+    #: the process's exit code, when not the status's own (2 for a user's mistake found mid-run)
+    code: int | None = None
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES[self.status]
+        return EXIT_CODES[self.status] if self.code is None else self.code
 
 
 class Lifecycle:
@@ -53,14 +55,15 @@ class Lifecycle:
 
     def __init__(self, run: RunDir, config: dict[str, Any], overrides: Sequence[str], resumed: bool):
         self.run, self.config, self.resumed = run, config, resumed
-        previous = run.summary() if resumed else {}
-        self.previous_time = float(previous.get("wall_time_s") or 0.0)
+        # A resumed run's summary grows from the last one: what this part does not report stays.
+        self.previous = run.summary() if resumed else {}
+        self.previous_time = float(self.previous.get("wall_time_s") or 0.0)
         self.provenance = {
-            "kind": config.get("kind"),
+            "kind": config["kind"],
             "name": config["name"],
-            "started_at": previous.get("started_at") or _now(),
-            "overrides": previous.get("overrides", list(overrides)),
-            "resumes": int(previous.get("resumes", -1)) + 1 if resumed else 0,
+            "started_at": self.previous.get("started_at") or _now(),
+            "overrides": self.previous.get("overrides", list(overrides)),
+            "resumes": int(self.previous.get("resumes", 0)) + 1 if resumed else 0,
             "versions": {"python": platform.python_version(), "numpy": np.__version__, "dnnexp": dnnexp.__version__},
             **git_state(),
         }
@@ -76,9 +79,10 @@ class Lifecycle:
         return cls(run, config, overrides, resumed=False)
 
     @classmethod
-    def resume(cls, run: RunDir, overrides: Sequence[str] = ()) -> Lifecycle:
-        """An existing run folder, to be continued; its config.yaml and first start are kept."""
-        return cls(run, run.config(), overrides, resumed=True)
+    def resume(cls, run: RunDir, config: dict[str, Any], overrides: Sequence[str] = ()) -> Lifecycle:
+        """An existing run folder, to be continued; its config.yaml (whose resolved form is
+        `config`) and its first start are kept."""
+        return cls(run, config, overrides, resumed=True)
 
     def log(self, filename: str, columns: Sequence[str]) -> MetricsLog:
         """A CSV log of the run, grown row by row and closed when the run ends."""
@@ -95,6 +99,7 @@ class Lifecycle:
         self.run.write_json(
             "summary.json",
             {
+                **self.previous,
                 **self.provenance,
                 "status": outcome.status,
                 "message": outcome.message,
@@ -111,9 +116,10 @@ class Lifecycle:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
         if self.outcome is not None or error is None:
             return
-        interrupted = isinstance(error, KeyboardInterrupt)
-        message = "interrupted" if interrupted else f"{type(error).__name__}: {error}"
-        self.finish(Outcome("interrupted" if interrupted else "failed", message))
+        if isinstance(error, KeyboardInterrupt):
+            self.finish(Outcome("interrupted", "interrupted"))
+        else:  # a user's mistake found mid-run keeps its exit code (2), anything else is 1
+            self.finish(Outcome("failed", f"{type(error).__name__}: {error}", code=getattr(error, "exit_code", None)))
 
 
 def _now() -> str:

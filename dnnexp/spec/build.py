@@ -85,7 +85,7 @@ def sequential(
         noise_rng if noise_rng is not None else np.random.default_rng(1),
         dtype,
     )
-    return Sequential(build_layers(layers), input_shape).build(ctx=ctx)
+    return Sequential(build_layers(layers), tuple(input_shape)).build(ctx=ctx)
 
 
 def load_data(section: DataSection, streams: Streams) -> Batches:
@@ -113,48 +113,32 @@ def load_data(section: DataSection, streams: Streams) -> Batches:
     return batches
 
 
+def sequential_model(section: ModelSection) -> Sequential:
+    """The unbuilt Sequential model of a `model:` section that lists layers."""
+    return Sequential(build_layers(section.layers), None if section.input_shape is None else tuple(section.input_shape))
+
+
 def build_model(section: Any, data: Batches, streams: Streams, data_name: str) -> Model:
-    """The spec's `model:` built for `data`: a Sequential stack checked against the data's shapes,
-    or a model kind (seq2seq, hred, …) sized by the data; raises SpecError for a misfit."""
-    if isinstance(section, ModelSection):
-        return _build_sequential(section, data, streams, data_name)
+    """The spec's `model:` built for `data`: the model kind's constructor takes the section's
+    keys (a `layers` list as layers), and the model builds itself from what the data tells it;
+    SpecError where it does not fit."""
     args = section.model_dump()
-    kind = args.pop("kind")
+    kind = args.pop("kind", Sequential.kind)
+    if "layers" in args:
+        args["layers"] = build_layers(args["layers"])
     model = MODELS.get(kind)(**args)
     try:
         model.build(data.info, streams.context())
     except ShapeError as error:
-        hint = "" if data.vocabulary else f" ({data_name}); use data.name: addition or dates (seq2seq), dialogue (hred, vhred)"
-        raise SpecError(f"model.kind: {error}{hint}") from None
-    return model
-
-
-def _build_sequential(section: ModelSection, data: Batches, streams: Streams, data_name: str) -> Sequential:
-    input_shape = tuple(section.input_shape or data.input_shape)
-    if input_shape != data.input_shape:
-        hint = (
-            " set data.flatten: true for dense networks (data.sequence: true for recurrent ones),"
-            if len(data.input_shape) > 1
-            else " set data.flatten: false for convolutional networks," if len(input_shape) == 3 else ""
+        hint = "" if data.vocabulary or error.key != "kind" else (
+            f" ({data_name}); use data.name: addition or dates (seq2seq), dialogue (hred, vhred)"
         )
-        raise SpecError(
-            f"model.input_shape: {list(input_shape)} does not match the data's sample shape "
-            f"{list(data.input_shape)};{hint} or change model.input_shape"
-        )
-    model = Sequential(build_layers(section.layers), input_shape)
-    try:
-        model.build(data.info, streams.context())
-    except ShapeError as error:  # the schema checks shapes only when the spec gives input_shape
-        raise SpecError(f"{layer_place(error)}: {error}") from None
-    out = int(np.prod(model.output_shape))
-    if out != data.num_outputs:
-        raise SpecError(
-            f"model.layers[-1]: the model ends with {out} outputs, but {data_name} has "
-            f"{data.num_outputs} targets per sample; set the last layer's units to {data.num_outputs}"
-        )
+        raise SpecError(f"{layer_place(error)}: {error}{hint}") from None
     return model
 
 
 def layer_place(error: ShapeError | InputError) -> str:
-    """Where in the spec the layer of a shape or input error is: `model.layers[3] (maxpool2d)`."""
-    return "model.layers" if error.index is None else f"model.layers[{error.index}] ({error.layer_type})"
+    """Where in the spec a shape or input error is: `model.layers[3] (maxpool2d)`, `model.input_shape`."""
+    if error.index is not None:
+        return f"model.layers[{error.index}] ({error.layer_type})"
+    return f"model.{getattr(error, 'key', None) or 'layers'}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import reprlib
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
@@ -19,8 +20,14 @@ from dnnexp.spec.schema import SpecBase
 from dnnexp.spec.yamlio import Document, dotted, read_yaml
 
 
-#: the spec class of each `kind:` a spec may give (dnnexp.tasks supplies them)
-Kinds = Mapping[str, type[SpecBase]]
+@dataclass(frozen=True)
+class Kinds:
+    """The `kind:` values a spec may give (dnnexp.tasks supplies them): each kind's spec class,
+    older names that still read as a kind, and the kind of a spec that gives none."""
+
+    classes: Mapping[str, type[SpecBase]]
+    aliases: Mapping[str, str]
+    default: str
 
 
 def load_spec(path: Path | str, overrides: Iterable[str], kinds: Kinds) -> SpecBase:
@@ -77,22 +84,19 @@ def spec_from_dict(raw: dict[str, Any], kinds: Kinds, source: str = "<spec>") ->
     return validate(Document(raw, source), kinds)
 
 
-#: the kind of a spec that gives none
-DEFAULT_KIND = "supervised"
-
-
 def validate(document: Document, kinds: Kinds) -> SpecBase:
     """The spec class of the document's `kind:`, validated; raises SpecError listing every problem."""
     data = document.data
     if not isinstance(data, dict):
         found = "nothing" if data is None else f"a {type(data).__name__}"
         raise SpecError(f"{document.source}: a spec is a mapping of keys (name, data, model, …); found {found}")
-    kind = data.get("kind", DEFAULT_KIND)
-    if not isinstance(kind, str) or kind not in kinds:
+    kind = data.get("kind", kinds.default)
+    kind = kinds.aliases.get(kind, kind) if isinstance(kind, str) else kind
+    if not isinstance(kind, str) or kind not in kinds.classes:
         place, _ = document.locate(("kind",))
-        raise SpecError(f"{place}: kind: '{kind}' is not a kind of spec{did_you_mean(kind, kinds)}")
+        raise SpecError(f"{place}: kind: '{kind}' is not a kind of spec{did_you_mean(kind, kinds.classes)}")
     try:
-        return kinds[kind].model_validate(data)
+        return kinds.classes[kind].model_validate({**data, "kind": kind})
     except ValidationError as error:
         problems = sorted({describe(problem, document) for problem in one_per_union(error.errors(), data)})
         raise SpecError([text for _, text in problems]) from None

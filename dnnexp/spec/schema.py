@@ -11,7 +11,6 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, SerializeAsAny, model_validator
 
 from dnnexp.core.layers.base import ShapeError
-from dnnexp.core.models.sequential import Sequential
 from dnnexp.runs.rundir import run_name_problem
 from dnnexp.spec.registry import DATASETS, LOSSES, MODELS, OPTIMIZERS, SCHEDULES
 from dnnexp.spec.arguments import (
@@ -64,9 +63,9 @@ class DataSection(Named):
         return {key: getattr(self, key) for key in type(self).model_fields if key not in DataSection.model_fields}
 
 
-Optimizer = Annotated[dict[str, Any], PlainValidator(Implementation(OPTIMIZERS))]
-Schedule = Annotated[dict[str, Any], PlainValidator(Implementation(SCHEDULES))]
-Dataset = Annotated[SerializeAsAny[DataSection], PlainValidator(Implementation(DATASETS, DataSection, short=False).check)]
+OptimizerSpec = Annotated[dict[str, Any], PlainValidator(Implementation(OPTIMIZERS))]
+ScheduleSpec = Annotated[dict[str, Any], PlainValidator(Implementation(SCHEDULES))]
+DataSpec = Annotated[SerializeAsAny[DataSection], PlainValidator(Implementation(DATASETS, DataSection, short=False).check)]
 
 
 class ModelSection(Section):
@@ -77,11 +76,11 @@ class ModelSection(Section):
 
     @model_validator(mode="after")
     def _shapes_fit(self) -> ModelSection:
-        from dnnexp.spec.build import build_layers  # it builds from these sections
+        from dnnexp.spec.build import sequential_model  # it builds from these sections
 
         if self.input_shape is not None:
             try:
-                Sequential(build_layers(self.layers), tuple(self.input_shape)).compute_output_shapes()
+                sequential_model(self).compute_output_shapes()
             except ShapeError as error:
                 loc = ("layers",) if error.index is None else ("layers", error.index)
                 raise spec_error("layer_shape", str(error), loc, layer_type=error.layer_type) from None
@@ -109,7 +108,7 @@ def _model_section(value: Any) -> Section:
     return Implementation(MODELS, TokenModelSection, short=False).check(value)
 
 
-Model = Annotated[SerializeAsAny[Section], PlainValidator(_model_section)]
+ModelSpec = Annotated[SerializeAsAny[Section], PlainValidator(_model_section)]
 
 
 class Regularization(Section):

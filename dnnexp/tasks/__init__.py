@@ -17,9 +17,14 @@ from dnnexp.tasks.base import Task
 TASKS: Registry = Registry("kind of experiment", ("dnnexp.tasks",), lambda: declared(Task))
 
 
-def spec_kinds() -> dict[str, type[schema.SpecBase]]:
-    """The spec class of every `kind:` a spec may give."""
-    return {name: task.spec_class for name, task in TASKS.entries.items()}
+def spec_kinds() -> load.Kinds:
+    """The `kind:` values a spec may give: each task's spec class, its older names, the default."""
+    tasks = {task.kind: task for task in TASKS.entries.values()}
+    return load.Kinds(
+        classes={kind: task.spec_class for kind, task in tasks.items()},
+        aliases={alias: kind for kind, task in tasks.items() for alias in task.aliases},
+        default=next(kind for kind, task in tasks.items() if task.default),
+    )
 
 
 def load_spec(path: Path | str, overrides: Iterable[str] = ()) -> schema.SpecBase:

@@ -6,6 +6,7 @@ A task owns its spec (the pydantic model of its sections) and three steps:
   checks only a built model can make), so that a spec that fails leaves no folder behind;
 - `run(prepared, life, console)`: the experiment itself inside the shared run lifecycle
   (dnnexp.runs.lifecycle), ending in an `Outcome`;
+- `draw(prepared, run)`: the pictures of a finished run, drawn after its summary is safe;
 - `rebuild(run)`: a finished run's objects back from its folder, for `plot` and `sample`.
 
 A new kind is one module in dnnexp/tasks/ holding a Task subclass that declares its `kind`.
@@ -29,6 +30,8 @@ class Task:
     kind: ClassVar[str]
     #: other `kind:` values that mean this task (older config.yaml files)
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: whether a spec without `kind:` is this task's
+    default: ClassVar[bool] = False
     spec_class: ClassVar[type[SpecBase]]
 
     def prepare(self, spec: Any, resume: RunDir | None = None) -> Any:
@@ -54,6 +57,17 @@ class Task:
         shows progress, None keeps quiet."""
         raise NotImplementedError
 
+    def draw(self, prepared: Any, run: RunDir) -> None:
+        """Pictures of the finished run in its folder (learning curves, …); none by default."""
+
     def rebuild(self, run: RunDir) -> Any:
-        """A run's trained objects, rebuilt from its folder."""
-        raise DnnexpError(f"{run.path}: a {self.kind} run has no trained model to rebuild")
+        """A run's trained objects, rebuilt from its folder: `.model` is its model."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no trained model to rebuild")
+
+    def feature_map_input(self, rebuilt: Any) -> tuple[Any, str]:
+        """One input for `plot --feature-maps` as a batch of one, and a caption."""
+        raise DnnexpError(f"a run of kind {self.kind} has no images to draw feature maps of")
+
+    def sample(self, run: RunDir, text: str, samples: int, greedy: bool | None, seed: int) -> list[str]:
+        """What the run's trained model writes for `text`, `samples` replies."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no model that writes replies")

@@ -15,9 +15,10 @@ from rich.console import Console
 
 from dnnexp.core.surfaces import SURFACES, Surface, descend
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
+from dnnexp.errors import SpecError
 from dnnexp.runs.rundir import RunDir
 from dnnexp.spec.registry import OPTIMIZERS
-from dnnexp.spec.schema import Optimizer, PositiveInt, Section, SpecBase
+from dnnexp.spec.schema import OptimizerSpec, PositiveInt, Section, SpecBase
 from dnnexp.tasks.base import Task
 
 
@@ -26,9 +27,9 @@ def _name_to_mapping(value: Any) -> Any:
 
 
 class SurfaceSection(Section):
-    """`function:` the 2-D function the optimizers descend."""
+    """`function:` the 2-D function the optimizers descend (dnnexp.core.surfaces)."""
 
-    name: Literal["ellipse", "rosenbrock", "saddle"]  # f = x²/20 + y²; Rosenbrock's valley; x² − y²
+    name: Literal[tuple(SURFACES)]  # type: ignore[valid-type]  # the names of SURFACES
 
 
 class OptimizerPathsSpec(SpecBase):
@@ -38,7 +39,7 @@ class OptimizerPathsSpec(SpecBase):
     function: Annotated[SurfaceSection, BeforeValidator(_name_to_mapping)]
     start: Annotated[list[float], Field(min_length=2, max_length=2)]  # [x, y]
     steps: PositiveInt = 30
-    optimizers: list[Optimizer] = Field(min_length=1)
+    optimizers: list[OptimizerSpec] = Field(min_length=1)
 
 
 @dataclass
@@ -60,11 +61,18 @@ class OptimizerPathsTask(Task):
     spec_class = OptimizerPathsSpec
 
     def prepare(self, spec: OptimizerPathsSpec, resume: RunDir | None = None) -> Prepared:
-        optimizers = {label(optimizer): OPTIMIZERS.build(optimizer) for optimizer in spec.optimizers}
+        labels = [label(optimizer) for optimizer in spec.optimizers]
+        twice = sorted({name for name in labels if labels.count(name) > 1})
+        if twice:
+            raise SpecError(
+                f"optimizers: {', '.join(twice)} appears more than once, and each path is named by its optimizer "
+                "and learning rate; give each a different learning rate or leave the repeats out"
+            )
+        optimizers = {name: OPTIMIZERS.build(optimizer) for name, optimizer in zip(labels, spec.optimizers)}
         return Prepared(spec, SURFACES[spec.function.name], optimizers)
 
     def describe(self, prepared: Prepared) -> str:
-        return f"valid optimizer-paths spec ({len(prepared.optimizers)} optimizers)"
+        return f"{len(prepared.optimizers)} optimizers from {list(prepared.spec.start)} on {prepared.spec.function.name}"
 
     def run(self, prepared: Prepared, life: Lifecycle, console: Console | None) -> Outcome:
         """Walk every optimizer from the start point; write paths.csv and paths.png."""
@@ -72,12 +80,15 @@ class OptimizerPathsTask(Task):
 
         spec, run = prepared.spec, life.run
         start = tuple(spec.start)
-        walks = {name: descend(prepared.surface, optimizer, start, spec.steps) for name, optimizer in prepared.optimizers.items()}
+        # A walk that diverges overflows on its way out; its status says so, not NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            walks = {name: descend(prepared.surface, opt, start, spec.steps) for name, opt in prepared.optimizers.items()}
         rows = ["optimizer,step,x,y,f\n"] + [
             f"{name},{step},{x:.10g},{y:.10g},{f:.10g}\n" for name, walk in walks.items() for step, (x, y, f) in enumerate(walk)
         ]
         run.write_text("paths.csv", "".join(rows))
-        plot_paths(prepared.surface, walks, run.file("paths.png"), title=prepared.surface.__doc__.split(":")[0])
+        with np.errstate(over="ignore", invalid="ignore"):
+            plot_paths(prepared.surface, walks, run.file("paths.png"), title=prepared.surface.__doc__.split(":")[0])
         final = {name: {"x": walk[-1, 0], "y": walk[-1, 1], "f": walk[-1, 2]} for name, walk in walks.items()}
         diverged = [name for name, walk in walks.items() if not np.all(np.isfinite(walk))]
         if diverged:

@@ -8,10 +8,10 @@ the callbacks the spec asks for, and summary.json gets the final, best and test 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BeforeValidator, model_validator
+from pydantic import model_validator
 from rich.console import Console
 
 from dnnexp.core.layers.base import InputError
@@ -25,18 +25,18 @@ from dnnexp.errors import DnnexpError, RunDirError, SpecError
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
 from dnnexp.runs.rundir import RunDir
 from dnnexp.spec.arguments import spec_error
-from dnnexp.spec.build import Streams, build_layers, build_model, layer_place, load_data
+from dnnexp.spec.build import Streams, build_model, layer_place, load_data, sequential_model
 from dnnexp.spec.registry import LOSSES, OPTIMIZERS, REGULARIZERS, SCHEDULES
 from dnnexp.spec.schema import (
-    Dataset,
+    DataSpec,
     LoggingSection,
     LossName,
-    Model as ModelSpec,
+    ModelSpec,
     ModelSection,
     NonNegativeInt,
-    Optimizer,
+    OptimizerSpec,
     Regularization,
-    Schedule,
+    ScheduleSpec,
     SpecBase,
     TokenModelSection,
     TrainSection,
@@ -56,20 +56,16 @@ USUAL_PAIRINGS = "regression → identity + mse; binary → sigmoid + binary_cro
 UTTERANCES = "|"  # separates the utterances of a dialogue context given as one text
 
 
-def _supervised(kind: Any) -> Any:
-    return SupervisedTask.kind if kind in SupervisedTask.aliases else kind
-
-
 class SupervisedSpec(SpecBase):
-    """A training run (`kind: supervised`, the default; `train` is its older name)."""
+    """A training run (`kind: supervised`, the default; `train`, its older name, reads as it)."""
 
-    kind: Annotated[Literal["supervised"], BeforeValidator(_supervised)] = "supervised"
+    kind: Literal["supervised"] = "supervised"
     seed: NonNegativeInt = 0
-    data: Dataset
+    data: DataSpec
     model: ModelSpec
     loss: LossName
-    optimizer: Optimizer
-    schedule: Schedule = "constant"  # every schedule also takes warmup_steps
+    optimizer: OptimizerSpec
+    schedule: ScheduleSpec = "constant"  # every schedule also takes warmup_steps
     regularization: Regularization = Regularization()
     train: TrainSection
     logging: LoggingSection = LoggingSection()
@@ -108,6 +104,7 @@ class SupervisedTask(Task):
 
     kind = "supervised"
     aliases = ("train",)
+    default = True
     spec_class = SupervisedSpec
 
     # ---- before any folder ---------------------------------------------------------------
@@ -124,6 +121,7 @@ class SupervisedTask(Task):
             if not resume.has(CHECKPOINT):
                 raise RunDirError(f"{resume.path} has no {CHECKPOINT} to resume from; start a new run instead")
             checkpoint = resume.load_npz(CHECKPOINT)
+            load_weights(trainer.model, checkpoint, resume)  # a misfit is refused before the run is touched
         return Prepared(spec, trainer, checkpoint)
 
     def warnings(self, prepared: Prepared) -> list[str]:
@@ -133,18 +131,23 @@ class SupervisedTask(Task):
         return model_table(prepared.trainer.model, prepared.spec.name)
 
     def check(self, spec: SupervisedSpec):
-        """A model whose spec gives its input shape is built without loading the data set."""
+        """A model whose spec gives its input shape is built without loading the data set (which
+        may not be here yet); what only the data can tell is then checked when training starts."""
         if not isinstance(spec.model, ModelSection) or spec.model.input_shape is None:
             return super().check(spec)
-        model = Sequential(build_layers(spec.model.layers), tuple(spec.model.input_shape))
-        model.build(ctx=Streams.from_seed(spec.seed).context())
+        model = sequential_model(spec.model).build(ctx=Streams.from_seed(spec.seed).context())
+        check_logging(spec, model)
+        for key in ("early_stopping", "reduce_lr_on_plateau"):
+            settings = getattr(spec.train, key)
+            if settings is not None and settings.monitor.startswith("val_") and not spec.data.validation:
+                raise SpecError(
+                    f"train.{key}.monitor: '{settings.monitor}' needs a validation split; set data.validation"
+                )
         return pairing_warnings(spec, model), model_table(model, spec.name)
 
     # ---- the run --------------------------------------------------------------------------
 
     def run(self, prepared: Prepared, life: Lifecycle, console: Console | None) -> Outcome:
-        from dnnexp.plots.curves import plot_curves
-
         trainer, spec, run = prepared.trainer, prepared.spec, life.run
         if console is not None:
             console.print(f"[bold]{spec.name}[/]  seed {spec.seed}", markup=True)
@@ -157,12 +160,15 @@ class SupervisedTask(Task):
                 state = trainer.fit()
             except InputError as error:  # in a batch after the first, which `prepare` tried
                 raise SpecError(f"{layer_place(error)}: {error}") from None
-        summary = results(trainer, run)
+        summary = results(trainer, run, spec)
         headline = "  ".join(f"test_{k} {v:.4f}" for k, v in (summary["test"] or {}).items() if v is not None)
-        outcome = Outcome(state.status, state.message, summary, headline)
+        return Outcome(state.status, state.message, summary, headline)
+
+    def draw(self, prepared: Prepared, run: RunDir) -> None:
+        from dnnexp.plots.curves import plot_curves
+
         if len(run.metrics()):
             plot_curves([run], run.file("learning_curves.png"))
-        return outcome
 
     # ---- after the run --------------------------------------------------------------------
 
@@ -175,10 +181,7 @@ class SupervisedTask(Task):
         streams = Streams.from_seed(spec.seed)
         data = load_data(spec.data, streams)
         model = build_model(spec.model, data, streams, spec.data.name)
-        try:
-            model.load_state_arrays(split_arrays(run.load_npz(CHECKPOINT), "model"))
-        except (KeyError, ValueError) as error:
-            raise checkpoint_misfit(run, error) from None
+        load_weights(model, run.load_npz(CHECKPOINT), run)
         return Rebuilt(spec, model, data)
 
     def sample(self, run: RunDir, text: str, samples: int = 1, greedy: bool | None = None, seed: int = 0) -> list[str]:
@@ -207,10 +210,12 @@ class SupervisedTask(Task):
         assert isinstance(rebuilt.model, EncoderDecoder)  # a token model section builds one
         return decode(rebuilt.model.generate(x, samples, greedy, np.random.default_rng(seed)), tokens, joiner)
 
-    def first_test_image(self, rebuilt: Rebuilt) -> tuple[np.ndarray, str]:
+    def feature_map_input(self, rebuilt: Rebuilt) -> tuple[np.ndarray, str]:
         """The first test image (else the first validation or training image) as a batch of one,
         float32 (1, C, H, W) as the model sees it, and the name of its class ('' for unnamed classes)."""
         data = rebuilt.data
+        if len(data.input_shape) != 3:
+            raise DnnexpError(f"{rebuilt.spec.name}: feature maps are drawn of images (C, H, W); these samples are {data.input_shape}")
         split = next(s for s in (data.test, data.val, data.train) if s is not None)
         x, t = split.batch(slice(0, 1))
         return x, data.classes[int(t[0])] if data.classes else ""
@@ -291,14 +296,25 @@ def check_monitors(spec: SupervisedSpec, trainer: Trainer) -> None:
 
 
 def check_inputs(trainer: Trainer) -> None:
-    """The model takes the data: one evaluation pass over the first training batch, which changes
-    no weights and draws no random numbers, finds data a layer cannot read (token ids beyond an
-    embedding's vocabulary) before any run folder exists."""
-    x, _ = trainer.data.train.batch(slice(0, trainer.batch_size))
+    """The model takes the data: one evaluation pass, which changes no weights and draws no random
+    numbers, finds data a layer cannot read before any run folder exists. It reads the first
+    training batch and, for token ids, the samples holding each split's smallest and largest id,
+    so that ids beyond an embedding's vocabulary anywhere are caught."""
+    data = trainer.data
+    x, _ = data.train.batch(slice(0, trainer.batch_size))
+    if np.issubdtype(x.dtype, np.integer):
+        splits = [split for split in (data.train, data.val, data.test) if split is not None]
+        x = np.concatenate([x, *(split.batch(_extreme_samples(split.x))[0] for split in splits)])
     try:
         trainer.model.forward(x, train=False)
     except InputError as error:
         raise SpecError(f"{layer_place(error)}: {error}") from None
+
+
+def _extreme_samples(x: np.ndarray) -> np.ndarray:
+    """The indices of the samples that hold the smallest and the largest value of x (N, …)."""
+    flat = x.reshape(len(x), -1)
+    return np.array([flat.min(axis=1).argmin(), flat.max(axis=1).argmax()])
 
 
 def check_logging(spec: SupervisedSpec, model: Model) -> None:
@@ -334,12 +350,20 @@ def run_callbacks(spec: SupervisedSpec, trainer: Trainer, life: Lifecycle, conso
     return callbacks
 
 
+def load_weights(model: Model, checkpoint: dict[str, np.ndarray], run: RunDir) -> None:
+    """The model's weights and buffers from a checkpoint; RunDirError when they do not fit."""
+    try:
+        model.load_state_arrays(split_arrays(checkpoint, "model"))
+    except (KeyError, ValueError) as error:
+        raise RunDirError(f"{run.file(CHECKPOINT)} does not fit the model of its config.yaml ({error}); start a new run") from None
+
+
 def restore(trainer: Trainer, checkpoint: dict[str, np.ndarray], run: RunDir) -> None:
     """Continue from a checkpoint: weights, optimizer, counters, callbacks; logs cut back to it."""
     try:
         trainer.restore(checkpoint)
     except (KeyError, ValueError) as error:
-        raise checkpoint_misfit(run, error) from None
+        raise RunDirError(f"{run.file(CHECKPOINT)} does not fit this run ({error}); start a new run") from None
     for callback in trainer.callbacks:
         log = getattr(callback, "log", None)
         if log is not None:
@@ -347,11 +371,7 @@ def restore(trainer: Trainer, checkpoint: dict[str, np.ndarray], run: RunDir) ->
     trainer.state.status, trainer.state.stop = "running", False
 
 
-def checkpoint_misfit(run: RunDir, error: Exception) -> RunDirError:
-    return RunDirError(f"{run.file(CHECKPOINT)} does not fit the model of its config.yaml ({error}); start a new run")
-
-
-def results(trainer: Trainer, run: RunDir) -> dict[str, Any]:
+def results(trainer: Trainer, run: RunDir, spec: SupervisedSpec) -> dict[str, Any]:
     """What summary.json records of a supervised run: final and best metrics, test metrics, size."""
     state = trainer.state
     metrics = run.metrics()
@@ -379,7 +399,7 @@ def results(trainer: Trainer, run: RunDir) -> dict[str, Any]:
         "best": best,
         "test": test,
         "parameters": trainer.model.count_params(),
-        "seed": run.config().get("seed"),
+        "seed": spec.seed,
     }
 
 

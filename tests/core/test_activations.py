@@ -53,3 +53,13 @@ def test_log_softmax_is_the_log_of_softmax_without_its_zeros() -> None:
     u = np.array([[1.0, 2.0, 3.0]])
     np.testing.assert_allclose(log_softmax(u), np.log(softmax(u)))
     np.testing.assert_allclose(log_softmax(np.array([[1000.0, 0.0]])), [[0.0, -1000.0]])
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS.names())
+def test_outputs_stay_in_the_declared_range_and_the_centre_is_the_output_of_zero(name: str) -> None:
+    activation = ACTIVATIONS.build(name)
+    low, high = activation.output_range
+    y = activation.forward(np.random.default_rng(0).normal(scale=20, size=(50, 10)).astype(np.float32))
+    assert (low is None or y.min() >= low) and (high is None or y.max() <= high)
+    if activation.centre is not None:
+        assert activation.forward(np.zeros((1, 1), np.float32))[0, 0] == pytest.approx(activation.centre)

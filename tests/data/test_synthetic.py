@@ -77,6 +77,22 @@ def test_nonlinear_regression_follows_its_curve(function):
     np.testing.assert_allclose(data.t_test, CURVES[function](data.x_test), atol=1e-6)
 
 
+@pytest.mark.parametrize("name, arguments", [
+    ("linear_regression", {"a": -3.0, "b": 0.5}), ("nonlinear_regression", {"function": "sine"}),
+    ("nonlinear_regression", {"function": "cubic"}),
+])
+def test_a_regression_knows_the_function_its_targets_scatter_around(name, arguments):
+    noiseless = make(name, noise=0.0, **arguments)
+    batches = prepare(make(name, **arguments), flatten=False, validation=10, subset=None, shuffle_seed=0)
+    # The truth is the noiseless draw's function, and prepare hands it on to the plots.
+    np.testing.assert_allclose(noiseless.truth(noiseless.x_train), noiseless.t_train, atol=1e-6)
+    assert batches.truth is not None and batches.truth(noiseless.x_train).shape == (200, 1)
+
+
+def test_classification_sets_have_no_true_function():
+    assert all(make(name).truth is None for name, (task, _, _) in SYNTHETIC.items() if task != "regression")
+
+
 def test_noise_is_gaussian_with_the_asked_spread():
     data = make("linear_regression", a=1.0, b=0.0, noise=0.5, n=20000, n_test=0)
     assert abs(np.std(data.t_train - data.x_train) - 0.5) < 0.01

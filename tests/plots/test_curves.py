@@ -8,7 +8,7 @@ import pytest
 
 from dnnexp.errors import DnnexpError, RunDirError
 from dnnexp.plots import default_plot_path
-from dnnexp.plots.curves import curves_figure, plot_curves, run_labels
+from dnnexp.plots.curves import curves_figure, plot_curves
 from dnnexp.runs.rundir import RunDir
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -40,28 +40,61 @@ def test_regression_run_has_only_a_loss_panel(make_run) -> None:
     assert len(fig.axes[0].get_lines()) == 1
 
 
-def test_several_runs_keep_one_colour_each_and_are_labelled_by_their_settings(make_run) -> None:
+def test_several_runs_keep_one_colour_each_and_are_labelled_by_their_spec_names(make_run) -> None:
     runs = [RunDir.open(make_run("sgd")), RunDir.open(make_run("adam", {"optimizer.name": "adam", "optimizer.lr": 0.001}))]
     fig = curves_figure(runs)
     loss = fig.axes[0]
     colours = [line.get_color() for line in loss.get_lines()]
     assert colours == ["C0", "C0", "C1", "C1"]
-    assert legend_labels(fig) == [
-        "optimizer.name=sgd, optimizer.lr=0.01",
-        "optimizer.name=adam, optimizer.lr=0.001",
-        "train",
-        "validation",
-    ]
+    # The later run's lines are thinner, so one lying on an earlier one still shows.
+    assert loss.get_lines()[0].get_linewidth() > loss.get_lines()[2].get_linewidth()
+    assert legend_labels(fig) == ["sgd", "adam", "train", "validation"]
 
 
-def test_labels_fall_back_to_spec_names_then_run_folders(make_run) -> None:
-    same = [RunDir.open(make_run("a")), RunDir.open(make_run("b"))]
-    assert run_labels(same) == ["a", "b"]
-    many = [RunDir.open(make_run("a")),
-            RunDir.open(make_run("b", {"seed": 1, "loss": "mse", "optimizer.name": "adam", "train.epochs": 9}))]
-    assert run_labels(many) == ["a", "b"]
-    twins = [RunDir.open(make_run("a")), RunDir.open(make_run("a"))]
-    assert run_labels(twins) == [run.name for run in twins]
+def test_a_comparison_is_titled_with_what_differs(make_run) -> None:
+    optimizers = [RunDir.open(make_run("sgd")), RunDir.open(make_run("adam", {"optimizer.name": "adam"}))]
+    assert curves_figure(optimizers).get_suptitle() == "optimizer: 2 runs"
+
+
+def test_diverged_runs_are_marked_where_they_diverged(make_run) -> None:
+    fine = RunDir.open(make_run("fine"))
+    late = RunDir.open(make_run("late", epochs=3, status="diverged"))  # epochs_completed 3: diverged in epoch 4
+    early = RunDir.open(make_run("early", epochs=0, summary=False))  # no row: diverged in epoch 1
+    early.write_json("summary.json", {"status": "diverged", "epochs_completed": 0})
+    fig = curves_figure([fine, late, early])
+    loss = fig.axes[0]
+    marks = [line for line in loss.get_lines() if line.get_marker() == "x"]
+    # late: one ✕ at the end of each of its curves; early: one on the top edge at epoch 1
+    assert [(m.get_color(), list(m.get_xdata())) for m in marks] == [("C1", [3]), ("C1", [3]), ("C2", [1])]
+    assert list(marks[1].get_ydata()) == pytest.approx([late.metrics()["val_loss"].iloc[-1]])
+    assert marks[2].get_clip_on() is False and list(marks[2].get_ydata()) == [1.0]
+    assert legend_labels(fig)[:3] == ["fine", "late: diverged at epoch 4", "early: diverged at epoch 1"]
+    assert fig.legends[0].legend_handles[1].get_marker() == "x"
+    # The accuracy panel has no top edge to mean "off the scale": only the curves' ends are marked.
+    assert len([line for line in fig.axes[1].get_lines() if line.get_marker() == "x"]) == 2
+
+
+def test_a_diverged_run_alone_says_so_in_its_title(make_run) -> None:
+    run = RunDir.open(make_run("alone", epochs=2, status="diverged"))
+    assert curves_figure([run]).get_suptitle() == f"{run.name}: diverged at epoch 3"
+
+
+def test_epoch_ticks_are_whole_numbers(make_run) -> None:
+    fig = curves_figure([RunDir.open(make_run(epochs=2))])
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks == [1.0, 2.0]
+
+
+def test_long_labels_fit_inside_the_figure(make_run) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    runs = [RunDir.open(make_run(f"addition_reversed_input_and_peeky_decoder_{k}")) for k in range(3)]
+    fig = curves_figure(runs, metric="val_acc")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    legend, figure = fig.legends[0].get_window_extent(renderer), fig.bbox
+    assert figure.x0 <= legend.x0 and legend.x1 <= figure.x1 and figure.y0 <= legend.y0
 
 
 def test_one_metric_gives_one_panel(make_run, tmp_path: Path) -> None:
@@ -104,3 +137,12 @@ def test_default_plot_path(make_run, monkeypatch: pytest.MonkeyPatch) -> None:
     assert default_plot_path([one], ".svg") == one.path / "learning_curves.svg"
     assert default_plot_path([one], ".png", kind="layer_stats") == one.path / "layer_stats.png"
     assert default_plot_path([one, two], ".png") == one.path.parent / "compare-20240101-120000.png"
+
+
+def test_a_loss_over_many_decades_is_drawn_on_a_log_scale(make_run) -> None:
+    steady = curves_figure([RunDir.open(make_run(speed=0.5))])
+    assert steady.axes[0].get_yscale() == "linear" and steady.axes[0].get_ylabel() == "loss"
+    # 2.3·e^(−3·5) ≈ 7e-7: five epochs span more than three decades
+    steep = curves_figure([RunDir.open(make_run(speed=0.5)), RunDir.open(make_run(speed=3.0))])
+    assert steep.axes[0].get_yscale() == "log" and steep.axes[0].get_ylabel() == "loss (log scale)"
+    assert steep.axes[1].get_yscale() == "linear"  # accuracy stays as it is

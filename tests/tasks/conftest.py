@@ -30,7 +30,7 @@ def train(
     spec = tasks.spec_from_dict(config)
     task = tasks.task_for(spec)
     prepared = task.prepare(spec, resume)
-    life = Lifecycle.resume(resume, overrides) if resume is not None else Lifecycle.start(runs_dir, spec.resolved(), overrides)
+    life = Lifecycle.resume(resume, spec.resolved(), overrides) if resume is not None else Lifecycle.start(runs_dir, spec.resolved(), overrides)
     with life:
         outcome = task.run(prepared, life, None)
         life.finish(outcome)

@@ -3,13 +3,17 @@ and output activations the loss does not usually follow."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
+from dnnexp.data.base import Batches, Split
 from dnnexp.errors import SpecError
+from dnnexp.spec.build import sequential
 from dnnexp.tasks import spec_from_dict
-from dnnexp.tasks.supervised import USUAL_PAIRINGS, SupervisedTask
+from dnnexp.tasks.supervised import USUAL_PAIRINGS, SupervisedTask, check_inputs
 
 def prepared(raw: dict[str, Any]):
     return SupervisedTask().prepare(spec_from_dict(raw))
@@ -79,16 +83,31 @@ def test_the_output_activation_of_a_time_distributed_layer_is_its_layers(raw):
     assert warning.startswith("model.layers[1]: the model's output activation is sigmoid, but loss mse")
 
 
-def test_token_ids_beyond_an_embedding_are_refused_before_any_folder(cli, write_spec, runs_dir):
+def test_token_ids_beyond_an_embedding_anywhere_are_refused_with_the_layer():
+    """The check tries the first batch and the samples holding each split's extreme ids: an id
+    beyond the vocabulary in the last test sample is found too."""
+    x = np.zeros((30, 4), np.int64)
+    x[-1, 2] = 47
+    splits = [Split(x[:20], np.zeros(20, np.int64)), None, Split(x[20:], np.zeros(10, np.int64))]
+    data = Batches(splits[0], splits[1], splits[2], "multiclass", (4,), 3)
+    model = sequential((4,), [{"type": "embedding", "vocab_size": 10, "dim": 2}, {"type": "flatten"}])
+    with pytest.raises(SpecError) as caught:
+        check_inputs(SimpleNamespace(data=data, model=model, batch_size=5))
+    assert caught.value.problems == [
+        "model.layers[0] (embedding): token ids run from 0 to 47, but vocab_size is 10; raise vocab_size to at least 48"
+    ]
+
+
+def test_a_stack_of_layers_on_token_sequences_is_pointed_to_an_encoder_decoder(cli, write_spec, runs_dir):
     spec = write_spec({
         "name": "emb", "data": {"name": "dates", "n": 200, "n_test": 20},
         "model": {"layers": [
-            {"type": "embedding", "vocab_size": 10, "dim": 4}, {"type": "lstm", "units": 4},
+            {"type": "embedding", "vocab_size": 48, "dim": 4}, {"type": "lstm", "units": 4},
             {"type": "dense", "units": 48, "activation": "softmax"},
         ]},
         "loss": "cross_entropy", "optimizer": "adam", "train": {"epochs": 1, "batch_size": 20},
     })
     result = cli("train", spec, "--runs-dir", runs_dir)
     assert result.exit_code == 2
-    assert "model.layers[0] (embedding): token ids run from 0 to 47, but vocab_size is 10; raise vocab_size to at least 48" in result.output
+    assert "model.kind: the targets are sequences of 11 tokens" in result.output and "model.kind: seq2seq" in result.output
     assert not runs_dir.exists() or not any(runs_dir.iterdir())

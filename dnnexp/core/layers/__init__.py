@@ -1,16 +1,14 @@
-"""Layers, one family a module; each declares the `kind` a spec names it by."""
+"""Layers, one family a module; each declares the `kind` a spec names it by.
 
-from dnnexp.core.layers import (  # noqa: F401  (registers them)
-    batchnorm,
-    conv,
-    dense,
-    dropout,
-    embedding,
-    pool,
-    recurrent,
-    reshape,
-    wrappers,
-)
-from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
+Every module here is imported with the package, so that a new family is one new file.
+"""
 
-__all__ = ["BuildContext", "Layer", "ShapeError"]
+import importlib
+import pkgutil
+
+from dnnexp.core.layers.base import BuildContext, InputError, Layer, ShapeError
+
+for _family in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_family.name}")
+
+__all__ = ["BuildContext", "InputError", "Layer", "ShapeError"]

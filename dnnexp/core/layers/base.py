@@ -8,15 +8,17 @@ import numpy as np
 
 
 class ShapeError(ValueError):
-    """A layer that cannot take the shape its predecessor produces.
+    """A layer that cannot take the shape its predecessor produces, or a model that does not fit
+    its data.
 
     `index` is the layer's position in the spec's layer list, so the config layer can say
-    `model.layers[3] (maxpool2d): ...`.
+    `model.layers[3] (maxpool2d): ...`; `key` names the model's argument at fault instead
+    (`input_shape`), where it is one.
     """
 
-    def __init__(self, message: str, index: int | None = None, layer_type: str | None = None):
+    def __init__(self, message: str, index: int | None = None, layer_type: str | None = None, key: str | None = None):
         super().__init__(message)
-        self.index, self.layer_type = index, layer_type
+        self.index, self.layer_type, self.key = index, layer_type, key
 
 
 class InputError(ValueError):

@@ -83,7 +83,7 @@ class EncoderDecoder(Model):
         targets' length as the reply length; raises ShapeError for data the kind cannot read."""
         vocabulary = info.vocabulary
         if vocabulary is None or len(info.target_shape) != 1:
-            raise ShapeError(f"{self.kind} reads and writes token ids, but the data is not a text corpus")
+            raise ShapeError(f"{self.kind} reads and writes token ids, but the data is not a text corpus", key="kind")
         self.input_shape = tuple(info.input_shape)
         self.tokens = Tokens(len(vocabulary), vocabulary.pad, vocabulary.start, vocabulary.end, info.target_shape[0] - 1)
         self.rng = ctx.noise_rng  # the run's noise stream: what training draws (VHRED's latent)
@@ -115,7 +115,7 @@ class EncoderDecoder(Model):
         try:
             part.build(ctx=ctx)
         except ShapeError as error:
-            raise ShapeError(f"{name}: {error}") from None
+            raise ShapeError(f"{name}: {error}", key="kind") from None
         self.parts[name] = part
         return part
 
@@ -128,7 +128,7 @@ class EncoderDecoder(Model):
     def _check_tokens(self, rank: int, form: str, other: str) -> None:
         """Inputs must be token ids of `rank` axes (`form` names them; `other` says what reads the rest)."""
         if len(self.input_shape) != rank:
-            raise ShapeError(f"{self.kind} reads {form}, but the samples are {self.input_shape}; {other}")
+            raise ShapeError(f"{self.kind} reads {form}, but the samples are {self.input_shape}; {other}", key="kind")
 
     # ---- what the trainer drives ---------------------------------------------------------
 

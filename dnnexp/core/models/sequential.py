@@ -54,16 +54,46 @@ class Sequential(Model):
 
     def build(self, info: DataInfo | None = None, ctx: BuildContext | None = None) -> Sequential:
         """Create every layer's parameters, for samples of `input_shape` or else of the data's;
-        raises ShapeError as `compute_output_shapes` does. Returns the model."""
-        if self.input_shape is None:
-            self.input_shape = info.input_shape
+        raises ShapeError as `compute_output_shapes` does, and where the model does not fit the
+        data `info` describes. Returns the model."""
+        if info is not None:
+            self._check_input(info)
         ctx = ctx or BuildContext()
         self.output_shapes = self._pass(self.input_shape, lambda layer, shape: layer.build(shape, ctx))
         # Layers update params and grads in place, so these flat views stay valid for the whole run.
         self.params = {f"{l.name}.{k}": v for l in self.layers for k, v in l.params.items()}
         self.grads = {f"{l.name}.{k}": v for l in self.layers for k, v in l.grads.items()}
         self.penalized = [f"{l.name}.{k}" for l in self.layers for k in l.penalized]
+        if info is not None:
+            self._check_output(info)
         return self
+
+    def _check_input(self, info: DataInfo) -> None:
+        if self.input_shape is None:
+            self.input_shape = info.input_shape
+        elif self.input_shape != info.input_shape:
+            hint = (
+                " set data.flatten: true for dense networks (data.sequence: true for recurrent ones),"
+                if len(info.input_shape) > 1
+                else " set data.flatten: false for convolutional networks," if len(self.input_shape) == 3 else ""
+            )
+            raise ShapeError(
+                f"{list(self.input_shape)} does not match the data's sample shape {list(info.input_shape)};"
+                f"{hint} or change model.input_shape", key="input_shape",
+            )
+
+    def _check_output(self, info: DataInfo) -> None:
+        if info.task == "multiclass" and info.target_shape:
+            raise ShapeError(
+                f"the targets are sequences of {info.target_shape[0]} tokens, which a stack of layers does not "
+                "write one at a time; use an encoder-decoder (model.kind: seq2seq)", key="kind",
+            )
+        out = int(np.prod(self.output_shape))
+        if out != info.num_outputs:
+            raise ShapeError(
+                f"the model ends with {out} outputs, but the data has {info.num_outputs} targets per sample; "
+                f"set the last layer's units to {info.num_outputs}", key="layers[-1]",
+            )
 
     def _pass(self, shape: tuple[int, ...], step: Callable[[Layer, tuple[int, ...]], tuple[int, ...]]) -> list[tuple[int, ...]]:
         """The shapes after each layer as `step` (shape-only, or building) gives them."""

@@ -1,0 +1,59 @@
+"""One run's life: provenance, resumes, and a summary left however the run ends."""
+
+from __future__ import annotations
+
+import pytest
+
+from dnnexp.errors import SpecError
+from dnnexp.runs.lifecycle import EXIT_CODES, Lifecycle, Outcome
+
+CONFIG = {"kind": "supervised", "name": "life", "seed": 0}
+
+
+def test_a_finished_run_records_provenance_and_its_results(tmp_path):
+    with Lifecycle.start(tmp_path, CONFIG, ["optimizer.lr=0.1"]) as life:
+        log = life.log("metrics.csv", ["epoch", "loss"])
+        log.append({"epoch": 1, "loss": 0.5})
+        life.finish(Outcome("completed", results={"final": {"loss": 0.5}}))
+    summary = life.run.summary()
+    assert summary["kind"] == "supervised" and summary["status"] == "completed" and summary["exit_code"] == 0
+    assert summary["overrides"] == ["optimizer.lr=0.1"] and summary["resumes"] == 0
+    assert summary["final"] == {"loss": 0.5} and summary["started_at"] <= summary["ended_at"]
+    assert log._file.closed
+    assert life.run.config() == CONFIG
+
+
+@pytest.mark.parametrize(
+    "error, status, code",
+    [(KeyboardInterrupt(), "interrupted", 130), (SpecError("model.layers[0]: bad"), "failed", 2), (RuntimeError("bug"), "failed", 1)],
+)
+def test_an_error_that_escapes_the_task_still_leaves_a_summary(tmp_path, error, status, code):
+    with pytest.raises(type(error)), Lifecycle.start(tmp_path, CONFIG) as life:
+        log = life.log("metrics.csv", ["epoch"])
+        raise error
+    summary = life.run.summary()
+    assert (summary["status"], summary["exit_code"]) == (status, code)
+    assert log._file.closed
+
+
+def test_a_resume_keeps_the_first_start_counts_resumes_and_keeps_earlier_results_on_failure(tmp_path):
+    with Lifecycle.start(tmp_path, CONFIG, ["seed=0"]) as first:
+        first.finish(Outcome("interrupted", results={"final": {"loss": 0.7}}))
+    run = first.run
+    started = run.summary()["started_at"]
+    with pytest.raises(RuntimeError), Lifecycle.resume(run, CONFIG) as second:
+        raise RuntimeError("disk full")
+    summary = run.summary()
+    assert summary["resumes"] == 1 and summary["started_at"] == started and summary["overrides"] == ["seed=0"]
+    assert summary["status"] == "failed" and summary["final"] == {"loss": 0.7}
+    with Lifecycle.resume(run, CONFIG) as third:
+        third.finish(Outcome("completed"))
+    assert run.summary()["resumes"] == 2 and run.summary()["exit_code"] == EXIT_CODES["completed"]
+
+
+def test_resuming_an_old_run_records_its_kind_as_resolved_now(tmp_path):
+    with Lifecycle.start(tmp_path, {**CONFIG, "kind": "train"}) as first:
+        first.finish(Outcome("interrupted"))
+    with Lifecycle.resume(first.run, CONFIG) as second:
+        second.finish(Outcome("completed"))
+    assert first.run.summary()["kind"] == "supervised"
