@@ -98,11 +98,15 @@ def manual_evaluation(trainer) -> tuple[float, float]:
 
 def test_train_metrics_are_the_training_sample_evaluated_without_dropout(make_trainer, blobs_spec, record):
     """With heavy dropout the running (training-mode) accuracy trails the evaluated one; train_loss
-    and train_acc are what one evaluation-mode pass over the sample gives after the epoch."""
+    and train_acc are what one evaluation-mode pass over the sample gives after the epoch, and
+    train_loss is the data loss alone: the L2 term is train_penalty's."""
     layers = blobs_spec["model"]["layers"]
     layers[1]["rate"] = 0.6
     logged = record(lambda t, logs: (logs, manual_evaluation(t)), hook="on_epoch_end")
-    make_trainer(logged, model={"input_shape": [2], "layers": layers}, train={"epochs": 4, "batch_size": 32}).fit()
+    trainer = make_trainer(
+        logged, model={"input_shape": [2], "layers": layers}, regularization={"l2": 0.01}, train={"epochs": 4, "batch_size": 32}
+    )
+    trainer.fit()
     for logs, (loss, acc) in logged.values:
         assert logs["train_loss"] == pytest.approx(loss, rel=1e-5)
         assert logs["train_acc"] == pytest.approx(acc, abs=1e-12)
