@@ -142,12 +142,22 @@ class ReduceLROnPlateau(Section):
     min_lr: NonNegativeFloat = 1e-6
 
 
+class Divergence(Section):
+    """`train.divergence:` when a finite loss counts as diverged (a NaN or infinite one always does):
+    a batch's loss, penalties included, over `factor` × the first batch's (before any update), or
+    over `max_loss`. Either may be null; `train.divergence: null` leaves only the NaN check."""
+
+    factor: Annotated[float, Field(gt=1)] | None = 1e4
+    max_loss: Annotated[float, Field(gt=0)] | None = None
+
+
 class TrainSection(Section):
     """`train:` how long, in what batches, and with which callbacks."""
 
     epochs: PositiveInt
     batch_size: PositiveInt = 100
     checkpoint_every: NonNegativeInt = 1  # epochs between checkpoints; 0: only at the end
+    divergence: Divergence | None = Divergence()
     early_stopping: EarlyStopping | None = None
     reduce_lr_on_plateau: ReduceLROnPlateau | None = None
 

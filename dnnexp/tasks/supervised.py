@@ -261,13 +261,22 @@ def make_trainer(spec: SupervisedSpec, data: Batches, streams: Streams) -> Train
 
 
 def metric_columns(trainer: Trainer) -> list[str]:
-    """The columns of metrics.csv for this run: the loss and the model's metrics of each split it logs."""
-    splits = [("train", trainer.train_metrics)]
+    """The columns of metrics.csv for this run: the loss and the model's metrics of each split it logs.
+
+    `train_loss`, `train_acc`, … are the training set (or its fixed sample, `Trainer.train_sample`)
+    evaluated in evaluation mode after the epoch, as `val_*` are: the data loss without penalties;
+    `train_penalty` is the penalties' λ term for the same weights (when the spec has penalties);
+    `train_running_loss`, `train_running_acc`, … are the means over the epoch's batches in training
+    mode (dropout on), as the weights changed.
+    """
+    evaluated = ("loss", *trainer.eval_metrics)
+    groups = [("train", (*evaluated, *(("penalty",) if trainer.penalties else ())))]
+    groups.append(("train_running", ("loss", *trainer.train_metrics)))
     if trainer.data.val is not None:
-        splits.append(("val", trainer.eval_metrics))
+        groups.append(("val", evaluated))
     if trainer.test_every_epoch:
-        splits.append(("test", trainer.eval_metrics))
-    return ["epoch", "step", "lr"] + [f"{s}_{m}" for s, names in splits for m in ("loss", *names)] + ["epoch_time_s"]
+        groups.append(("test", evaluated))
+    return ["epoch", "step", "lr"] + [f"{g}_{m}" for g, names in groups for m in names] + ["epoch_time_s"]
 
 
 def check_monitors(spec: SupervisedSpec, trainer: Trainer) -> None:
@@ -318,9 +327,12 @@ def check_logging(spec: SupervisedSpec, model: Model) -> None:
 
 
 def run_callbacks(spec: SupervisedSpec, trainer: Trainer, life: Lifecycle, console: Console | None) -> list[cb.Callback]:
-    """The callbacks a run gets: metrics, checkpoints, NaN guard, and what the spec asks."""
+    """The callbacks a run gets: metrics, checkpoints, divergence guard, and what the spec asks."""
     train, data, run = spec.train, trainer.data, life.run
-    callbacks: list[cb.Callback] = [cb.NaNGuard(), cb.MetricsLogger(life.log("metrics.csv", metric_columns(trainer)))]
+    bounds = train.divergence.model_dump() if train.divergence is not None else {}
+    callbacks: list[cb.Callback] = [
+        cb.DivergenceGuard(**bounds), cb.MetricsLogger(life.log("metrics.csv", metric_columns(trainer)))
+    ]
     if train.early_stopping is not None:
         callbacks.append(cb.EarlyStopping(**train.early_stopping.model_dump()))
     if train.reduce_lr_on_plateau is not None:

@@ -6,12 +6,14 @@ checkpoints, early stopping, NaN guards, progress bars — is a callback.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import signal
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterator
 
 import numpy as np
@@ -24,6 +26,11 @@ from dnnexp.core.schedules import Schedule
 from dnnexp.data.base import Batches, Split
 from dnnexp.train.arrays import split_arrays
 
+#: the most training samples evaluated after each epoch; a larger training set is represented by a fixed sample
+TRAIN_SAMPLE_MAX = 10_000
+# The fixed sample's stream: [data seed, this], beyond any epoch number, so never an epoch order's [data seed, epoch].
+TRAIN_SAMPLE_STREAM = 0xFFFF_FFFF
+
 
 @dataclass
 class TrainState:
@@ -33,7 +40,7 @@ class TrainState:
     batch: int = 0  # batches completed in the current epoch
     step: int = 0  # optimizer steps taken
     lr_scale: float = 1.0  # set by reduce-on-plateau
-    loss_sum: float = 0.0  # running sums over the current epoch's batches
+    loss_sum: float = 0.0  # running sums over the current epoch's batches (of the data loss, without penalties)
     metric_sums: dict[str, float] = field(default_factory=dict)  # of the model's metrics, by name
     seen: int = 0
     status: str = "running"  # → completed | diverged | interrupted | failed
@@ -82,6 +89,20 @@ class Trainer:
         self.train_metrics = self.model.metric_names(self.task, train=True)
         self.eval_metrics = self.model.metric_names(self.task, train=False)
         self.state.metric_sums = dict.fromkeys(self.train_metrics, 0.0)
+
+    @cached_property
+    def train_sample(self) -> Split:
+        """The training samples evaluated in evaluation mode after each epoch (train_loss, train_acc):
+        all of them, or, when there are more than the validation split holds (and at most
+        TRAIN_SAMPLE_MAX), a random sample of that size — drawn from the data seed alone, so it is the
+        same every epoch, in every run of a sweep and after a resume, and in stored order."""
+        train, val = self.data.train, self.data.val
+        size = min(TRAIN_SAMPLE_MAX, len(val) if val is not None else TRAIN_SAMPLE_MAX)
+        if len(train) <= size:
+            return train
+        rng = np.random.default_rng([self.data_seed, TRAIN_SAMPLE_STREAM])
+        picked = np.sort(rng.choice(len(train), size, replace=False))
+        return dataclasses.replace(train, x=train.x[picked], t=train.t[picked])
 
     @property
     def steps_per_epoch(self) -> int:
@@ -133,10 +154,8 @@ class Trainer:
         state, model = self.state, self.model
         self.optimizer.lr = self.lr
         loss, y = model.forward_loss(x, t, self.loss, train=True)
-        for penalty in self.penalties:
-            loss += sum(penalty.loss(model.params[key]) for key in model.penalized)
-        self.last_loss = loss
-        if not math.isfinite(loss):
+        self.last_loss = loss + self.penalty()  # what the optimizer minimizes
+        if not math.isfinite(self.last_loss):
             return  # the NaN guard callback ends the run; no update from a broken loss
         model.backward_loss(self.loss)
         for penalty in self.penalties:
@@ -150,6 +169,10 @@ class Trainer:
         for name, value in model.batch_metrics(x, t, y, self.task, train=True).items():
             state.metric_sums[name] += value * len(x)
         state.seen += len(x)
+
+    def penalty(self) -> float:
+        """The weight penalties' sum for the current weights (λ/2 ΣW², λ Σ|W|; 0 without penalties)."""
+        return sum((p.loss(self.model.params[key]) for p in self.penalties for key in self.model.penalized), 0.0)
 
     @property
     def lr(self) -> float:
@@ -165,8 +188,15 @@ class Trainer:
         # The rate of the epoch's last step, not optimizer.lr: a run resumed after an epoch's last
         # batch takes no step before this row, and optimizer.lr then still holds the base rate.
         logs: dict[str, float] = {"epoch": state.epoch + 1, "step": state.step, "lr": self.lr_at(state.step - 1)}
-        logs["train_loss"] = state.loss_sum / max(state.seen, 1)
-        logs.update({f"train_{name}": state.metric_sums[name] / max(state.seen, 1) for name in self.train_metrics})
+        # As the book measures it: the training set in evaluation mode with the epoch's final weights
+        # (no dropout, batch norm's running statistics), beside the running means in training mode.
+        logs.update(self.evaluate(self.train_sample, "train"))
+        if self.penalties:
+            logs["train_penalty"] = self.penalty()
+        logs["train_running_loss"] = state.loss_sum / max(state.seen, 1)
+        logs.update(
+            {f"train_running_{name}": state.metric_sums[name] / max(state.seen, 1) for name in self.train_metrics}
+        )
         if self.data.val is not None:
             logs.update(self.evaluate(self.data.val, "val"))
         if self.test_every_epoch and self.data.test is not None:

@@ -33,7 +33,8 @@ def test_resolved_fills_every_default_and_loads_back_equal(raw):
         "augment": None, "noise": 0.3, "n": 200, "n_test": 200,
     }
     assert config["train"] == {
-        "epochs": 3, "batch_size": 100, "checkpoint_every": 1, "early_stopping": None, "reduce_lr_on_plateau": None,
+        "epochs": 3, "batch_size": 100, "checkpoint_every": 1, "divergence": {"factor": 1e4, "max_loss": None},
+        "early_stopping": None, "reduce_lr_on_plateau": None,
     }
     assert config["kind"] == "supervised" and config["seed"] == 0
     assert spec_from_dict(config) == spec
@@ -67,6 +68,13 @@ def test_an_unknown_data_set_still_has_its_split_checked(raw):
         "<spec>: data.name: 'xorr' is not a dataset; did you mean 'xor'?",
         "<spec>: data.validation: should be greater than or equal to 0, got -1",
     ]
+
+
+def test_divergence_bounds_are_set_apart_or_turned_off(raw):
+    raw["train"]["divergence"] = {"max_loss": 1000, "factor": None}
+    assert spec_from_dict(raw).train.divergence.model_dump() == {"factor": None, "max_loss": 1000.0}
+    raw["train"]["divergence"] = None
+    assert spec_from_dict(raw).train.divergence is None
 
 
 def test_callback_settings_get_their_defaults(raw):
@@ -143,6 +151,8 @@ def test_schedules_take_warmup_steps(raw):
         ("train", {"epochs": 1, "batch_size": 0}, "train.batch_size: should be greater than 0, got 0"),
         ("train", {"epochs": 0}, "train.epochs: should be greater than 0, got 0"),
         ("train", {}, "train.epochs: missing; this key is required"),
+        ("train", {"epochs": 1, "divergence": {"factor": 0.5}}, "train.divergence.factor: should be greater than 1, got 0.5"),
+        ("train", {"epochs": 1, "divergence": {"limit": 9}}, "train.divergence.limit: unknown key; choose from: factor, max_loss"),
     ],
 )
 def test_one_bad_value(raw, key, value, problem):

@@ -33,8 +33,8 @@ def test_monitors_must_be_logged_by_the_run(raw):
     with pytest.raises(SpecError) as caught:
         prepared(raw)
     assert caught.value.problems == [
-        "train.early_stopping.monitor: 'val_loss' is not logged by this run; choose one of train_loss, train_acc "
-        "(set data.validation to log val_loss and val_acc)",
+        "train.early_stopping.monitor: 'val_loss' is not logged by this run; choose one of train_loss, train_acc, "
+        "train_running_loss, train_running_acc (set data.validation to log val_loss and val_acc)",
     ]
 
 

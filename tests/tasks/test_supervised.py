@@ -3,6 +3,7 @@ summary.json and its provenance, random streams."""
 
 from __future__ import annotations
 
+import math
 import platform
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,9 @@ from tests.tasks.conftest import StopAfterEpoch, StopAt, interrupted_run, resolv
 
 def resumable(spec: dict[str, Any]) -> dict[str, Any]:
     """`spec` (with dropout, Adam and a validation split) plus batch normalization and a step
-    schedule: every kind of state a resume must carry."""
+    schedule: every kind of state a resume must carry. Its 240 training samples are evaluated
+    after each epoch through a fixed sample of 60 (as many as validation holds), so metrics.csv's
+    train_loss and train_acc check that the sample, too, is the same after a resume."""
     first, *rest = spec["model"]["layers"]
     return {
         **spec,
@@ -146,6 +149,31 @@ def test_a_nan_loss_ends_the_run_as_diverged_before_any_update(blobs_spec, runs_
     checkpoint = run.load_npz(CHECKPOINT)
     assert int(checkpoint["state/epoch"]) == 1
     assert all(np.isfinite(value).all() for key, value in checkpoint.items() if key.startswith("model/"))
+
+
+LINEAR_REGRESSION = Path(__file__).parents[2] / "configs/day1/linear_regression.yaml"
+# The course's "too large a learning rate diverges": at lr 3 each step multiplies the error by
+# about 4, and the loss grows towards 10³⁰ without ever reaching inf.
+TOO_LARGE_A_RATE = ("--set", "optimizer.lr=3", "--set", "train.batch_size=160")
+
+
+def test_a_loss_that_explodes_below_inf_ends_the_run_as_diverged(cli, runs_dir):
+    result = cli("train", LINEAR_REGRESSION, *TOO_LARGE_A_RATE, "--runs-dir", runs_dir, "--quiet")
+    assert result.exit_code == EXIT_CODES["diverged"] == 3, result.output
+    (folder,) = runs_dir.iterdir()
+    summary = RunDir(folder).summary()
+    assert (summary["status"], summary["exit_code"], summary["test"]) == ("diverged", 3, None)
+    assert summary["message"].startswith("the loss became ")
+    assert "over 10000 × the first batch's loss 1.375 (train.divergence.factor) at epoch 8, step 8; lower the learning rate" in summary["message"]
+    assert summary["message"] in " ".join(result.output.split())
+    assert len(RunDir(folder).metrics()) == 7
+
+
+def test_without_the_range_check_the_exploding_run_completes(cli, runs_dir):
+    result = cli("train", LINEAR_REGRESSION, *TOO_LARGE_A_RATE, "--set", "train.divergence=null", "--runs-dir", runs_dir, "--quiet")
+    assert result.exit_code == 0, result.output
+    (folder,) = runs_dir.iterdir()
+    assert 1e25 < RunDir(folder).summary()["test"]["loss"] < math.inf
 
 
 def test_summary_json_records_status_metrics_and_provenance(blobs_spec, runs_dir):

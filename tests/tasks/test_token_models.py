@@ -49,10 +49,14 @@ def trained(tmp_path_factory) -> dict[str, RunDir]:
 
 def test_metrics_come_from_the_model(trained):
     assert list(trained["addition"].metrics().columns) == [
-        "epoch", "step", "lr", "train_loss", "train_acc", "train_seq_acc", "val_loss", "val_acc", "val_seq_acc", "epoch_time_s",
+        "epoch", "step", "lr", "train_loss", "train_acc", "train_seq_acc",
+        "train_running_loss", "train_running_acc", "train_running_seq_acc", "val_loss", "val_acc", "val_seq_acc", "epoch_time_s",
     ]
+    # Evaluated, the training set gets the validation set's metrics (greedy replies, distinct-n);
+    # the running means are the teacher-forced ones of the training steps.
     assert list(trained["vhred"].metrics().columns)[3:-1] == [
-        "train_loss", "train_acc", "train_seq_acc", "train_kl",
+        "train_loss", "train_acc", "train_seq_acc", "train_distinct1", "train_distinct2", "train_kl",
+        "train_running_loss", "train_running_acc", "train_running_seq_acc", "train_running_kl",
         "val_loss", "val_acc", "val_seq_acc", "val_distinct1", "val_distinct2", "val_kl",
     ]
     summary = trained["vhred"].summary()

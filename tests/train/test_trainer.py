@@ -60,14 +60,75 @@ def test_penalties_enter_the_reported_loss_and_the_gradient(make_trainer, record
         np.testing.assert_allclose(penalized[key] - plain[key], shift, atol=1e-6)
 
 
-def test_the_logged_train_loss_is_the_epoch_mean_of_the_penalized_batch_losses(make_trainer, record):
-    batches = record(lambda t: (t.last_loss, t.state.seen))
-    logged = record(lambda t, logs: logs["train_loss"], hook="on_epoch_end")
-    make_trainer(batches, logged, regularization={"l2": 0.1}, train={"epochs": 1, "batch_size": 32}).fit()
-    losses, seen = zip(*batches.values)
+def test_the_running_loss_is_the_epoch_mean_of_the_data_losses_and_the_penalty_a_column_of_its_own(make_trainer, record):
+    lam = 0.1
+    batches = record(lambda t: (t.last_loss, t.state.loss_sum, t.state.seen))
+    logged = record(lambda t, logs: (logs, t.penalty()), hook="on_epoch_end")
+    trainer = make_trainer(batches, logged, regularization={"l2": lam}, train={"epochs": 1, "batch_size": 32})
+    weights = {key: trainer.model.params[key].copy() for key in trainer.model.penalized}
+    trainer.fit()
+    totals, sums, seen = map(np.array, zip(*batches.values))
     sizes = np.diff((0, *seen))
     assert sizes.tolist() == [32] * 7 + [16]
-    assert logged.values == [pytest.approx(np.dot(losses, sizes) / 240, rel=1e-12)]
+    data_losses = np.diff((0, *sums)) / sizes
+    (logs, penalty), = logged.values
+    assert logs["train_running_loss"] == pytest.approx(np.dot(data_losses, sizes) / 240, rel=1e-12)
+    # The optimizer's loss is data + penalty; the first batch's penalty is that of the initial weights.
+    first_penalty = 0.5 * lam * sum(np.sum(w.astype(np.float64) ** 2) for w in weights.values())
+    assert totals[0] - data_losses[0] == pytest.approx(first_penalty, rel=1e-5)
+    final_penalty = 0.5 * lam * sum(np.sum(trainer.model.params[k].astype(np.float64) ** 2) for k in weights)
+    assert logs["train_penalty"] == penalty == pytest.approx(final_penalty, rel=1e-5)
+    assert logs["train_penalty"] > 0.01 and logs["train_loss"] < logs["train_running_loss"] + logs["train_penalty"]
+
+
+def test_without_penalties_there_is_no_penalty_column(make_trainer, record):
+    logged = record(lambda t, logs: set(logs), hook="on_epoch_end")
+    make_trainer(logged, train={"epochs": 1}).fit()
+    assert {"train_loss", "train_acc", "train_running_loss", "train_running_acc"} <= logged.values[0]
+    assert "train_penalty" not in logged.values[0]
+
+
+def manual_evaluation(trainer) -> tuple[float, float]:
+    """Cross-entropy and accuracy of the whole training sample in one evaluation-mode pass, by hand."""
+    x, t = trainer.train_sample.batch(slice(None))
+    y = trainer.model.forward(x, train=False).astype(np.float64)
+    loss = -np.mean(np.log(y[np.arange(len(t)), t]))
+    return float(loss), float(np.mean(y.argmax(axis=1) == t))
+
+
+def test_train_metrics_are_the_training_sample_evaluated_without_dropout(make_trainer, blobs_spec, record):
+    """With heavy dropout the running (training-mode) accuracy trails the evaluated one; train_loss
+    and train_acc are what one evaluation-mode pass over the sample gives after the epoch, and
+    train_loss is the data loss alone: the L2 term is train_penalty's."""
+    layers = blobs_spec["model"]["layers"]
+    layers[1]["rate"] = 0.6
+    logged = record(lambda t, logs: (logs, manual_evaluation(t)), hook="on_epoch_end")
+    trainer = make_trainer(
+        logged, model={"input_shape": [2], "layers": layers}, regularization={"l2": 0.01}, train={"epochs": 4, "batch_size": 32}
+    )
+    trainer.fit()
+    for logs, (loss, acc) in logged.values:
+        assert logs["train_loss"] == pytest.approx(loss, rel=1e-5)
+        assert logs["train_acc"] == pytest.approx(acc, abs=1e-12)
+    gaps = [logs["train_acc"] - logs["train_running_acc"] for logs, _ in logged.values]
+    assert min(gaps[1:]) > 0.05, gaps
+
+
+def test_the_training_sample_is_fixed_by_the_data_seed_and_as_large_as_the_validation_split(make_trainer, blobs_spec, record):
+    trainer = make_trainer(train={"epochs": 3, "batch_size": 32})
+    train, sample = trainer.data.train, trainer.train_sample
+    assert len(sample) == len(trainer.data.val) == 60 < len(train) == 240
+    rows = {tuple(row) for row in train.x}
+    assert len({tuple(row) for row in sample.x}) == 60 and {tuple(row) for row in sample.x} <= rows
+    seen = record(lambda t, logs: t.train_sample.x.copy(), hook="on_epoch_end")
+    trainer.callbacks = [seen]
+    trainer.fit()
+    assert all(np.array_equal(x, sample.x) for x in seen.values) and len(seen.values) == 3
+    other_model = make_trainer(model={"input_shape": [2], "layers": [{"type": "dense", "units": 3, "activation": "softmax"}]})
+    np.testing.assert_array_equal(other_model.train_sample.x, sample.x)
+    assert not np.array_equal(make_trainer(seed=1).train_sample.x, sample.x)
+    everything = make_trainer(data={**blobs_spec["data"], "validation": 150})
+    assert everything.train_sample is everything.data.train  # 150 training samples: all of them
 
 
 def test_clip_norm_bounds_the_global_gradient_norm(make_trainer, record):

@@ -6,12 +6,12 @@ average over each epoch with EpochMeans. See `base` for what a callback may do.
 
 from dnnexp.train.callbacks.base import Callback, RowLog, SaveArrays
 from dnnexp.train.callbacks.checkpoint import Checkpoint
+from dnnexp.train.callbacks.divergence_guard import DivergenceGuard
 from dnnexp.train.callbacks.early_stopping import EarlyStopping
 from dnnexp.train.callbacks.epoch_means import EpochMeans
 from dnnexp.train.callbacks.layer_stats import LayerStats
 from dnnexp.train.callbacks.metrics_logger import MetricsLogger
 from dnnexp.train.callbacks.monitor import MonitorCallback
-from dnnexp.train.callbacks.nan_guard import NaNGuard
 from dnnexp.train.callbacks.progress import Progress
 from dnnexp.train.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from dnnexp.train.callbacks.time_grads import TimeGrads
@@ -19,12 +19,12 @@ from dnnexp.train.callbacks.time_grads import TimeGrads
 __all__ = [
     "Callback",
     "Checkpoint",
+    "DivergenceGuard",
     "EarlyStopping",
     "EpochMeans",
     "LayerStats",
     "MetricsLogger",
     "MonitorCallback",
-    "NaNGuard",
     "Progress",
     "ReduceLROnPlateau",
     "RowLog",

@@ -12,7 +12,7 @@ class Progress(Callback):
     """The model summary first, then a rich progress bar per epoch (batches, loss, samples/s) and
     one summary line per epoch; the bar only on a terminal, where it can redraw in place."""
 
-    SHOWN = {"train_loss": "loss", "train_acc": "acc"}  # Keras's short names for the training metrics
+    TRAIN = "train_"  # the training metrics go by Keras's short names: loss, acc, running_loss, penalty, …
 
     def __init__(self, console):
         self.console = console
@@ -32,7 +32,7 @@ class Progress(Callback):
             TextColumn("epoch {task.fields[epoch]}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.4f}  {task.fields[speed]:,.0f} samples/s"),
+            TextColumn("running loss {task.fields[loss]:.4f}  {task.fields[speed]:,.0f} samples/s"),
             TimeRemainingColumn(),
             console=self.console,
             transient=True,
@@ -58,7 +58,7 @@ class Progress(Callback):
     def on_epoch_end(self, trainer, logs):
         self._close()
         shown = "  ".join(
-            f"{self.SHOWN.get(key, key)} {value:.4g}"
+            f"{key.removeprefix(self.TRAIN)} {value:.4g}"
             for key, value in logs.items()
             if key not in ("epoch", "step", "epoch_time_s")
         )
