@@ -330,6 +330,20 @@ def plot(
     _console().print(f"wrote {written}")
 
 
+@app.command()
+@user_errors
+def report(
+    runs: list[Path] = typer.Argument(..., help="Run folders, sweep folders, or folders holding runs."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="The HTML file to write."),
+) -> None:
+    """Write one self-contained HTML page of runs: the compare table (sortable), learning curves,
+    each run's settings against the others' and its diagnostic pictures."""
+    from dnnexp.plots.report import write_report
+    from dnnexp.runs.rundir import find_runs
+
+    _console().print(f"wrote {write_report(find_runs(runs, _note), out)}", markup=False)
+
+
 def _plot_trained(run, out: Optional[Path], picture: str) -> Path:
     """--filters, --feature-maps or --fit (`picture`): pictures of the trained model, rebuilt from the run."""
     from dnnexp import tasks

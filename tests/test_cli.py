@@ -385,3 +385,17 @@ def test_list_descriptions_are_whole_sentences():
     for registry in REGISTRIES.values():
         for name in registry.names():
             assert registry.describe(name).endswith((".", ")")), (registry.kind, name, registry.describe(name))
+
+
+def test_report_of_a_sweep_folder_beside_a_single_run(cli, write_spec, runs_dir, tmp_path):
+    assert cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet").exit_code == 0
+    swept = cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet", "--set", "optimizer.lr=0.01,0.001", "--sweep")
+    assert swept.exit_code == 0, swept.output
+    out = tmp_path / "report.html"
+    result = cli("report", runs_dir, "-o", out)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    # the single run and the sweep's two trials, found below its folder
+    assert page.count('<section id="run-') == 3 and "optimizer.lr" in page
+    assert "http://" not in page and "https://" not in page
+    assert cli("report", runs_dir / "nothing-here").exit_code == 2
