@@ -21,7 +21,7 @@ RUNS     ?= runs
 DNNEXP   := $(BIN)/dnnexp
 DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: install data demo test bench clean-runs help sweep optimizer-paths binary-addition course
+.PHONY: install data browser demo test bench clean-runs help sweep optimizer-paths binary-addition course
 
 help:
 	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
@@ -47,11 +47,22 @@ data:
 		echo "note: not root or no apt-get: run 'sudo apt-get install dataset-fashion-mnist', or 'dnnexp data fetch fashion_mnist'"; \
 	fi
 
+# Headless Chromium renders `dnnexp report`'s page in its tests (tests/plots/test_report.py), from
+# Debian's package where we may install it; without it those tests are skipped, or fail under CI=true.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "note: could not install chromium; the report's rendering tests will be skipped"; \
+	else \
+		echo "note: not root or no apt-get: run 'sudo apt-get install chromium' for the report's rendering tests"; \
+	fi
+
 demo: install
 	$(DNNEXP) train configs/day2/init/relu_he.yaml --runs-dir $(RUNS)
 	@echo "next: open the run folder's learning_curves.png, or try 'make -j2 init-compare'"
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -n 2
 
 bench: install

@@ -6,21 +6,33 @@ answers at once.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Literal, Optional
 
 import typer
 
+#: every environment variable dnnexp reads, as `dnnexp --help` lists them (\b: click keeps the lines)
+ENVIRONMENT = """\b
+Environment:
+  DNNEXP_THREADS   BLAS threads for training (default 1: faster for these small products on 2 cores)
+  DNNEXP_DEBUG     any value: show Python tracebacks, as --debug does
+  DNNEXP_DATA      a folder with the image sets' files, or their NAME/ subfolders; searched before the cache
+  DNNEXP_MIRROR    a base URL to download data sets from (URL/NAME/FILE) instead of the built-in mirrors
+  XDG_CACHE_HOME   where `dnnexp data fetch` keeps downloads (default ~/.cache; then dnnexp/NAME)
+
+\b
+Shell completion: `dnnexp --install-completion` (bash, zsh, fish, PowerShell), then open a new shell."""
+
 app = typer.Typer(
     help="Run, compare and see the classic deep-learning experiments from YAML specs.",
+    epilog=ENVIRONMENT,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 data_app = typer.Typer(help="Data sets: fetch them ahead of a run.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -51,10 +63,26 @@ def user_errors(command: Callable) -> Callable:
     return run
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from dnnexp import __version__
+
+        typer.echo(f"dnnexp {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main(debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors.")) -> None:
+def main(
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+) -> None:
     """Run, compare and see the classic deep-learning experiments from YAML specs."""
     _options["debug"] = _options["debug"] or debug
+
+
+def _note(message: str) -> None:
+    """A remark beside a result (a path skipped), on stderr so that piped output stays clean."""
+    _console(stderr=True).print(f"note: {message}", markup=False)
 
 
 SetOption = typer.Option([], "--set", "-s", metavar="KEY=VALUE", help="Override a spec value, e.g. optimizer.lr=0.01.")
@@ -186,6 +214,9 @@ def _finish_sweep(life, outcome) -> None:
 def validate(
     spec: Path = typer.Argument(..., help="The YAML spec to check."),
     overrides: list[str] = SetOption,
+    resolved: bool = typer.Option(
+        False, "--resolved", help="Print the fully resolved spec as YAML instead (defaults filled, overrides applied)."
+    ),
 ) -> None:
     """Check a spec and print what it builds (layers, output shapes, parameters) without training."""
     from dnnexp import tasks
@@ -194,7 +225,13 @@ def validate(
     loaded = tasks.load_spec(spec, overrides)
     warnings, description = tasks.task_for(loaded).check(loaded)
     for warning in warnings:
-        console.print(f"[yellow]warning:[/] {warning}", markup=True)
+        _console(stderr=resolved).print(f"[yellow]warning:[/] {warning}", markup=True)
+    if resolved:
+        import yaml
+
+        # Only the YAML on stdout: `dnnexp validate SPEC --resolved > full.yaml` is a spec of its own.
+        sys.stdout.write(yaml.safe_dump(loaded.resolved(), sort_keys=False, allow_unicode=True))
+        return
     console.print(description)
     console.print(f"{spec}: valid")
 
@@ -204,7 +241,7 @@ def validate(
 def compare(
     runs: list[Path] = typer.Argument(..., help="Run folders, or folders holding runs."),
     sort: Optional[str] = typer.Option(None, "--sort", help="Sort by this metric column, e.g. best_val_acc."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table | csv | markdown | json"),
+    fmt: Literal["table", "csv", "markdown", "json"] = typer.Option("table", "--format", "-f", help="Output format."),
     no_group: bool = typer.Option(False, "--no-group", help="A row per run, even for runs that differ only in seed."),
     paired: bool = typer.Option(
         False, "--paired", help="Two groups A B (differing only in seed within each): B − A seed by seed, mean ± 95% interval."
@@ -219,10 +256,7 @@ def compare(
     from dnnexp.runs.groups import group_labels, group_runs, grouped_frame, paired_frame, with_intervals
     from dnnexp.runs.rundir import find_runs
 
-    formats = ("table", "csv", "markdown", "json")
-    if fmt not in formats:
-        raise DnnexpError(f"--format: '{fmt}' is not one of {', '.join(formats)}")
-    found = find_runs(runs)
+    found = find_runs(runs, _note)
     frame = compare_runs(found, None if paired else sort)
     groups = group_runs(found)
     if paired:
@@ -268,7 +302,7 @@ def plot(
     from dnnexp.plots import curves, default_plot_path, layers, time_grads as time_grad_plots
     from dnnexp.runs.rundir import find_runs
 
-    found = find_runs(runs)
+    found = find_runs(runs, _note)
     if (layer_stats or activations or filters or feature_maps or fit) and len(found) != 1:
         raise DnnexpError(
             "--layer-stats, --activations, --filters, --feature-maps and --fit draw one run; give a single run folder"
@@ -296,6 +330,20 @@ def plot(
     _console().print(f"wrote {written}")
 
 
+@app.command()
+@user_errors
+def report(
+    runs: list[Path] = typer.Argument(..., help="Run folders, sweep folders, or folders holding runs."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="The HTML file to write."),
+) -> None:
+    """Write one self-contained HTML page of runs: the compare table (sortable), learning curves,
+    each run's settings against the others' and its diagnostic pictures."""
+    from dnnexp.plots.report import write_report
+    from dnnexp.runs.rundir import find_runs
+
+    _console().print(f"wrote {write_report(find_runs(runs, _note), out)}", markup=False)
+
+
 def _plot_trained(run, out: Optional[Path], picture: str) -> Path:
     """--filters, --feature-maps or --fit (`picture`): pictures of the trained model, rebuilt from the run."""
     from dnnexp import tasks
@@ -320,51 +368,58 @@ def sample(
     run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A run of an encoder-decoder, whose model writes replies."),
     text: str = typer.Argument(..., help='The input, e.g. "16+75"; for dialogues the utterances separated by " | ".'),
     samples: int = typer.Option(1, "--samples", "-n", min=1, help="How many replies to write."),
-    decoding: Optional[str] = typer.Option(
+    decoding: Optional[Literal["greedy", "sample"]] = typer.Option(
         None, "--decoding", help="greedy (each word the likeliest) or sample (drawn); default: the run's model's."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the draws (sampled words, VHRED's latent)."),
 ) -> None:
     """Decode an input with a run's trained model: one reply a line."""
     from dnnexp import tasks
-    from dnnexp.errors import DnnexpError
     from dnnexp.runs.rundir import RunDir
 
-    if decoding not in (None, "greedy", "sample"):
-        raise DnnexpError(f"--decoding: '{decoding}' is not greedy or sample")
     greedy = None if decoding is None else decoding == "greedy"
     run = RunDir.open(run_dir)
     for reply in tasks.task_for(tasks.run_spec(run)).sample(run, text, samples, greedy, seed):
         typer.echo(reply)
 
 
+#: what `dnnexp list` lists: each registry of dnnexp.spec.registry by its plural (a test keeps them equal)
+RegistryName = Literal[
+    "models", "layers", "activations", "losses", "initializers", "optimizers", "schedules", "regularizers", "datasets"
+]
+
+
 @app.command(name="list")
 @user_errors
-def list_(kind: Optional[str] = typer.Argument(None, help="layers, activations, losses, initializers, …")) -> None:
-    """List what a spec can name: layers, activations, losses, initializers, optimizers, …"""
+def list_(kind: Optional[RegistryName] = typer.Argument(None, help="List only these, with their arguments.")) -> None:
+    """List what a spec can name: models, layers, activations, losses, initializers, optimizers, …
+
+    With a kind, each entry's arguments follow: type, bounds and default (`lr: float > 0 = 0.01`).
+    """
     from rich.markup import escape
     from rich.table import Table
 
-    from dnnexp.spec.registry import REGISTRIES, UnknownNameError
+    from dnnexp.spec.listing import arguments
+    from dnnexp.spec.registry import REGISTRIES
 
-    plurals = {name + ("es" if name.endswith("s") else "s"): name for name in REGISTRIES}
-    chosen = REGISTRIES
-    if kind is not None:
-        singular = plurals.get(kind, kind)
-        if singular not in REGISTRIES:
-            raise UnknownNameError("kind of entry", kind, (difflib.get_close_matches(kind, list(plurals), 1) or [None])[0])
-        chosen = {singular: REGISTRIES[singular]}
+    plurals = {name + ("es" if name.endswith("s") else "s"): registry for name, registry in REGISTRIES.items()}
+    chosen = plurals if kind is None else {kind: plurals[kind]}
     console = _console()
-    for name, registry in chosen.items():
-        table = Table(title=next(p for p, s in plurals.items() if s == name), title_justify="left", show_header=False, box=None)
+    for plural, registry in chosen.items():
+        table = Table(title=plural, title_justify="left", show_header=False, box=None)
         for entry in registry.names():
-            table.add_row(f"  {entry}", escape(registry.describe(entry)))  # W[x] is text, not markup
+            lines = [registry.describe(entry)] + ([f"  {a}" for a in arguments(registry, entry)] if kind else [])
+            table.add_row(f"  {entry}", escape("\n".join(lines)))  # W[x] is text, not markup
         console.print(table)
+
+
+#: the data sets `dnnexp data fetch` downloads (dnnexp.data.fetch.SHA256; a test keeps the two equal)
+FetchableDataset = Literal["mnist", "fashion_mnist", "cifar10"]
 
 
 @data_app.command("fetch")
 @user_errors
-def data_fetch(name: str = typer.Argument(..., help="mnist, fashion_mnist or cifar10")) -> None:
+def data_fetch(name: FetchableDataset = typer.Argument(..., help="The data set to download.")) -> None:
     """Download a data set into the user cache, verifying every file's SHA-256."""
     from dnnexp.data.fetch import fetch
 

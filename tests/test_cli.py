@@ -279,3 +279,123 @@ def test_help_imports_no_heavy_module():
     code = "import sys, dnnexp.cli; print(sorted(m for m in ('numpy', 'pandas', 'matplotlib') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
     assert done.stdout.strip() == "[]"
+
+
+def test_plot_of_several_runs_leaves_runs_listing_runs_only(cli, write_spec, runs_dir, tmp_path, monkeypatch):
+    for lr in ("0.01", "0.001"):
+        assert cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet", "--set", f"optimizer.lr={lr}").exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    drawn = cli("plot", *sorted(runs_dir.iterdir()))
+    assert drawn.exit_code == 0, drawn.output
+    (picture,) = tmp_path.glob("compare-*.png")
+    assert f"wrote {picture.name}" in drawn.output
+    assert all(p.is_dir() for p in runs_dir.iterdir())
+    # What `runs/*` expands to when something else sits there: noted, skipped, the runs compared.
+    (runs_dir / "notes.txt").write_text("mine\n")
+    table = cli("compare", *sorted(runs_dir.iterdir()), "--format", "csv")
+    assert table.exit_code == 0, table.output
+    assert f"note: skipped {runs_dir / 'notes.txt'}: a file, not a run folder" in table.output
+    assert "optimizer.lr" in table.output
+    alone = cli("compare", runs_dir / "notes.txt")
+    assert alone.exit_code == 2 and "is a file, not a run folder" in alone.output
+
+
+def test_version_short_help_and_shell_completion(cli):
+    from dnnexp import __version__
+
+    version = cli("--version")
+    assert version.exit_code == 0 and version.output.strip() == f"dnnexp {__version__}"
+    short = cli("compare", "-h")
+    assert short.exit_code == 0 and "--format" in short.output
+    main_help = cli("-h").output
+    assert "--install-completion" in main_help and "--show-completion" in main_help
+    script = subprocess.run(
+        [sys.executable, "-m", "dnnexp", "--show-completion", "bash"], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert script.returncode == 0 and "complete" in script.stdout and "_DNNEXP_COMPLETE" in script.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "choices"),
+    [
+        (("compare", "-h"), "table|csv|markdown|json"),
+        (("sample", "-h"), "greedy|sample"),
+        (("list", "-h"), "models|layers|activations"),
+        (("data", "fetch", "-h"), "mnist|fashion_mnist|cifar10"),
+    ],
+)
+def test_help_shows_the_choices_an_option_takes(cli, args, choices):
+    result = cli(*args)
+    assert result.exit_code == 0 and choices in result.output
+
+
+def test_a_choice_outside_the_list_is_refused_by_name(cli, tmp_path):
+    result = cli("compare", tmp_path, "--format", "xml")
+    assert result.exit_code == 2 and "'xml' is not one of 'table', 'csv', 'markdown', 'json'" in result.output
+
+
+def test_the_declared_choices_are_what_the_code_has():
+    import typing
+
+    from dnnexp.cli import FetchableDataset, RegistryName
+    from dnnexp.data.fetch import SHA256
+    from dnnexp.spec.registry import REGISTRIES
+
+    assert set(typing.get_args(FetchableDataset)) == set(SHA256)
+    assert [name.removesuffix("es" if name.endswith("ses") else "s") for name in typing.get_args(RegistryName)] == list(REGISTRIES)
+
+
+def test_help_names_every_environment_variable_the_code_reads(cli):
+    import re
+
+    package = Path(__file__).parents[1] / "dnnexp"
+    read = set()
+    for source in package.rglob("*.py"):
+        read |= set(re.findall(r"\b(DNNEXP_[A-Z_]+)\b", source.read_text(encoding="utf-8")))
+    assert {"DNNEXP_THREADS", "DNNEXP_DEBUG", "DNNEXP_DATA", "DNNEXP_MIRROR"} <= read
+    help_text = cli("--help").output
+    assert all(name in help_text for name in read | {"XDG_CACHE_HOME"}), read - set(help_text.split())
+
+
+def test_validate_resolved_prints_a_spec_that_resolves_to_itself(cli, write_spec, tmp_path):
+    result = cli("validate", write_spec(), "--resolved", "--set", "optimizer.lr=0.05")
+    assert result.exit_code == 0, result.output
+    resolved = yaml.safe_load(result.output)
+    assert resolved["optimizer"] == {"name": "adam", "lr": 0.05, "beta1": 0.9, "beta2": 0.999, "eps": 1e-08}
+    assert resolved["model"]["layers"][0]["init"] == {"name": "he_normal"}
+    assert resolved["train"]["epochs"] == 4 and "early_stopping" in resolved["train"]
+    again = tmp_path / "resolved.yaml"
+    again.write_text(result.output)
+    assert yaml.safe_load(cli("validate", again, "--resolved").output) == resolved
+
+
+def test_list_of_one_kind_shows_arguments_with_bounds_and_defaults(cli):
+    result = cli("list", "optimizers")
+    assert result.exit_code == 0, result.output
+    for line in ("lr: float > 0 = 0.001", "beta1: 0 ≤ float < 1 = 0.9", "momentum: 0 ≤ float < 1 = 0.9"):
+        assert line in result.output
+    layers = cli("list", "layers").output
+    assert "units: int ≥ 1 (required)" in layers and "activation: tanh | relu = tanh" in layers
+
+
+def test_list_descriptions_are_whole_sentences():
+    from dnnexp.spec.registry import REGISTRIES
+
+    for registry in REGISTRIES.values():
+        for name in registry.names():
+            assert registry.describe(name).endswith((".", ")")), (registry.kind, name, registry.describe(name))
+
+
+def test_report_of_a_sweep_folder_beside_a_single_run(cli, write_spec, runs_dir, tmp_path):
+    assert cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet").exit_code == 0
+    swept = cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet", "--set", "optimizer.lr=0.01,0.001", "--sweep")
+    assert swept.exit_code == 0, swept.output
+    out = tmp_path / "report.html"
+    result = cli("report", runs_dir, "-o", out)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    # the single run and the sweep's two trials, found below its folder
+    assert page.count('<section id="run-') == 3 and "optimizer.lr" in page
+    assert "http://" not in page and "https://" not in page
+    assert cli("report", runs_dir / "nothing-here").exit_code == 2

@@ -27,12 +27,14 @@ DPI = 120
 def default_plot_path(runs: Sequence[RunDir], suffix: str = ".png", kind: str = "learning_curves") -> Path:
     """Where a plot goes when no output is given.
 
-    One run: `<run folder>/<kind><suffix>`; several: `compare-<timestamp><suffix>` next to the first
-    run (in `runs/` for runs made there).
+    One run: `<run folder>/<kind><suffix>`, a picture of that run. Several: `compare-<timestamp>
+    <suffix>` in the current folder, where a file the user just asked for is looked for first; not
+    beside the runs, where `runs/*` would list it among them, nor in one run's folder, which
+    holds that run's files only.
     """
     if len(runs) == 1:
         return runs[0].file(f"{kind}{suffix}")
-    return runs[0].path.parent / f"compare-{timestamp()}{suffix}"
+    return Path(f"compare-{timestamp()}{suffix}")
 
 
 def new_figure(nrows: int, ncols: int, panel_size: tuple[float, float], **subplots: object) -> tuple[Figure, np.ndarray]:

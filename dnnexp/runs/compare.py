@@ -155,7 +155,8 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
-def _is_numeric(column: pd.Series) -> bool:
+def is_numeric(column: pd.Series) -> bool:
+    """Whether a column holds numbers (right-aligned, sorted by value); booleans do not count."""
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
@@ -164,7 +165,7 @@ def _markdown(frame: pd.DataFrame) -> str:
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
-    align = ["---:" if _is_numeric(frame[c]) else "---" for c in frame.columns]
+    align = ["---:" if is_numeric(frame[c]) else "---" for c in frame.columns]
     body = [line([format_cell(v) for v in row]) for row in frame.itertuples(index=False)]
     return "\n".join([line([str(c) for c in frame.columns]), line(align), *body]) + "\n"
 
@@ -195,7 +196,7 @@ def rich_table(frame: pd.DataFrame, width: int = 120) -> Table:
     table = Table(header_style="bold")
     if natural <= width:
         for column, header in zip(frame.columns, headers):
-            table.add_column(header, justify="right" if _is_numeric(frame[column]) else "left")
+            table.add_column(header, justify="right" if is_numeric(frame[column]) else "left")
         for row in cells:
             table.add_row(*row)
         return table

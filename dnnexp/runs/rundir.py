@@ -130,7 +130,7 @@ class RunDir:
         if not path.exists():
             raise RunDirError(f"{path}: no such folder; give a run folder made by `dnnexp train`")
         if not path.is_dir():
-            raise RunDirError(f"{path} is a file, not a run folder; give a folder made by `dnnexp train`")
+            raise _not_a_folder(path)
         if not (path / _CONFIG).is_file():
             raise _not_a_run(path)
         return cls(path)
@@ -288,19 +288,56 @@ class MetricsLog:
         return buffer.getvalue()
 
 
-def find_runs(paths: Sequence[Path]) -> list[RunDir]:
-    """The runs named by `paths`: each a run folder, or a folder whose run subfolders are all taken (sorted)."""
+def find_runs(paths: Sequence[Path], note: Callable[[str], None] | None = None) -> list[RunDir]:
+    """The runs named by `paths`: each a run folder, or a folder holding runs at any depth (a
+    sweep folder, a folder of sweeps beside single runs), all of whose runs are taken, sorted.
+
+    A path that does not exist is always an error. One that exists but holds no run (a picture
+    beside the runs, an empty folder) is an error when it is the only path; among several — what
+    `runs/*` expands to — it is skipped, and `note` is told why.
+    """
+    paths = [Path(p) for p in paths]
     runs: list[RunDir] = []
-    for path in map(Path, paths):
-        if not path.is_dir() or (path / _CONFIG).is_file():
+    for path in paths:
+        if not path.exists() or (path / _CONFIG).is_file():
             runs.append(RunDir.open(path))
             continue
-        found = sorted(child for child in path.iterdir() if (child / _CONFIG).is_file())
-        if not found:
-            raise RunDirError(
-                f"{path} is neither a run folder nor a folder of runs (no {_CONFIG} in it or its "
-                "subfolders); give a folder made by `dnnexp train`, or the folder that holds such runs"
-            )
-        runs.extend(RunDir(child) for child in found)
+        found = _runs_below(path) if path.is_dir() else []
+        if found:
+            runs.extend(found)
+        elif len(paths) == 1:
+            raise _no_runs_in(path)
+        elif note is not None:
+            note(f"skipped {path}: " + ("a file, not a run folder" if not path.is_dir() else f"no {_CONFIG} in it or its subfolders"))
+    if not runs:
+        raise RunDirError(
+            f"none of the {len(paths)} paths given is a run folder or holds one; give folders made by `dnnexp train`"
+        )
     # The same run named twice (a folder and its parent) is compared once.
     return list(dict.fromkeys(runs))
+
+
+def _runs_below(folder: Path) -> list[RunDir]:
+    """The run folders anywhere under `folder`, sorted; a run's own subfolders, hidden folders and
+    symbolic links are not searched (a link could lead in a circle)."""
+    found = []
+    for parent, folders, _ in os.walk(folder):
+        if (Path(parent) / _CONFIG).is_file():
+            found.append(Path(parent))
+            folders.clear()
+        else:
+            folders[:] = [name for name in folders if not name.startswith(".")]
+    return [RunDir(path) for path in sorted(found)]
+
+
+def _not_a_folder(path: Path) -> RunDirError:
+    return RunDirError(f"{path} is a file, not a run folder; give a folder made by `dnnexp train`")
+
+
+def _no_runs_in(path: Path) -> RunDirError:
+    if not path.is_dir():
+        return _not_a_folder(path)
+    return RunDirError(
+        f"{path} is neither a run folder nor a folder of runs (no {_CONFIG} in it or any folder below it); "
+        "give a folder made by `dnnexp train`, or a folder that holds such runs"
+    )

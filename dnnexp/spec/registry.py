@@ -78,9 +78,12 @@ class Registry(Generic[T]):
             raise UnknownNameError(self.kind, name, self.suggest(name)) from None
 
     def describe(self, name: str) -> str:
-        """The first line of the implementation's docstring."""
+        """The first paragraph of the implementation's docstring, on one line: a sentence that
+        wraps in the source is not cut."""
         doc = inspect.getdoc(self.get(name)) or ""
-        return doc.splitlines()[0] if doc else ""
+        first = " ".join(doc.split("\n\n")[0].split())
+        # A paragraph that leads into formulas ends in ':'; alone it is a sentence.
+        return first.removesuffix(":") + "." if first.endswith(":") else first
 
     def build(self, spec: str | dict[str, Any], **extra: Any) -> Any:
         """Instantiate from a name or from a mapping `{name: ..., **arguments}`."""

@@ -136,7 +136,8 @@ def test_default_plot_path(make_run, monkeypatch: pytest.MonkeyPatch) -> None:
     one, two = RunDir.open(make_run()), RunDir.open(make_run())
     assert default_plot_path([one], ".svg") == one.path / "learning_curves.svg"
     assert default_plot_path([one], ".png", kind="layer_stats") == one.path / "layer_stats.png"
-    assert default_plot_path([one, two], ".png") == one.path.parent / "compare-20240101-120000.png"
+    # Several runs: the current folder, so that `runs/*` lists runs only.
+    assert default_plot_path([one, two], ".png") == Path("compare-20240101-120000.png")
 
 
 def test_a_loss_over_many_decades_is_drawn_on_a_log_scale(make_run) -> None:

@@ -217,3 +217,42 @@ def test_find_runs_rejects_folders_without_runs(tmp_path: Path) -> None:
 def test_metrics_of_a_fake_run_read_as_a_frame(make_run) -> None:
     frame = RunDir.open(make_run(epochs=3)).metrics()
     assert isinstance(frame, pd.DataFrame) and frame["epoch"].tolist() == [1, 2, 3]
+
+
+def test_find_runs_goes_to_any_depth_beside_direct_runs(make_run, tmp_path: Path) -> None:
+    direct = make_run("direct")
+    runs = tmp_path / "runs"
+    # A folder of sweep folders: runs/grid/<sweep>-<time>/<trial>/, beside a run made directly.
+    trial = runs / "grid" / "sweep-20240101-120000" / "001-lr=0.1"
+    trial.mkdir(parents=True)
+    (trial / "config.yaml").write_text("name: t\n")
+    (trial.parent / "sweep.yaml").write_text("name: sweep\n")
+    hidden = runs / ".trash" / "old"
+    hidden.mkdir(parents=True)
+    (hidden / "config.yaml").write_text("name: old\n")
+    inside = direct / "nested"  # a run's own subfolders are its files, never runs of their own
+    inside.mkdir()
+    (inside / "config.yaml").write_text("name: x\n")
+
+    assert [r.path for r in find_runs([runs])] == [direct, trial]
+    assert [r.path for r in find_runs([runs / "grid"])] == [trial]
+
+
+def test_find_runs_skips_what_a_glob_brings_that_is_not_a_run(make_run, tmp_path: Path) -> None:
+    run = make_run()
+    picture = tmp_path / "runs" / "compare-20240101-120000.png"
+    picture.write_bytes(b"png")
+    empty = tmp_path / "runs" / "empty"
+    empty.mkdir()
+    notes: list[str] = []
+
+    found = find_runs(sorted((tmp_path / "runs").iterdir()), notes.append)
+    assert [r.path for r in found] == [run]
+    assert notes == [f"skipped {picture}: a file, not a run folder", f"skipped {empty}: no config.yaml in it or its subfolders"]
+    with pytest.raises(RunDirError, match="none of the 2 paths"):
+        find_runs([picture, empty], notes.append)
+    # Named alone, a path that is not a run is a mistake, not something to skip.
+    with pytest.raises(RunDirError, match="is a file, not a run folder"):
+        find_runs([picture], notes.append)
+    with pytest.raises(RunDirError, match="no such folder"):
+        find_runs([run, tmp_path / "runs" / "typo"], notes.append)

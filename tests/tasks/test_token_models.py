@@ -125,7 +125,7 @@ def test_sample_writes_several_replies_to_a_dialogue_context(trained, cli):
     [
         ("addition", "16+7x", [], "'x' not in the vocabulary the model learned: 0 1 2 3 4 5 6 7 8 9 +"),
         ("addition", "123+45", [], "'123+45' has 6 characters; the model read at most 5"),
-        ("addition", "16+75", ["--decoding", "beam"], "--decoding: 'beam' is not greedy or sample"),
+        ("addition", "16+75", ["--decoding", "beam"], "'--decoding': Value error, 'beam' is not one of 'greedy', 'sample'"),
         ("vhred", "hello", [], "the run's replies follow 2 utterances, and 'hello' has 1"),
         ("vhred", "hello | bonjour", [], "'bonjour' not in the vocabulary"),
     ],
