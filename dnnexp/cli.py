@@ -28,9 +28,9 @@ app.add_typer(data_app, name="data")
 _options = {"debug": bool(os.environ.get("DNNEXP_DEBUG"))}
 
 def _console(stderr: bool = False):
-    from rich.console import Console
+    from dnnexp.console import make_console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return make_console(stderr)  # prints paths and messages as written: `[red]` or `[/x]` in them is text
 
 
 def user_errors(command: Callable) -> Callable:
@@ -38,6 +38,7 @@ def user_errors(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def run(*args, **kwargs):
+        from dnnexp.console import styled
         from dnnexp.errors import DnnexpError
 
         try:
@@ -45,10 +46,16 @@ def user_errors(command: Callable) -> Callable:
         except DnnexpError as error:
             if _options["debug"]:
                 raise
-            _console(stderr=True).print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
+            _console(stderr=True).print(styled(("error:", "bold red"), f" {error}"))
             raise typer.Exit(error.exit_code) from None
 
     return run
+
+
+def _warn(console, warning: str) -> None:
+    from dnnexp.console import styled
+
+    console.print(styled(("warning:", "yellow"), f" {warning}"))
 
 
 @app.callback()
@@ -112,7 +119,7 @@ def train(
     task = tasks.task_for(loaded)
     prepared = task.prepare(loaded, run)
     for warning in task.warnings(prepared):
-        console.print(f"[yellow]warning:[/] {warning}", markup=True)
+        _warn(console, warning)
     life = Lifecycle.resume(run, config, overrides) if run is not None else Lifecycle.start(runs_dir, config, overrides)
     with life:
         outcome = task.run(prepared, life, None if quiet else console)
@@ -176,7 +183,7 @@ def _finish_sweep(life, outcome) -> None:
     console = _console()
     console.print(f"{outcome.status}: {life.run.path}  {outcome.headline}".rstrip())
     if outcome.message:
-        console.print(outcome.message, markup=False)
+        console.print(outcome.message)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
 
@@ -194,7 +201,7 @@ def validate(
     loaded = tasks.load_spec(spec, overrides)
     warnings, description = tasks.task_for(loaded).check(loaded)
     for warning in warnings:
-        console.print(f"[yellow]warning:[/] {warning}", markup=True)
+        _warn(console, warning)
     console.print(description)
     console.print(f"{spec}: valid")
 
@@ -232,7 +239,7 @@ def compare(
                 f"--paired compares two groups of runs that differ only in seed; these runs form {len(groups)}: {labels}"
             )
         a, b = group_labels(groups)
-        _console(stderr=True).print(f"A: {a}\nB: {b}", markup=False)
+        _console(stderr=True).print(f"A: {a}\nB: {b}")
         frame = paired_frame(frame, *groups)
     elif not no_group and any(len(group.runs) > 1 for group in groups):
         frame = grouped_frame(frame, groups)
@@ -342,9 +349,9 @@ def sample(
 @user_errors
 def list_(kind: Optional[str] = typer.Argument(None, help="layers, activations, losses, initializers, …")) -> None:
     """List what a spec can name: layers, activations, losses, initializers, optimizers, …"""
-    from rich.markup import escape
     from rich.table import Table
 
+    from dnnexp.console import styled
     from dnnexp.spec.registry import REGISTRIES, UnknownNameError
 
     plurals = {name + ("es" if name.endswith("s") else "s"): name for name in REGISTRIES}
@@ -358,7 +365,7 @@ def list_(kind: Optional[str] = typer.Argument(None, help="layers, activations, 
     for name, registry in chosen.items():
         table = Table(title=next(p for p, s in plurals.items() if s == name), title_justify="left", show_header=False, box=None)
         for entry in registry.names():
-            table.add_row(f"  {entry}", escape(registry.describe(entry)))  # W[x] is text, not markup
+            table.add_row(f"  {entry}", styled(registry.describe(entry)))
         console.print(table)
 
 
