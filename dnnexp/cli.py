@@ -40,9 +40,9 @@ app.add_typer(data_app, name="data")
 _options = {"debug": bool(os.environ.get("DNNEXP_DEBUG"))}
 
 def _console(stderr: bool = False):
-    from rich.console import Console
+    from dnnexp.console import make_console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return make_console(stderr)  # prints paths and messages as written: `[red]` or `[/x]` in them is text
 
 
 def user_errors(command: Callable) -> Callable:
@@ -50,6 +50,7 @@ def user_errors(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def run(*args, **kwargs):
+        from dnnexp.console import styled
         from dnnexp.errors import DnnexpError
 
         try:
@@ -57,7 +58,7 @@ def user_errors(command: Callable) -> Callable:
         except DnnexpError as error:
             if _options["debug"]:
                 raise
-            _console(stderr=True).print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
+            _console(stderr=True).print(styled(("error:", "bold red"), f" {error}"))
             raise typer.Exit(error.exit_code) from None
 
     return run
@@ -69,6 +70,12 @@ def _print_version(asked: bool) -> None:
 
         typer.echo(f"dnnexp {__version__}")
         raise typer.Exit()
+
+
+def _warn(console, warning: str) -> None:
+    from dnnexp.console import styled
+
+    console.print(styled(("warning:", "yellow"), f" {warning}"))
 
 
 @app.callback()
@@ -140,7 +147,7 @@ def train(
     task = tasks.task_for(loaded)
     prepared = task.prepare(loaded, run)
     for warning in task.warnings(prepared):
-        console.print(f"[yellow]warning:[/] {warning}", markup=True)
+        _warn(console, warning)
     life = Lifecycle.resume(run, config, overrides) if run is not None else Lifecycle.start(runs_dir, config, overrides)
     with life:
         outcome = task.run(prepared, life, None if quiet else console)
@@ -204,7 +211,7 @@ def _finish_sweep(life, outcome) -> None:
     console = _console()
     console.print(f"{outcome.status}: {life.run.path}  {outcome.headline}".rstrip())
     if outcome.message:
-        console.print(outcome.message, markup=False)
+        console.print(outcome.message)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
 
@@ -225,7 +232,7 @@ def validate(
     loaded = tasks.load_spec(spec, overrides)
     warnings, description = tasks.task_for(loaded).check(loaded)
     for warning in warnings:
-        _console(stderr=resolved).print(f"[yellow]warning:[/] {warning}", markup=True)
+        _warn(_console(stderr=resolved), warning)
     if resolved:
         import yaml
 
@@ -266,7 +273,7 @@ def compare(
                 f"--paired compares two groups of runs that differ only in seed; these runs form {len(groups)}: {labels}"
             )
         a, b = group_labels(groups)
-        _console(stderr=True).print(f"A: {a}\nB: {b}", markup=False)
+        _console(stderr=True).print(f"A: {a}\nB: {b}")
         frame = paired_frame(frame, *groups)
     elif not no_group and any(len(group.runs) > 1 for group in groups):
         frame = grouped_frame(frame, groups)
@@ -396,9 +403,9 @@ def list_(kind: Optional[RegistryName] = typer.Argument(None, help="List only th
 
     With a kind, each entry's arguments follow: type, bounds and default (`lr: float > 0 = 0.01`).
     """
-    from rich.markup import escape
     from rich.table import Table
 
+    from dnnexp.console import styled
     from dnnexp.spec.listing import arguments
     from dnnexp.spec.registry import REGISTRIES
 
@@ -409,7 +416,7 @@ def list_(kind: Optional[RegistryName] = typer.Argument(None, help="List only th
         table = Table(title=plural, title_justify="left", show_header=False, box=None)
         for entry in registry.names():
             lines = [registry.describe(entry)] + ([f"  {a}" for a in arguments(registry, entry)] if kind else [])
-            table.add_row(f"  {entry}", escape("\n".join(lines)))  # W[x] is text, not markup
+            table.add_row(f"  {entry}", styled("\n".join(lines)))
         console.print(table)
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -399,3 +400,79 @@ def test_report_of_a_sweep_folder_beside_a_single_run(cli, write_spec, runs_dir,
     assert page.count('<section id="run-') == 3 and "optimizer.lr" in page
     assert "http://" not in page and "https://" not in page
     assert cli("report", runs_dir / "nothing-here").exit_code == 2
+
+
+def billion_laughs(levels: int = 10) -> str:
+    """A flow mapping of anchors, each a list of nine aliases of the one before: 9¹⁰ values."""
+    anchors = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    anchors += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "{" + ", ".join(anchors) + "}"
+
+
+#: a hostile or careless spec → (files to write beside it, the spec's text, --set values, what the message says)
+HOSTILE = {
+    "alias bomb": ({}, f"data: {billion_laughs()}\n", [], "once its aliases (*name) are expanded"),
+    "alias bomb in --set": ({}, None, [f"data={billion_laughs()}"], "once its aliases (*name) are expanded"),
+    "alias bomb in an extended file": (
+        {"base.yaml": f"data: {billion_laughs()}\n"}, "extends: base.yaml\n", [], "once its aliases (*name) are expanded"
+    ),
+    "extends /dev/zero": ({}, "extends: /dev/zero\n", [], "/dev/zero is an absolute path"),
+    "extends a named pipe": ({"pipe.yaml": os.mkfifo}, "extends: pipe.yaml\n", [], "pipe.yaml is a named pipe, not a file"),
+    "deep nesting": ({}, "data: " + "[" * 400 + "]" * 400 + "\n", [], "nested more than 50 levels deep"),
+    "a long extends chain": (
+        {f"s{i}.yaml": f"extends: s{i + 1}.yaml\n" for i in range(300)}, "extends: s0.yaml\n", [],
+        "more than 10 specs extend one another",
+    ),
+    "a control character": ({}, "name: x\x00\n", [], "spec.yaml:1:8: the control character U+0000 cannot be in a YAML file"),
+    "a control character in --set": ({}, None, ["name=a\x07"], "--set name=a\\x07:1:2: the control character U+0007"),
+    "a NaN learning rate": ({}, None, ["optimizer.lr=.nan"], "optimizer.lr: .nan is not a finite number"),
+    "an infinite penalty": ({}, None, ["regularization={l2: 1e999}"], "regularization.l2: 1e999 is not a finite number"),
+    "a run name that reads as an option": ({}, None, ["name=-rf"], "'-rf' cannot name a run folder"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+def test_hostile_specs_fail_fast_with_one_message_and_no_run_folder(cli, blobs_spec, tmp_path, runs_dir, case):
+    beside, text, overrides, message = HOSTILE[case]
+    for name, content in beside.items():
+        content(tmp_path / name) if callable(content) else (tmp_path / name).write_text(content)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(blobs_spec) if text is None else text)
+    started = time.perf_counter()
+    result = cli("train", spec, "--runs-dir", runs_dir, *(arg for value in overrides for arg in ("--set", value)))
+    assert time.perf_counter() - started < 5  # the alias bombs took minutes and gigabytes
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and result.output.count("error:") == 1
+    assert message in result.output, result.output
+    assert "learning rate" not in result.output
+    assert not runs_dir.exists()
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "pipe.yaml"])
+def test_a_spec_that_is_not_a_regular_file_is_refused_at_once(tmp_path, path):
+    os.mkfifo(tmp_path / "pipe.yaml")
+    done = subprocess.run(  # a separate process, so that a read that never ends fails the test rather than hangs it
+        [sys.executable, "-m", "dnnexp", "train", path, "--runs-dir", "runs"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{path} is a {'device' if path == '/dev/zero' else 'named pipe'}, not a file" in done.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_rich_markup_in_paths_is_printed_as_written(cli, write_spec, tmp_path):
+    folder = tmp_path / "[red]specs[/x]"  # '[/x]' is also a folder 'x]' in a folder '[red]specs['
+    folder.mkdir(parents=True)
+    spec = write_spec(filename="spec.yaml").rename(folder / "spec.yaml")
+    runs_dir = tmp_path / "runs[/x]"
+    trained = cli("train", spec, "--runs-dir", runs_dir)  # with progress: the run name line, the per-epoch lines
+    assert trained.exit_code == 0, trained.output
+    run = only_run(runs_dir)
+    assert f"completed: {run}" in trained.output
+    missing = cli("validate", folder / "nope.yaml")
+    assert missing.exit_code == 2 and f"error: {folder / 'nope.yaml'}: no such spec file" in missing.output
+    compared = cli("compare", runs_dir)
+    assert compared.exit_code == 0 and run.name in compared.output
+    drawn = cli("plot", run, "-o", folder / "curves.png")
+    assert drawn.exit_code == 0 and f"wrote {folder / 'curves.png'}" in drawn.output

@@ -13,9 +13,9 @@ from numbers import Integral, Number
 from typing import Any
 
 import pandas as pd
-from rich.markup import escape
 from rich.table import Table
 
+from dnnexp.console import styled
 from dnnexp.core.kinds import declared
 from dnnexp.core.layers import Layer
 from dnnexp.errors import DnnexpError
@@ -187,11 +187,11 @@ def rich_table(frame: pd.DataFrame, width: int = 120) -> Table:
     A table too wide for `width` characters is turned on its side (one column per run), since a
     sweep that varies many keys reads better down the page than folded beyond recognition.
     """
-    cells = [[escape(format_cell(value)) for value in row] for row in frame.itertuples(index=False)]
+    cells = [[styled(format_cell(value)) for value in row] for row in frame.itertuples(index=False)]
     for row, status in zip(cells, frame.get("status", [])):
         if status in _STATUS_STYLE:
-            row[1] = f"[{_STATUS_STYLE[status]}]{row[1]}[/]"
-    headers = [escape(str(column)) for column in frame.columns]
+            row[1].stylize(_STATUS_STYLE[status])
+    headers = [styled(str(column)) for column in frame.columns]
     natural = sum(max([len(h), *(len(r[i]) for r in cells)]) + 3 for i, h in enumerate(headers))
     table = Table(header_style="bold")
     if natural <= width:

@@ -29,8 +29,9 @@ from dnnexp.errors import RunDirError, SpecError
 if TYPE_CHECKING:
     import pandas as pd
 
-# Letters, digits, '_', '-', '.'; no leading '.', so a run is never hidden, '.' or '..'.
-RUN_NAME = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,63}")
+# Letters, digits, '_', '-', '.'; no leading '.', so a run is never hidden, '.' or '..', and no
+# leading '-', so a run's folder never reads as an option on a command line (`dnnexp plot -x…`).
+RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
 _TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
 _CONFIG = "config.yaml"
 
@@ -41,7 +42,7 @@ def run_name_problem(name: str) -> str | None:
     """Why `name` cannot name a run folder, or None if it can."""
     if RUN_NAME.fullmatch(name):
         return None
-    return f"'{name}' cannot name a run folder; use up to 64 letters, digits, '_', '-' and '.', not starting with '.'"
+    return f"'{name}' cannot name a run folder; use up to 64 letters, digits, '_', '-' and '.', not starting with '.' or '-'"
 
 
 def timestamp() -> str:

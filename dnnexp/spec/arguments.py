@@ -98,10 +98,11 @@ def did_you_mean(word: object, choices: Iterable[str]) -> str:
 
 
 class Section(BaseModel):
-    """A mapping in a spec: unknown keys are errors, and types are strict (no `true` for 1, no
-    `'0.1'` for 0.1)."""
+    """A mapping in a spec: unknown keys are errors, types are strict (no `true` for 1, no
+    `'0.1'` for 0.1), and a number is finite (a NaN or infinite rate would only surface as a
+    diverged run, blamed on the learning rate)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True, allow_inf_nan=False)
 
     #: in a mapping that picks a registered implementation, the key that holds its name
     registry_key: ClassVar[str] = "name"

@@ -6,8 +6,10 @@ mean 'relu'?`: where, which key, what is wrong and, where it can tell, how to fi
 
 from __future__ import annotations
 
+import os
 import re
 import reprlib
+import stat
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
@@ -43,19 +45,23 @@ def load_spec(path: Path | str, overrides: Iterable[str], kinds: Kinds) -> SpecB
     return validate(document, kinds)
 
 
+EXTENDS = "extends"
+#: a spec is a page of settings: a larger file is a mistake (or /dev/zero), not a spec
+MAX_SPEC_BYTES = 1_000_000
+#: the longest `extends:` chain, counting the spec itself; the course's configs use two or three
+MAX_EXTENDS = 10
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
 def read_spec_file(path: Path, extended_by: tuple[Path, ...]) -> Document:
-    """A spec file as a document, with its `extends:` chain merged in."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DnnexpError(f"{path}: no such spec file; check the path") from None
-    except IsADirectoryError:
-        raise DnnexpError(f"{path} is a folder; give the path of a YAML spec file") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not UTF-8 text; a spec is a YAML file") from None
-    except OSError as error:
-        raise DnnexpError(f"{path}: cannot read the spec ({error.strerror})") from None
-    document = read_yaml(text, str(path))
+    """A spec file as a document, with its `extends:` chain merged in.
+
+    `extends:` names another spec relative to this file's folder (it may climb with `..`, as the
+    course's configs share their bases): never an absolute path, and always a .yaml or .yml file,
+    so that specs move together and no other kind of file (/etc/passwd, /proc/…, a device) is read
+    as a spec and its lines shown in problems.
+    """
+    document = read_yaml(read_spec_text(path), str(path))
     if not isinstance(document.data, dict):
         return document
     document.data.setdefault("name", path.stem)
@@ -63,20 +69,64 @@ def read_spec_file(path: Path, extended_by: tuple[Path, ...]) -> Document:
     if base is None:
         return document
     place, _ = document.locate((EXTENDS,))
-    if not isinstance(base, str):
-        raise SpecError(f"{place}: {EXTENDS}: give the path of the spec to start from, relative to this file")
+    how = "give the path of the spec to start from, relative to this file, e.g. ../base/fashion.yaml"
+    if not isinstance(base, str) or not base:
+        raise SpecError(f"{place}: {EXTENDS}: {how}")
+    if Path(base).is_absolute() or base.startswith("~"):
+        raise SpecError(f"{place}: {EXTENDS}: {base} is an absolute path; {how}, so that the specs can move together")
+    if Path(base).suffix.lower() not in SPEC_SUFFIXES:
+        raise SpecError(f"{place}: {EXTENDS}: {base} is not a .yaml or .yml file; a spec extends another spec")
     base_path = path.parent / base
     chain = extended_by + (path.resolve(),)
     if base_path.resolve() in chain:
         raise SpecError(f"{place}: {EXTENDS}: {base} extends this spec in turn; break the circle")
+    if len(chain) >= MAX_EXTENDS:
+        raise SpecError(
+            f"{place}: {EXTENDS}: more than {MAX_EXTENDS} specs extend one another here; "
+            "merge some of the bases into one"
+        )
     try:
-        document.extend(read_spec_file(base_path, chain))
+        inherited = read_spec_file(base_path, chain)
     except DnnexpError as error:
         raise type(error)(f"{place}: {EXTENDS}: {error}") from None
+    if not isinstance(inherited.data, dict):
+        raise SpecError(f"{place}: {EXTENDS}: {base} holds no mapping of spec keys; extend a spec")
+    document.extend(inherited)
     return document
 
 
-EXTENDS = "extends"
+def read_spec_text(path: Path) -> str:
+    """The text of a spec file: a regular file of at most MAX_SPEC_BYTES, in UTF-8.
+
+    Opened without blocking, so that a named pipe is refused rather than waited on, and its kind
+    and size are those of the file opened, not of whatever the path named a moment before.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise DnnexpError(f"{path}: no such spec file; check the path") from None
+    except OSError as error:
+        raise DnnexpError(f"{path}: cannot read the spec ({error.strerror})") from None
+    try:
+        size, mode = os.fstat(fd).st_size, os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise DnnexpError(f"{path} is a folder; give the path of a YAML spec file")
+        if not stat.S_ISREG(mode):
+            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise DnnexpError(f"{path} is {kind}, not a file; give the path of a YAML spec file")
+        with open(fd, "rb", closefd=False) as file:
+            raw = file.read(MAX_SPEC_BYTES + 1) if size <= MAX_SPEC_BYTES else b""
+    finally:
+        os.close(fd)
+    if size > MAX_SPEC_BYTES or len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"{path}: {max(size, len(raw)):,} bytes, more than the {MAX_SPEC_BYTES:,} a spec may have; "
+            "a spec holds settings — keep data in data files"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text; a spec is a YAML file") from None
 
 
 def spec_from_dict(raw: dict[str, Any], kinds: Kinds, source: str = "<spec>") -> SpecBase:

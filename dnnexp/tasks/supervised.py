@@ -21,6 +21,7 @@ from dnnexp.core.models.seq2seq import EncoderDecoder
 from dnnexp.core.models.sequential import Sequential
 from dnnexp.data.base import Batches
 from dnnexp.data.text import decode, encode_text
+from dnnexp.console import styled
 from dnnexp.errors import DnnexpError, RunDirError, SpecError
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
 from dnnexp.runs.rundir import RunDir
@@ -150,7 +151,7 @@ class SupervisedTask(Task):
     def run(self, prepared: Prepared, life: Lifecycle, console: Console | None) -> Outcome:
         trainer, spec, run = prepared.trainer, prepared.spec, life.run
         if console is not None:
-            console.print(f"[bold]{spec.name}[/]  seed {spec.seed}", markup=True)
+            console.print(styled((spec.name, "bold"), f"  seed {spec.seed}"))
         trainer.callbacks = run_callbacks(spec, trainer, life, console)
         if prepared.checkpoint is not None:
             restore(trainer, prepared.checkpoint, run)

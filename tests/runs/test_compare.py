@@ -96,7 +96,7 @@ def test_unknown_format_lists_the_choices() -> None:
 def test_rich_table_shows_numbers_to_four_significant_digits(three_runs: list[RunDir]) -> None:
     frame = compare_runs(three_runs)
     table = rich_table(frame, width=400)
-    assert [c.header for c in table.columns] == list(frame.columns)
+    assert [str(c.header) for c in table.columns] == list(frame.columns)
     console = Console(record=True, width=400, color_system=None)
     console.print(table)
     text = console.export_text()
@@ -108,7 +108,7 @@ def test_rich_table_shows_numbers_to_four_significant_digits(three_runs: list[Ru
 def test_a_table_too_wide_for_the_terminal_is_turned_on_its_side(three_runs: list[RunDir]) -> None:
     frame = compare_runs(three_runs)
     table = rich_table(frame, width=60)
-    assert [c.header for c in table.columns] == ["", *frame["run"]]
+    assert [str(c.header) for c in table.columns] == ["", *frame["run"]]
     assert table.row_count == len(frame.columns) - 1
     console = Console(record=True, width=60, color_system=None)
     console.print(table)
@@ -134,3 +134,13 @@ def test_different_architectures_get_one_line_each_in_a_layers_column(make_run) 
     dense = {"type": "dense", "units": 80, "activation": "sigmoid", "init": "xavier"}
     wider = RunDir.open(make_run("wide", {"model.layers": [dense, {**dense, "units": 10, "activation": None}]}))
     assert [c for c in compare_runs([runs[0], wider]).columns if c.startswith("model")] == ["model.layers[0].units"]
+
+
+@pytest.mark.parametrize("markup", [True, False], ids=["rich's default console", "dnnexp's console"])
+def test_rich_table_shows_values_with_markup_as_written(make_run, markup) -> None:
+    runs = [RunDir(make_run("mlp", {"optimizer.name": name}, status=status)) for name, status in
+            [("[/x]", "completed"), ("[red]adam", "diverged")]]
+    console = Console(record=True, width=400, color_system=None, markup=markup)
+    console.print(rich_table(compare_runs(runs)))
+    text = console.export_text()
+    assert "[/x]" in text and "[red]adam" in text and "diverged" in text and "\\[" not in text

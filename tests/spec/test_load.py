@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from dnnexp.errors import DnnexpError, SpecError
 from dnnexp.tasks import load_spec, spec_from_dict
-from dnnexp.spec.load import _data_path
+from dnnexp.spec.load import MAX_EXTENDS, MAX_SPEC_BYTES, _data_path
 
 
 def problems_of(path, overrides=()) -> list[str]:
@@ -193,3 +195,46 @@ def test_extends_refuses_circles_and_missing_files(tmp_path):
     (tmp_path / "c.yaml").write_text("extends: nowhere.yaml\n")
     with pytest.raises(DnnexpError, match=r"c.yaml:1: extends: .*nowhere.yaml: no such spec file"):
         load_spec(tmp_path / "c.yaml")
+
+
+def test_only_a_regular_file_of_a_spec_s_size_is_read(tmp_path):
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer for ever
+    with pytest.raises(DnnexpError, match=r"fifo.yaml is a named pipe, not a file; give the path of a YAML spec file"):
+        load_spec(fifo)
+    with pytest.raises(DnnexpError, match=r"^/dev/zero is a device, not a file"):
+        load_spec("/dev/zero")
+    big = tmp_path / "big.yaml"
+    big.write_text("seed: 1\n" + "#" * MAX_SPEC_BYTES)
+    with pytest.raises(SpecError, match=r"big.yaml: 1,000,008 bytes, more than the 1,000,000 a spec may have"):
+        load_spec(big)
+
+
+@pytest.mark.parametrize(
+    ("base", "problem"),
+    [
+        ("/dev/zero", "/dev/zero is an absolute path; give the path of the spec to start from, relative to this file"),
+        ("~/base.yaml", "~/base.yaml is an absolute path"),
+        ("../../../../../../../../proc/self/status", "is not a .yaml or .yml file; a spec extends another spec"),
+        ("fifo.yaml", "fifo.yaml is a named pipe, not a file"),
+        ("list.yaml", "list.yaml holds no mapping of spec keys; extend a spec"),
+        ("[1]", "give the path of the spec to start from, relative to this file"),
+    ],
+)
+def test_extends_reads_only_a_spec_beside_this_one(tmp_path, base, problem):
+    os.mkfifo(tmp_path / "fifo.yaml")
+    (tmp_path / "list.yaml").write_text("- 1\n")
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {base}\nseed: 3\n")
+    with pytest.raises(DnnexpError) as caught:
+        load_spec(child)
+    assert str(caught.value).startswith(f"{child}:1: extends: ") and problem in str(caught.value)
+
+
+def test_a_chain_of_extends_has_a_length_limit(tmp_path, example):
+    (tmp_path / "s0.yaml").write_text(example)
+    for index in range(1, 2 * MAX_EXTENDS):
+        (tmp_path / f"s{index}.yaml").write_text(f"extends: s{index - 1}.yaml\nseed: {index}\n")
+    assert load_spec(tmp_path / f"s{MAX_EXTENDS - 1}.yaml").seed == MAX_EXTENDS - 1
+    with pytest.raises(SpecError, match=f"extends: more than {MAX_EXTENDS} specs extend one another here"):
+        load_spec(tmp_path / f"s{2 * MAX_EXTENDS - 1}.yaml")

@@ -139,7 +139,10 @@ def test_schedules_take_warmup_steps(raw):
 @pytest.mark.parametrize(
     ("key", "value", "problem"),
     [
-        ("name", "my run", "name: 'my run' cannot name a run folder; use up to 64 letters, digits, '_', '-' and '.', not starting with '.'"),
+        ("name", "my run", "name: 'my run' cannot name a run folder; use up to 64 letters, digits, '_', '-' and '.', not starting with '.' or '-'"),
+        ("name", "-v", "name: '-v' cannot name a run folder; use up to 64 letters, digits, '_', '-' and '.', not starting with '.' or '-'"),
+        ("optimizer", {"name": "sgd", "lr": float("nan")}, "optimizer.lr: should be a finite number, got nan"),
+        ("regularization", {"l2": float("inf")}, "regularization.l2: should be a finite number, got inf"),
         ("seed", -1, "seed: should be greater than or equal to 0, got -1"),
         ("seed", 1.5, "seed: should be a valid integer, got 1.5"),
         ("loss", "ce", "loss: 'ce' is not a loss; choose from: binary_cross_entropy, cross_entropy, mse"),

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import yaml
 
 from dnnexp.errors import SpecError
-from dnnexp.spec.yamlio import Document, apply_overrides, read_yaml
+from dnnexp.spec.yamlio import MAX_DEPTH, MAX_VALUES, Document, apply_overrides, read_yaml
 
 
 def test_exponents_without_a_dot_are_floats():
-    data = read_yaml("a: 1e-3\nb: 1E+5\nc: -2.5e2\nd: 1.5\ne: 1_000\nf: .inf\ng: '1e-3'\n", "s.yaml").data
-    assert data == {"a": 0.001, "b": 100000.0, "c": -250.0, "d": 1.5, "e": 1000, "f": float("inf"), "g": "1e-3"}
+    data = read_yaml("a: 1e-3\nb: 1E+5\nc: -2.5e2\nd: 1.5\ne: 1_000\ng: '1e-3'\n", "s.yaml").data
+    assert data == {"a": 0.001, "b": 100000.0, "c": -250.0, "d": 1.5, "e": 1000, "g": "1e-3"}
     assert isinstance(data["b"], float) and isinstance(data["e"], int)
 
 
@@ -113,3 +115,82 @@ def test_overridden_values_are_located_at_their_override():
 
 def test_a_document_without_lines_is_located_by_its_source():
     assert Document({"a": 1}, "<spec>").locate(("a",)) == ("<spec>", 0)
+
+
+def laughs(levels: int, fanout: int = 9) -> str:
+    """The "billion laughs" spec: each anchor a list of `fanout` aliases of the one before."""
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fanout)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_before_it_is_built():
+    text = laughs(10)  # 9¹⁰ ≈ 3.5 billion values from under 600 bytes
+    assert len(text) < 1000
+    started = time.perf_counter()
+    with pytest.raises(SpecError) as caught:
+        read_yaml(text, "s.yaml")
+    assert time.perf_counter() - started < 5  # measured: about 1 ms
+    (problem,) = caught.value.problems
+    assert problem.startswith("s.yaml:6:5: this value holds 597,871 values once its aliases (*name) are expanded")
+    assert f"{MAX_VALUES:,} a spec may hold" in problem
+
+
+def test_a_few_aliases_still_read_as_independent_copies():
+    document = read_yaml("base: &b {units: 10}\nlayers: [*b, *b]\n", "s.yaml")
+    document.apply_overrides(["layers[0].units=3"])
+    assert document.data["layers"] == [{"units": 3}, {"units": 10}] and document.data["base"] == {"units": 10}
+
+
+def test_an_aliased_mapping_with_a_merge_key_reads_the_same_each_time():
+    text = "a: &a {x: 1}\nb: &b {<<: *a, x: 2, y: 3}\nc: *b\nd: [*b]\n"
+    data = read_yaml(text, "s.yaml").data
+    assert data["b"] == data["c"] == data["d"][0] == {"x": 2, "y": 3}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a: " + "[" * 60 + "]" * 60 + "\n", f"s.yaml:1:{MAX_DEPTH + 3}: nested more than {MAX_DEPTH} levels deep"),
+        ("a: " + "{b: " * 60 + "1" + "}" * 60 + "\n", f"s.yaml:1:197: nested more than {MAX_DEPTH} levels deep"),
+        ("a: &a " + "[" * 30 + "1" + "]" * 30 + "\nb: &b " + "[" * 30 + "*a" + "]" * 30 + "\n",
+         "s.yaml:2:17: this value nests 51 levels deep once its aliases (*name) are expanded"),
+        ("a: &a [1, *a]\n", "s.yaml:1:11: *a refers to a value that holds it; a spec cannot contain itself"),
+    ],
+    ids=["brackets", "mappings", "through aliases", "an alias inside itself"],
+)
+def test_deep_or_circular_documents_are_refused_with_their_line(text, problem):
+    with pytest.raises(SpecError) as caught:
+        read_yaml(text, "s.yaml")
+    assert caught.value.problems[0].startswith(problem)
+
+
+def test_a_control_character_is_named_with_its_line_and_column():
+    with pytest.raises(SpecError) as caught:
+        read_yaml("name: x\nseed: 1\x07\n", "s.yaml")
+    assert caught.value.problems == ["s.yaml:2:8: the control character U+0007 cannot be in a YAML file; delete it"]
+
+
+def test_a_control_character_in_an_override_is_shown_escaped():
+    with pytest.raises(SpecError) as caught:
+        apply_overrides({}, ["name=\x1b[31mred"])
+    assert caught.value.problems == [
+        "--set name=\\x1b[31mred:1:1: the control character U+001B cannot be in a YAML file; delete it"
+    ]
+
+
+@pytest.mark.parametrize("word", [".nan", ".inf", "-.Inf", "1e999"])
+def test_a_number_that_is_not_finite_is_refused_where_it_is_given(word):
+    with pytest.raises(SpecError) as caught:
+        read_yaml(f"optimizer:\n  lr: {word}\n", "s.yaml")
+    assert caught.value.problems == [f"s.yaml:2: optimizer.lr: {word} is not a finite number; give a number such as 0.01"]
+    with pytest.raises(SpecError) as caught:
+        apply_overrides({}, [f"optimizer.lr={word}"])
+    assert caught.value.problems == [
+        f"--set optimizer.lr={word}: optimizer.lr: {word} is not a finite number; give a number such as 0.01"
+    ]
+
+
+def test_an_override_path_deeper_than_a_spec_may_nest_is_refused():
+    with pytest.raises(SpecError, match=f"the key path has 61 parts, more than the {MAX_DEPTH} a spec may nest"):
+        apply_overrides({}, ["a" + ".b" * 60 + "=1"])

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console, RenderableType
-from rich.markup import escape
 from rich.table import Table
 
+from dnnexp.console import styled
 from dnnexp.errors import DnnexpError, RunDirError
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
 from dnnexp.runs.rundir import RunDir
@@ -106,7 +106,7 @@ class SweepTask(Task):
         for column in ("trial folder", "spec", "overrides"):
             table.add_column(column)
         for trial in prepared.trials:
-            table.add_row(escape(trial.folder), escape(trial.spec), escape(" ".join(trial.overrides)))
+            table.add_row(styled(trial.folder), styled(trial.spec), styled(" ".join(trial.overrides)))
         return table
 
     def run(self, prepared: Prepared, life: Lifecycle, console: Console | None) -> Outcome:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from dnnexp.console import styled
 from dnnexp.tasks.sweep.execute import TrialResult
 from dnnexp.tasks.sweep.report import write_comparison
 
@@ -63,10 +63,8 @@ class SweepMonitor:
             style = _STYLE.get(result.status, "white")
             said = result.headline or result.message
             took = f"  ({result.seconds:.1f} s)" if result.seconds else ""
-            self.progress.console.print(
-                f"[{style}]{result.status:<11}[/] {escape(self.names[result.index])}  {escape(said)}{took}".rstrip(),
-                markup=True, highlight=False,
-            )
+            line = f" {self.names[result.index]}  {said}{took}".rstrip()
+            self.progress.console.print(styled((f"{result.status:<11}", style), line), highlight=False)
         pictures = time.monotonic() - self.drawn_at >= PICTURE_EVERY_S
         write_comparison(self.folder, self.metric, self.goal, pictures=pictures)
         if pictures:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from dnnexp.errors import SpecError
 from dnnexp.spec.yamlio import read_yaml
 
 _CALL = re.compile(r"\s*(?P<name>[a-z_]+)\s*\((?P<args>.*)\)\s*", re.S)
@@ -57,7 +58,10 @@ def split_top_level(text: str) -> list[str]:
 
 def read_value(text: str) -> Any:
     """One value as YAML reads it in a spec (`1e-3` a float, `relu` a string, `[3, 3]` a list)."""
-    return read_yaml(text, "value").data
+    try:
+        return read_yaml(text, f"'{text}'").data
+    except SpecError as error:  # the caller says where the value was given
+        raise ExpressionError(str(error)) from None
 
 
 def _numbers(name: str, args: str, counts: tuple[int, ...]) -> list[float]:
