@@ -112,6 +112,7 @@ class SupervisedTask(Task):
     def prepare(self, spec: SupervisedSpec, resume: RunDir | None = None) -> Prepared:
         streams = Streams.from_seed(spec.seed)
         data = load_data(spec.data, streams)
+        check_targets(spec, data)
         trainer = make_trainer(spec, data, streams)
         check_monitors(spec, trainer)
         check_logging(spec, trainer.model)
@@ -232,6 +233,41 @@ def pairing_warnings(spec: SupervisedSpec, model: Model) -> list[str]:
         f"model.layers[{len(spec.model.layers) - 1}]: the model's output activation is {model.output_activation}, "
         f"but loss {spec.loss} usually follows {usual}; the usual pairings are {USUAL_PAIRINGS}"
     ]
+
+
+#: the targets each loss reads (by the loss's task) and what it says of others; mse compares
+#: outputs with targets of their own shape, so 0/1 targets suit it too (Day 4's binary addition)
+TARGETS_READ = {
+    "multiclass": (("multiclass",), "reads targets as class labels"),
+    "binary": (("binary",), "reads targets as 0/1 values"),
+    "regression": (("regression", "binary"), "compares each output with a target of the same shape"),
+}
+TARGETS_ARE = {
+    "multiclass": "class labels",
+    "binary": "0/1 values",
+    "regression": "real numbers",
+}
+#: the loss and output activation the course's table gives each kind of target
+FITTING_LOSS = {
+    "multiclass": "loss: cross_entropy after a softmax output",
+    "binary": "loss: binary_cross_entropy after a sigmoid output",
+    "regression": "loss: mse after an identity output",
+}
+
+
+def check_targets(spec: SupervisedSpec, data: Batches) -> None:
+    """The loss can read the data's targets: class labels for cross_entropy, 0/1 values for
+    binary_cross_entropy, real numbers (or 0/1 values) for mse. A loss that cannot would fail
+    in the first batch, or, worse, train and report nonsense (cross_entropy on a regression's
+    one output scores every sample right)."""
+    fits, reads = TARGETS_READ[LOSSES.get(spec.loss).task]
+    if data.task in fits:
+        return
+    labels = f" of {data.num_outputs} classes" if data.task == "multiclass" else ""
+    raise SpecError(
+        f"loss: {spec.loss} {reads}, but the targets of data set {spec.data.name} are {TARGETS_ARE[data.task]}{labels}; "
+        f"use {FITTING_LOSS[data.task]} (the course's table: {USUAL_PAIRINGS})"
+    )
 
 
 def make_trainer(spec: SupervisedSpec, data: Batches, streams: Streams) -> Trainer:

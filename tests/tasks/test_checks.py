@@ -111,3 +111,39 @@ def test_a_stack_of_layers_on_token_sequences_is_pointed_to_an_encoder_decoder(c
     assert result.exit_code == 2
     assert "model.kind: the targets are sequences of 11 tokens" in result.output and "model.kind: seq2seq" in result.output
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+@pytest.mark.parametrize(
+    "data, loss, units, told",
+    [
+        ({"name": "blobs"}, "mse", 3, "loss: mse compares each output with a target of the same shape, but the "
+         "targets of data set blobs are class labels of 3 classes; use loss: cross_entropy after a softmax output"),
+        ({"name": "linear_regression"}, "cross_entropy", 1, "loss: cross_entropy reads targets as class labels, but "
+         "the targets of data set linear_regression are real numbers; use loss: mse after an identity output"),
+        ({"name": "xor"}, "cross_entropy", 1, "loss: cross_entropy reads targets as class labels, but the targets of "
+         "data set xor are 0/1 values; use loss: binary_cross_entropy after a sigmoid output"),
+        ({"name": "linear_regression"}, "binary_cross_entropy", 1, "loss: binary_cross_entropy reads targets as 0/1 "
+         "values, but the targets of data set linear_regression are real numbers; use loss: mse after an identity output"),
+    ],
+)
+def test_a_loss_that_cannot_read_the_targets_is_refused_before_any_folder(cli, write_spec, runs_dir, raw, data, loss, units, told):
+    """mse on class labels crashed in its first batch, and cross_entropy on a regression's one
+    output scored every sample right (test_acc 1.0000): both are told before a folder exists."""
+    raw["data"] = {**data, "validation": 20}
+    raw["model"] = {"layers": [{"type": "dense", "units": units}]}
+    raw["loss"] = loss
+    result = cli("train", write_spec(raw), "--runs-dir", runs_dir)
+    assert result.exit_code == 2, result.output
+    assert told in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert not runs_dir.exists()
+
+
+def test_mse_reads_0_1_targets_as_in_the_course_s_binary_addition(raw):
+    """Day 4 trains binary addition's sigmoid outputs with mse: the check lets it through."""
+    raw["data"] = {"name": "binary_addition", "n": 40, "n_test": 10}
+    raw["model"] = {"layers": [
+        {"type": "simple_rnn", "units": 4, "return_sequences": True},
+        {"type": "time_distributed", "layer": {"type": "dense", "units": 1, "activation": "sigmoid"}},
+    ]}
+    raw["loss"], raw["train"]["batch_size"] = "mse", 10
+    assert prepared(raw).trainer.task == "binary"
