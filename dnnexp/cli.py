@@ -80,7 +80,7 @@ def train(
     from dnnexp import tasks
     from dnnexp.errors import SpecError
     from dnnexp.runs.configs import differing_keys
-    from dnnexp.runs.lifecycle import Lifecycle
+    from dnnexp.runs.lifecycle import EXIT_CODES, Lifecycle, finished_message
     from dnnexp.runs.rundir import RunDir
     from dnnexp.spec import apply_overrides
 
@@ -109,20 +109,30 @@ def train(
                 f"--resume: the spec differs from the run's config.yaml in {', '.join(changed)}; "
                 "resume with the same spec, or start a new run"
             )
+        if finished := finished_message(run):
+            console.print(finished, markup=False)
+            return
     task = tasks.task_for(loaded)
     prepared = task.prepare(loaded, run)
     for warning in task.warnings(prepared):
         console.print(f"[yellow]warning:[/] {warning}", markup=True)
     life = Lifecycle.resume(run, config, overrides) if run is not None else Lifecycle.start(runs_dir, config, overrides)
-    with life:
-        outcome = task.run(prepared, life, None if quiet else console)
-        life.finish(outcome)
-    task.draw(prepared, life.run)  # after the summary: a picture that fails costs no result
+    drawn = True
+    try:
+        with life:
+            life.finish(task.run(prepared, life, None if quiet else console))
+            task.draw(prepared, life.run)  # after the summary: a picture that fails costs no result
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside the training loop: the summary says how it ended
+        drawn = False
+    outcome = life.outcome
     console.print(f"{outcome.status}: {life.run.path}  {outcome.headline}".rstrip())
     if outcome.message:
         console.print(outcome.message)
-    if outcome.exit_code:
-        raise typer.Exit(outcome.exit_code)
+    if not drawn and outcome.status != "interrupted":
+        console.print(f"interrupted before its pictures were drawn; `dnnexp plot {life.run.path}` draws them")
+    code = outcome.exit_code if drawn else outcome.exit_code or EXIT_CODES["interrupted"]
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

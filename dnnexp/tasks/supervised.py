@@ -405,10 +405,14 @@ def restore(trainer: Trainer, checkpoint: dict[str, np.ndarray], run: RunDir) ->
         if log is not None:
             log.resume_from(trainer.state.epoch)
     trainer.state.status, trainer.state.stop = "running", False
+    if not trainer.state.finished:  # an interruption's message is over; an early stop's still stands
+        trainer.state.message = ""
 
 
 def results(trainer: Trainer, run: RunDir, spec: SupervisedSpec) -> dict[str, Any]:
-    """What summary.json records of a supervised run: final and best metrics, test metrics, size."""
+    """What summary.json records of a supervised run: final and best metrics, test metrics, size.
+
+    Ctrl-C or SIGTERM during the test evaluation leaves the run `interrupted`, without test metrics."""
     state = trainer.state
     metrics = run.metrics()
     final = {k: _number(v) for k, v in metrics.iloc[-1].items()} if len(metrics) else {}
@@ -426,8 +430,16 @@ def results(trainer: Trainer, run: RunDir, spec: SupervisedSpec) -> dict[str, An
         best["epoch"] = int(metrics.loc[metrics[monitor].idxmin(), "epoch"])
     test = None
     if state.status in ("completed", "interrupted") and trainer.data.test is not None:
-        evaluated = trainer.evaluate(trainer.data.test, "test")
-        test = {"loss": evaluated["test_loss"], **{name: evaluated[f"test_{name}"] for name in trainer.eval_metrics}}
+        try:
+            evaluated = trainer.evaluate(trainer.data.test, "test")
+        except KeyboardInterrupt as error:  # the checkpoint holds the trained weights: resuming evaluates
+            state.status = "interrupted"
+            state.message = (
+                f"{str(error) or 'interrupted by Ctrl-C'} during the final test evaluation; the trained weights are in "
+                f"{CHECKPOINT}, and `dnnexp train --resume {run.path}` evaluates the test set"
+            )
+        else:
+            test = {"loss": evaluated["test_loss"], **{name: evaluated[f"test_{name}"] for name in trainer.eval_metrics}}
     return {
         "epochs_completed": state.epoch,
         "steps": state.step,

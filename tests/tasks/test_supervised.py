@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import platform
+import signal
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from dnnexp.runs.rundir import RunDir
 from dnnexp.tasks import load_spec, spec_from_dict
 from dnnexp.tasks.supervised import CHECKPOINT, SupervisedTask
 from dnnexp.train.callbacks import Callback
+from dnnexp.train.trainer import Trainer
 from tests.tasks.conftest import StopAfterEpoch, StopAt, interrupted_run, resolved, train, without_times
 
 
@@ -107,6 +109,55 @@ def test_the_cli_exits_130_when_ctrl_c_stops_a_run(cli, write_spec, runs_dir, ex
     (run,) = runs_dir.iterdir()
     summary = RunDir(run).summary()
     assert (summary["status"], summary["exit_code"]) == ("interrupted", 130) and RunDir(run).has(CHECKPOINT)
+
+
+@pytest.mark.parametrize("number, told", [(signal.SIGINT, "interrupted by Ctrl-C"), (signal.SIGTERM, "stopped by SIGTERM")])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_signal_during_the_test_evaluation_leaves_a_run_that_resume_evaluates(
+    cli, write_spec, blobs_spec, runs_dir, monkeypatch, variant, number, told
+):
+    """Outside the training loop a signal used to end the process without a summary. Now the run
+    is `interrupted`, its checkpoint kept; a resume trains no further (not even an early-stopped
+    run) and only evaluates the test set; a resume of the finished run is told there is nothing to do."""
+    changes, epochs = VARIANTS[variant]
+    config = resolved(resumable(blobs_spec), **changes)
+    whole, _ = train(config, runs_dir / "whole")
+    evaluate = Trainer.evaluate
+
+    def signalled(self, split, prefix):
+        if prefix == "test":
+            signal.raise_signal(number)
+        return evaluate(self, split, prefix)
+
+    monkeypatch.setattr(Trainer, "evaluate", signalled)
+    result = cli("train", write_spec(config), "--runs-dir", runs_dir / "cut", "--quiet")
+    assert result.exit_code == 130, result.output
+    assert f"{told} during the final test evaluation" in result.output
+    (cut,) = map(RunDir, (runs_dir / "cut").iterdir())
+    summary = cut.summary()
+    assert (summary["status"], summary["exit_code"], summary["test"]) == ("interrupted", 130, None)
+    assert cut.has(CHECKPOINT) and summary["epochs_completed"] == epochs
+    monkeypatch.undo()
+    result = cli("train", "--resume", cut.path, "--quiet")
+    assert result.exit_code == 0, result.output
+    resumed = cut.summary()
+    assert resumed["status"] == "completed" and resumed["epochs_completed"] == epochs
+    assert resumed["test"] == whole.summary()["test"] and resumed["message"] == whole.summary()["message"]
+    pd.testing.assert_frame_equal(without_times(cut.metrics()), without_times(whole.metrics()), check_exact=True)
+    result = cli("train", "--resume", cut.path, "--quiet")
+    assert result.exit_code == 0 and "has finished" in result.output and "nothing to resume" in result.output
+    assert cut.summary() == resumed
+
+
+def test_a_second_ctrl_c_ends_the_run_at_once_with_its_summary_and_closing_line(cli, write_spec, runs_dir, extra_callbacks):
+    extra_callbacks.append(StopAt(3, sigint=True))
+    extra_callbacks.append(StopAt(3, sigint=True))
+    result = cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet")
+    assert result.exit_code == 130, result.output
+    (run,) = map(RunDir, runs_dir.iterdir())
+    assert f"interrupted: {run.path}" in result.output and "stopped at once by a second Ctrl-C" in result.output
+    summary = run.summary()
+    assert (summary["status"], summary["exit_code"]) == ("interrupted", 130) and not run.has(CHECKPOINT)
 
 
 def test_resuming_a_run_without_a_checkpoint_is_refused(blobs_spec, runs_dir):
