@@ -18,6 +18,7 @@ summary.json's writing short.
 from __future__ import annotations
 
 import platform
+import shutil
 import signal
 import subprocess
 import time
@@ -30,7 +31,8 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 import dnnexp
-from dnnexp.runs.rundir import MetricsLog, RunDir
+from dnnexp.errors import RunDirError
+from dnnexp.runs.rundir import MetricsLog, RunDir, StorageError
 
 #: how each way a run can end reads to the shell: 2 is a user's mistake (dnnexp.errors),
 #: 130 the shell's code for Ctrl-C
@@ -79,8 +81,14 @@ class Lifecycle:
 
     @classmethod
     def start(cls, runs_dir: Path, config: dict[str, Any], overrides: Sequence[str] = ()) -> Lifecycle:
-        """A new run folder `runs_dir/<name>-<time>/` with config.yaml written."""
-        return cls.start_in(RunDir.create(runs_dir, config["name"]), config, overrides)
+        """A new run folder `runs_dir/<name>-<time>/` with config.yaml written; when the disk
+        refuses config.yaml, no folder is left behind."""
+        run = RunDir.create(runs_dir, config["name"])
+        try:
+            return cls.start_in(run, config, overrides)
+        except StorageError:
+            shutil.rmtree(run.path, ignore_errors=True)
+            raise
 
     @classmethod
     def start_in(
@@ -94,7 +102,8 @@ class Lifecycle:
     @classmethod
     def resume(cls, run: RunDir, config: dict[str, Any], overrides: Sequence[str] = ()) -> Lifecycle:
         """An existing run folder, to be continued; its config.yaml (whose resolved form is
-        `config`) and its first start are kept."""
+        `config`) and its first start are kept, the temp files of writes a kill cut short are not."""
+        run.remove_temp_files()
         return cls(run, config, overrides, resumed=True)
 
     def log(self, filename: str, columns: Sequence[str]) -> MetricsLog:
@@ -135,9 +144,15 @@ class Lifecycle:
         if self.outcome is not None or error is None:
             return
         if isinstance(error, KeyboardInterrupt):
-            self.finish(Outcome("interrupted", str(error) or INTERRUPTED))
+            outcome = Outcome("interrupted", str(error) or INTERRUPTED)
         else:  # a user's mistake found mid-run keeps its exit code (2), anything else is 1
-            self.finish(Outcome("failed", f"{type(error).__name__}: {error}", code=getattr(error, "exit_code", None)))
+            outcome = Outcome("failed", f"{type(error).__name__}: {error}", code=getattr(error, "exit_code", None))
+        try:
+            self.finish(outcome)
+        except StorageError as unwritten:  # the disk that stopped the run may refuse its summary too
+            both = RunDirError(f"{error}\n{unwritten}")
+            both.exit_code = unwritten.exit_code
+            raise both from error
 
 
 #: what an interrupted run's summary says when the interruption said nothing itself

@@ -9,6 +9,7 @@ run killed at any moment leaves files that still read back.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import itertools
 import json
@@ -56,20 +57,60 @@ def _check_filename(filename: str) -> None:
         raise ValueError(f"{filename!r} is not a plain file name inside a run folder")
 
 
+class StorageError(RunDirError):
+    """A file or folder the operating system would not write: a full disk, no permission, a
+    read-only file system, a file where a folder should be. Exit code 1 for a disk that ran out
+    of space (nothing the command line got wrong), 2 for a place that cannot be written to."""
+
+    #: errno → (what it means for the user, exit code)
+    REASONS = {
+        errno.ENOSPC: ("the disk is full; free some space and run again", 1),
+        errno.EDQUOT: ("the disk quota is used up; free some space and run again", 1),
+        errno.EACCES: ("no permission to write there; choose a folder you can write to", 2),
+        errno.EPERM: ("no permission to write there; choose a folder you can write to", 2),
+        errno.EROFS: ("the file system is read-only; choose a folder you can write to", 2),
+        errno.ENOTDIR: ("a part of the path is a file, not a folder; choose a folder", 2),
+        errno.EEXIST: ("a file of that name is in the way; choose a folder", 2),
+        errno.ENOENT: ("its folder does not exist; choose one that does", 2),
+    }
+
+    def __init__(self, path: Path, error: OSError, doing: str = "write"):
+        reason, self.exit_code = self.REASONS.get(error.errno, (error.strerror or str(error), 1))
+        super().__init__(f"cannot {doing} {path} ({error.strerror or error}): {reason}")
+
+
+#: the temp files `write_atomically` leaves when killed mid-write (SIGKILL, power loss)
+TEMP_FILE = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
+
+
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write `path` whole or not at all: a temp file in the same folder, fsync, then os.replace."""
+    """Write `path` whole or not at all: a temp file in the same folder, fsync, then os.replace.
+    StorageError when the disk or the folder refuses; the file is then as it was."""
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    # os.open rather than tempfile.mkstemp: mode 0o666 less the umask, as for any other file, not 0o600.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        # os.open rather than tempfile.mkstemp: mode 0o666 less the umask, as for any other file, not 0o600.
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:
+        raise StorageError(path, error) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         temp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise StorageError(path, error) from None
         raise
+
+
+def make_folder(path: Path) -> None:
+    """`path` and the folders above it, made if missing; StorageError when that cannot be done."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError(path, error, "make the folder") from None
 
 
 def _damaged(path: Path, reason: object) -> RunDirError:
@@ -112,7 +153,7 @@ class RunDir:
         if problem:
             raise SpecError(f"name: {problem}")
         parent = Path(parent)
-        parent.mkdir(parents=True, exist_ok=True)
+        make_folder(parent)
         base = f"{name}-{timestamp()}"
         candidates = itertools.chain([base], (f"{base}-{n}" for n in itertools.count(1)))
         while True:
@@ -122,6 +163,8 @@ class RunDir:
                 return cls(path)
             except FileExistsError:
                 continue
+            except OSError as error:
+                raise StorageError(path, error, "make the run folder") from None
 
     @classmethod
     def open(cls, path: Path) -> RunDir:
@@ -139,6 +182,14 @@ class RunDir:
         """The path of `filename` inside this run folder (a plain name, no separators)."""
         _check_filename(filename)
         return self.path / filename
+
+    def remove_temp_files(self) -> list[Path]:
+        """Delete the temp files of writes cut short (a kill mid-checkpoint leaves
+        `.checkpoint.npz.<hex>.tmp`); only a run's one writer may call this. Returns what it deleted."""
+        stray = [path for path in self.path.iterdir() if TEMP_FILE.fullmatch(path.name) and path.is_file()]
+        for path in stray:
+            path.unlink(missing_ok=True)
+        return stray
 
     def has(self, filename: str) -> bool:
         """Whether the run folder holds `filename`."""
@@ -232,9 +283,9 @@ class RunDir:
 class MetricsLog:
     """A CSV file with a fixed header that grows one whole row per write.
 
-    Each row is formatted first and written with a single write and a flush, so a run killed at
-    any moment leaves only complete rows. Missing values (a parameterless layer's grad_norm) are
-    left empty.
+    Each row is formatted first and written with a single unbuffered write, so a run killed at
+    any moment leaves only complete rows; a write the disk refuses halfway is cut back off
+    (StorageError). Missing values (a parameterless layer's grad_norm) are left empty.
     """
 
     def __init__(self, path: Path, columns: Sequence[str]):
@@ -249,16 +300,32 @@ class MetricsLog:
                     "start a new run instead of resuming this one"
                 )
         else:
-            self.path.write_text(self._line(self.columns), encoding="utf-8")
-        self._file = self.path.open("a", newline="", encoding="utf-8")
+            write_atomically(self.path, lambda f: f.write(self._line(self.columns).encode("utf-8")))
+        self._file = self._open()
+
+    def _open(self) -> IO[bytes]:
+        try:
+            return self.path.open("ab", buffering=0)
+        except OSError as error:
+            raise StorageError(self.path, error, "open") from None
 
     def append(self, row: Mapping[str, Any]) -> None:
-        """Write one row (keys: a subset of the columns) and flush it to the file."""
+        """Write one row (keys: a subset of the columns) to the file."""
         unknown = set(row) - set(self.columns)
         if unknown:
             raise ValueError(f"{self.path.name}: unknown columns {sorted(unknown)}; the header is {self.columns}")
-        self._file.write(self._line(row.get(column) for column in self.columns))
-        self._file.flush()
+        line = memoryview(self._line(row.get(column) for column in self.columns).encode("utf-8"))
+        fd = self._file.fileno()
+        size = os.fstat(fd).st_size
+        try:
+            while line:
+                line = line[self._file.write(line) :]
+        except OSError as error:
+            try:
+                os.ftruncate(fd, size)  # no half row
+            except OSError:
+                pass  # the row is cut where the disk stopped it; readers skip a short last row
+            raise StorageError(self.path, error) from None
 
     def resume_from(self, epoch: int) -> None:
         """Drop the rows of epochs after `epoch`, so a run resumed from that epoch continues cleanly."""
@@ -269,7 +336,7 @@ class MetricsLog:
         kept = [row for row in rows if float(row[index]) <= epoch]
         text = self._line(self.columns) + "".join(self._line(row) for row in kept)
         write_atomically(self.path, lambda f: f.write(text.encode("utf-8")))
-        self._file = self.path.open("a", newline="", encoding="utf-8")
+        self._file = self._open()
 
     def close(self) -> None:
         """Close the file; rows already appended are on disk."""
