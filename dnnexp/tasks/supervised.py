@@ -15,6 +15,7 @@ from pydantic import model_validator
 from rich.console import Console
 
 from dnnexp.core.layers.base import InputError
+from dnnexp.core.layers.batchnorm import BatchNorm
 from dnnexp.core.layers.recurrent import recurrent_layers
 from dnnexp.core.models.base import Model
 from dnnexp.core.models.seq2seq import EncoderDecoder
@@ -115,6 +116,7 @@ class SupervisedTask(Task):
         check_targets(spec, data)
         trainer = make_trainer(spec, data, streams)
         check_monitors(spec, trainer)
+        check_batch_statistics(trainer)
         check_logging(spec, trainer.model)
         check_inputs(trainer)
         checkpoint = None
@@ -126,7 +128,7 @@ class SupervisedTask(Task):
         return Prepared(spec, trainer, checkpoint)
 
     def warnings(self, prepared: Prepared) -> list[str]:
-        return pairing_warnings(prepared.spec, prepared.trainer.model)
+        return pairing_warnings(prepared.spec, prepared.trainer.model) + last_batch_warnings(prepared.trainer)
 
     def describe(self, prepared: Prepared):
         return model_table(prepared.trainer.model, prepared.spec.name)
@@ -351,6 +353,44 @@ def _extreme_samples(x: np.ndarray) -> np.ndarray:
     """The indices of the samples that hold the smallest and the largest value of x (N, …)."""
     flat = x.reshape(len(x), -1)
     return np.array([flat.min(axis=1).argmin(), flat.max(axis=1).argmax()])
+
+
+def batch_statistics(trainer: Trainer) -> list[tuple[str, int]]:
+    """Each batch-norm layer of the model (as `model.layers[i] (batchnorm)`) with how many values
+    of each feature one sample gives it: 1 for vectors (D,), H·W for images (C, H, W)."""
+    model = trainer.model
+    if not isinstance(model, Sequential):
+        return []
+    shapes = [model.input_shape, *model.output_shapes]
+    return [
+        (f"model.layers[{layer.spec_index}] (batchnorm)", int(np.prod(shapes[index][1:])))
+        for index, layer in enumerate(model.layers) if isinstance(layer, BatchNorm)
+    ]
+
+
+def check_batch_statistics(trainer: Trainer) -> None:
+    """Batch norm normalises each feature by its mean and variance over the batch: over one value
+    the variance is 0, every output is β whatever the input, and no gradient passes back."""
+    for place, per_sample in batch_statistics(trainer):
+        if trainer.batch_size * per_sample == 1:
+            raise SpecError(
+                f"train.batch_size: 1 leaves {place} one value of each feature to normalise, whose variance is 0: "
+                "every output would be β whatever the input, and nothing would learn; use a batch size of at "
+                "least 2 (the course uses 100), or drop the batchnorm layer"
+            )
+
+
+def last_batch_warnings(trainer: Trainer) -> list[str]:
+    """A last batch of one sample each epoch gets the same degenerate statistics (above)."""
+    samples = len(trainer.data.train)
+    if samples % trainer.batch_size != 1 or samples == 1:
+        return []
+    return [
+        f"train.batch_size: the {samples} training samples leave a last batch of one sample each epoch, which "
+        f"{place} normalises to β (its variance is 0), moving its running statistics; pick a batch size that "
+        f"does not leave one over, or set data.subset to {samples - 1}"
+        for place, per_sample in batch_statistics(trainer) if per_sample == 1
+    ][:1]
 
 
 def check_logging(spec: SupervisedSpec, model: Model) -> None:

@@ -13,7 +13,13 @@ from dnnexp.data.base import Batches, Split
 from dnnexp.errors import SpecError
 from dnnexp.spec.build import sequential
 from dnnexp.tasks import spec_from_dict
-from dnnexp.tasks.supervised import USUAL_PAIRINGS, SupervisedTask, check_inputs
+from dnnexp.tasks.supervised import (
+    USUAL_PAIRINGS,
+    SupervisedTask,
+    batch_statistics,
+    check_batch_statistics,
+    check_inputs,
+)
 
 def prepared(raw: dict[str, Any]):
     return SupervisedTask().prepare(spec_from_dict(raw))
@@ -147,3 +153,41 @@ def test_mse_reads_0_1_targets_as_in_the_course_s_binary_addition(raw):
     ]}
     raw["loss"], raw["train"]["batch_size"] = "mse", 10
     assert prepared(raw).trainer.task == "binary"
+
+
+def with_batchnorm(raw: dict[str, Any], batch_size: int, n: int = 200) -> dict[str, Any]:
+    first, *rest = raw["model"]["layers"]
+    raw["model"]["layers"] = [first, {"type": "batchnorm"}, *rest]
+    raw["data"]["n"] = n
+    raw["train"]["batch_size"] = batch_size
+    return raw
+
+
+def test_batch_norm_with_batches_of_one_is_refused_with_the_reason(raw):
+    """It trained silently into garbage: one value's variance is 0, so every output is β."""
+    with pytest.raises(SpecError) as caught:
+        prepared(with_batchnorm(raw, batch_size=1))
+    assert caught.value.problems == [
+        "train.batch_size: 1 leaves model.layers[1] (batchnorm) one value of each feature to normalise, whose "
+        "variance is 0: every output would be β whatever the input, and nothing would learn; use a batch size of "
+        "at least 2 (the course uses 100), or drop the batchnorm layer"
+    ]
+
+
+def test_a_last_batch_of_one_before_batch_norm_warns(raw):
+    """200 samples less 20 for validation: batches of 179 leave one over, batches of 20 do not."""
+    assert warnings(with_batchnorm(raw, batch_size=20)) == []
+    (warning,) = warnings(with_batchnorm(raw, batch_size=179))
+    assert warning.startswith("train.batch_size: the 180 training samples leave a last batch of one sample")
+    assert "model.layers[1] (batchnorm)" in warning and "data.subset to 179" in warning
+
+
+def test_batch_norm_over_images_may_take_one_image():
+    """Over an image each channel has H·W values: a batch of one is enough, but not of 1×1 maps."""
+    model = sequential((1, 2, 2), [{"type": "batchnorm"}, {"type": "global_avg_pool2d"}, {"type": "batchnorm"}])
+    trainer = SimpleNamespace(model=model, batch_size=1)
+    assert batch_statistics(trainer) == [("model.layers[0] (batchnorm)", 4), ("model.layers[2] (batchnorm)", 1)]
+    check_batch_statistics(SimpleNamespace(model=sequential((1, 2, 2), [{"type": "batchnorm"}]), batch_size=1))
+    model = sequential((1, 2, 2), [{"type": "batchnorm"}, {"type": "maxpool2d", "pool_size": 2}, {"type": "batchnorm"}])
+    with pytest.raises(SpecError, match=r"model.layers\[2\] \(batchnorm\) one value of each feature"):
+        check_batch_statistics(SimpleNamespace(model=model, batch_size=1))
