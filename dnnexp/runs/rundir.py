@@ -247,7 +247,10 @@ class RunDir:
         """summary.json, or {} while the run has not written one."""
         if not self.has("summary.json"):
             return {}
-        return self._parse("summary.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
+        summary = self._parse("summary.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
+        if not isinstance(summary, dict):
+            raise _damaged(self.file("summary.json"), f"a JSON {type(summary).__name__}, not an object")
+        return summary
 
     def metrics(self) -> pd.DataFrame:
         """metrics.csv, one row per epoch; an empty frame while there is none."""
@@ -292,8 +295,7 @@ class MetricsLog:
         self.path = Path(path)
         self.columns = list(columns)
         if self.path.is_file() and self.path.stat().st_size > 0:
-            with self.path.open(newline="", encoding="utf-8") as f:
-                header = next(csv.reader(f), [])
+            header = self._rows()[0]
             if header != self.columns:
                 raise RunDirError(
                     f"{self.path} has columns {header}, but this run writes {self.columns}; "
@@ -330,13 +332,26 @@ class MetricsLog:
     def resume_from(self, epoch: int) -> None:
         """Drop the rows of epochs after `epoch`, so a run resumed from that epoch continues cleanly."""
         self._file.close()
-        with self.path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))[1:]
+        rows = self._rows()[1:]
         index = self.columns.index("epoch")
-        kept = [row for row in rows if float(row[index]) <= epoch]
+        try:
+            kept = [row for row in rows if float(row[index]) <= epoch]
+        except (IndexError, ValueError):
+            raise _damaged(self.path, f"a row without a number in column {self.columns[index]}") from None
         text = self._line(self.columns) + "".join(self._line(row) for row in kept)
         write_atomically(self.path, lambda f: f.write(text.encode("utf-8")))
         self._file = self._open()
+
+    def _rows(self) -> list[list[str]]:
+        """The file's rows, the header first; blank lines (an editor's) are left out."""
+        try:
+            with self.path.open(newline="", encoding="utf-8") as f:
+                rows = [row for row in csv.reader(f) if row]
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            raise _damaged(self.path, error) from None
+        if any(len(row) != len(rows[0]) for row in rows):
+            raise _damaged(self.path, f"rows whose number of values is not the header's {len(rows[0])}")
+        return rows or [[]]
 
     def close(self) -> None:
         """Close the file; rows already appended are on disk."""

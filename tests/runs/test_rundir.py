@@ -277,3 +277,18 @@ def test_the_temp_files_of_cut_writes_are_removed_and_nothing_else(run: RunDir) 
     removed = run.remove_temp_files()
     assert sorted(p.name for p in removed) == [".checkpoint.npz.0123abcd.tmp", ".summary.json.deadbeef.tmp"]
     assert sorted(p.name for p in run.path.iterdir()) == [".hidden", "config.yaml", "notes.tmp"]
+
+
+def test_a_log_with_blank_lines_resumes_and_a_mangled_one_is_named(tmp_path: Path) -> None:
+    """A blank line (an editor's) crashed --resume; blank lines are skipped, rows of the wrong
+    length or without an epoch number are named in one message."""
+    path = tmp_path / "metrics.csv"
+    path.write_text("epoch,loss\n1,0.5\n\n2,0.25\n\n3,0.125\n")
+    log = MetricsLog(path, ["epoch", "loss"])
+    log.resume_from(2)
+    log.close()
+    assert path.read_text() == "epoch,loss\n1,0.5\n2,0.25\n"
+    for mangled in ("epoch,loss\n1,0.5\n2\n", "epoch,loss\nx,0.5\n"):
+        path.write_text(mangled)
+        with pytest.raises(RunDirError, match=f"{path} cannot be read .*delete the run folder"):
+            MetricsLog(path, ["epoch", "loss"]).resume_from(1)
