@@ -7,6 +7,7 @@ the callbacks the spec asks for, and summary.json gets the final, best and test 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from dnnexp.core.models.base import Model
 from dnnexp.core.models.seq2seq import EncoderDecoder
 from dnnexp.core.models.sequential import Sequential
 from dnnexp.data.base import Batches
+from dnnexp.data.memory import limited, require, size_text
 from dnnexp.data.text import decode, encode_text
 from dnnexp.errors import DnnexpError, RunDirError, SpecError
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
@@ -112,13 +114,17 @@ class SupervisedTask(Task):
 
     def prepare(self, spec: SupervisedSpec, resume: RunDir | None = None) -> Prepared:
         streams = Streams.from_seed(spec.seed)
-        data = load_data(spec.data, streams)
+        with limited("data: the data set", "lower data.n and data.n_test"):
+            data = load_data(spec.data, streams)
         check_targets(spec, data)
-        trainer = make_trainer(spec, data, streams)
+        with limited("model: its parameters", "make the layers smaller (units, filters, embedding)"):
+            trainer = make_trainer(spec, data, streams)
         check_monitors(spec, trainer)
         check_batch_statistics(trainer)
         check_logging(spec, trainer.model)
-        check_inputs(trainer)
+        check_training_memory(trainer)
+        with limited("model: one batch through its layers", "lower train.batch_size or the layers' sizes"):
+            check_inputs(trainer)
         checkpoint = None
         if resume is not None:
             if not resume.has(CHECKPOINT):
@@ -211,7 +217,8 @@ class SupervisedTask(Task):
         tokens, joiner = list(vocabulary.tokens), vocabulary.joiner
         x = np.stack([encode_text(u, tokens, length, joiner) for u in utterances]).reshape(1, *shape)
         assert isinstance(rebuilt.model, EncoderDecoder)  # a token model section builds one
-        return decode(rebuilt.model.generate(x, samples, greedy, np.random.default_rng(seed)), tokens, joiner)
+        with limited(f"--samples {samples}: writing that many replies at once", "ask for fewer replies"):
+            return decode(rebuilt.model.generate(x, samples, greedy, np.random.default_rng(seed)), tokens, joiner)
 
     def feature_map_input(self, rebuilt: Rebuilt) -> tuple[np.ndarray, str]:
         """The first test image (else the first validation or training image) as a batch of one,
@@ -353,6 +360,47 @@ def _extreme_samples(x: np.ndarray) -> np.ndarray:
     """The indices of the samples that hold the smallest and the largest value of x (N, …)."""
     flat = x.reshape(len(x), -1)
     return np.array([flat.min(axis=1).argmin(), flat.max(axis=1).argmax()])
+
+
+#: the arrays an optimizer keeps per parameter at most (Adam's two moments)
+OPTIMIZER_SLOTS = 2
+
+
+def training_memory(trainer: Trainer) -> dict[str, tuple[int, str]]:
+    """What a training step will add to the memory the built model and loaded data hold, in bytes,
+    by part, each with the spec key that sizes it: the parameters' gradients and optimizer state;
+    for a stack of layers, each layer's output and its gradient for a batch, and a convolution's
+    im2col matrix and its gradient; random crops' padded copies of a batch."""
+    model, batch = trainer.model, trainer.batch_size
+    params = sum(p.nbytes for p in model.params.values())
+    parts = {"gradients and optimizer state": ((1 + OPTIMIZER_SLOTS) * params, "the layers' sizes (units, filters)")}
+    if isinstance(model, Sequential):
+        itemsize = np.dtype(np.float32).itemsize
+        inputs = [model.input_shape, *model.output_shapes[:-1]]
+        outputs = sum(math.prod(shape) for shape in model.output_shapes)
+        parts[f"a batch's activations ({batch} samples)"] = (2 * batch * outputs * itemsize, "train.batch_size")
+        columns = sum(
+            math.prod(out[1:]) * shape[0] * math.prod(layer.window.size)
+            for layer, shape, out in zip(model.layers, inputs, model.output_shapes)
+            if hasattr(layer, "window") and layer.params
+        )
+        if columns:
+            parts["the convolutions' im2col matrices"] = (2 * batch * columns * itemsize, "train.batch_size")
+    augment = trainer.data.augment
+    if augment is not None and augment.crop_padding:
+        C, H, W = trainer.data.input_shape
+        padded = batch * C * (H + 2 * augment.crop_padding) * (W + 2 * augment.crop_padding)
+        parts["random crops' padded images"] = (3 * padded * np.dtype(np.float32).itemsize, "data.augment.crop_padding")
+    return parts
+
+
+def check_training_memory(trainer: Trainer) -> None:
+    """Refuse, with the numbers, a training step that would not fit in the available memory (it
+    would end in a MemoryError, or the OOM killer, after the run folder exists)."""
+    parts = training_memory(trainer)
+    largest = max(parts.values())[1]
+    told = ", ".join(f"{name} {size_text(size)}" for name, (size, _) in parts.items())
+    require(sum(size for size, _ in parts.values()), f"training ({told})", f"make {largest} smaller")
 
 
 def batch_statistics(trainer: Trainer) -> list[tuple[str, int]]:

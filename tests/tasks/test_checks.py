@@ -19,6 +19,8 @@ from dnnexp.tasks.supervised import (
     batch_statistics,
     check_batch_statistics,
     check_inputs,
+    check_training_memory,
+    training_memory,
 )
 
 def prepared(raw: dict[str, Any]):
@@ -191,3 +193,41 @@ def test_batch_norm_over_images_may_take_one_image():
     model = sequential((1, 2, 2), [{"type": "batchnorm"}, {"type": "maxpool2d", "pool_size": 2}, {"type": "batchnorm"}])
     with pytest.raises(SpecError, match=r"model.layers\[2\] \(batchnorm\) one value of each feature"):
         check_batch_statistics(SimpleNamespace(model=model, batch_size=1))
+
+
+@pytest.mark.parametrize(
+    "change, told",
+    [
+        ({"model": {"layers": [{"type": "dense", "units": 10**8}, {"type": "dense", "units": 1, "activation": "sigmoid"}]}},
+         "model: its parameters needs more memory than the 16 MiB available (Unable to allocate"),
+        ({"data": {"name": "xor", "n": 10**8, "validation": 20}},
+         "data: the data set needs more memory than the 16 MiB available (Unable to allocate"),
+    ],
+)
+def test_huge_sizes_are_refused_with_the_numbers_before_any_folder(cli, write_spec, runs_dir, raw, monkeypatch, change, told):
+    """units: 10**8 and data.n: 10**8 were MemoryError tracebacks (or the OOM killer): with 16 MiB
+    said to be available they are refused at their first allocation, which reserves nothing."""
+    from dnnexp.data import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 16 * 2**20)
+    raw.update(change)
+    result = cli("train", write_spec(raw), "--runs-dir", runs_dir)
+    assert result.exit_code == 2 and told in " ".join(result.output.split()), result.output
+    assert "Traceback" not in result.output and not runs_dir.exists()
+
+
+def test_random_crops_beyond_memory_are_refused_naming_crop_padding(monkeypatch):
+    """The crops' padded batch was allocated mid-run, after the folder existed."""
+    from dnnexp.data import memory
+    from dnnexp.data.augment import Augmentation
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**30)
+    model = sequential((1, 8, 8), [{"type": "conv2d", "filters": 2, "kernel_size": 3}, {"type": "flatten"}])
+    trainer = SimpleNamespace(model=model, batch_size=100, data=SimpleNamespace(augment=Augmentation(crop_padding=2000), input_shape=(1, 8, 8)))
+    parts = training_memory(trainer)
+    # a 6×6 output, each of 1 channel × 3×3 window, float32, with its gradient
+    assert parts["the convolutions' im2col matrices"] == (2 * 100 * 36 * 9 * 4, "train.batch_size")
+    assert parts["random crops' padded images"][0] == 3 * 100 * 4008**2 * 4
+    with pytest.raises(SpecError, match=r"^training \(.*random crops' padded images 18 GiB\) would take about 18 GiB of "
+                                        r"memory, and 1 GiB are available; make data.augment.crop_padding smaller$"):
+        check_training_memory(trainer)
