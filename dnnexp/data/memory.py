@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import resource
+import threading
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -59,17 +60,18 @@ def _address_space() -> int:
 def limited(what: str, fix: str) -> Iterator[None]:
     """Within the block, an allocation beyond the available memory fails as a MemoryError (the
     address space is capped at its present size plus that memory), which becomes a SpecError
-    naming `what`, the numbers and `fix`. Where the cap cannot be set, MemoryErrors are still told."""
+    naming `what`, the numbers and `fix`. Where the cap cannot be set (outside the main thread),
+    MemoryErrors are still told."""
     available = available_bytes()
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    try:
-        cap = _address_space() + available
-        if hard != resource.RLIM_INFINITY:
-            cap = min(cap, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-        capped = True
-    except (OSError, ValueError):
-        capped = False
+    # The limit is the whole process's: threads (a Dask worker's trials) could not restore it in order.
+    capped = threading.current_thread() is threading.main_thread()
+    if capped:
+        try:
+            cap = _address_space() + available
+            resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+        except (OSError, ValueError):
+            capped = False
     try:
         yield
     except MemoryError as error:
