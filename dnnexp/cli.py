@@ -113,9 +113,9 @@ def train(
 ) -> None:
     """Train a spec; results go to a new folder runs/<name>-<time>/."""
     from dnnexp import tasks
-    from dnnexp.errors import SpecError
+    from dnnexp.errors import DnnexpError, SpecError
     from dnnexp.runs.configs import differing_keys
-    from dnnexp.runs.lifecycle import Lifecycle
+    from dnnexp.runs.lifecycle import EXIT_CODES, Lifecycle, finished_message
     from dnnexp.runs.rundir import RunDir
     from dnnexp.spec import apply_overrides
 
@@ -144,20 +144,36 @@ def train(
                 f"--resume: the spec differs from the run's config.yaml in {', '.join(changed)}; "
                 "resume with the same spec, or start a new run"
             )
+        if finished := finished_message(run):
+            console.print(finished, markup=False)
+            return
     task = tasks.task_for(loaded)
     prepared = task.prepare(loaded, run)
     for warning in task.warnings(prepared):
         _warn(console, warning)
     life = Lifecycle.resume(run, config, overrides) if run is not None else Lifecycle.start(runs_dir, config, overrides)
-    with life:
-        outcome = task.run(prepared, life, None if quiet else console)
-        life.finish(outcome)
-    task.draw(prepared, life.run)  # after the summary: a picture that fails costs no result
+    pictures = None  # why the run's pictures are missing, and the exit code that tells it
+    try:
+        with life:
+            life.finish(task.run(prepared, life, None if quiet else console))
+            pictures = ("interrupted before its pictures were drawn", EXIT_CODES["interrupted"])
+            task.draw(prepared, life.run)  # after the summary: a picture that fails costs no result
+            pictures = None
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside the training loop: the summary says how it ended
+        pass
+    except DnnexpError as error:  # a picture the disk refused; any other error is the run's own
+        if pictures is None:
+            raise
+        pictures = (str(error), error.exit_code)
+    outcome = life.outcome
     console.print(f"{outcome.status}: {life.run.path}  {outcome.headline}".rstrip())
     if outcome.message:
         console.print(outcome.message)
-    if outcome.exit_code:
-        raise typer.Exit(outcome.exit_code)
+    if pictures is not None:
+        console.print(f"{pictures[0]}; `dnnexp plot {life.run.path}` draws them", markup=False)
+    code = outcome.exit_code or (pictures[1] if pictures is not None else 0)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

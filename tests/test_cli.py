@@ -225,6 +225,8 @@ def test_a_corrupt_checkpoint_is_refused_on_resume(cli, write_spec, runs_dir):
     run = only_run(runs_dir)
     checkpoint = run / "checkpoint.npz"
     checkpoint.write_bytes(checkpoint.read_bytes()[:200])
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "status": "interrupted"}))  # else there is nothing to resume
     result = cli("train", "--resume", run)
     assert result.exit_code == 2 and "checkpoint.npz" in result.output
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from dnnexp.core.models.base import Vocabulary
 from dnnexp.data.base import Dataset, registered
+from dnnexp.data.memory import require
 from dnnexp.data.text import END, PAD, START, encode
 from dnnexp.errors import SpecError
 
@@ -32,9 +33,15 @@ def _split(x: np.ndarray, t: np.ndarray, n: int, vocab: list[str], joiner: str) 
     return Dataset(x[:n], t[:n], *test, task="multiclass", classes=vocab, vocabulary=vocabulary)
 
 
-def _check_sizes(n: int, n_test: int) -> None:
+#: the most memory generating one sample takes (Python strings and lists before the id arrays),
+#: measured with tracemalloc for 4,000 samples: 554, 585 and 1,545 bytes
+PEAK_BYTES = {"addition": 600, "dates": 600, "dialogue": 1600}
+
+
+def _check_sizes(corpus: str, n: int, n_test: int) -> None:
     if n < 1 or n_test < 0:
         raise SpecError(f"data.n must be at least 1 and data.n_test at least 0, not {n} and {n_test}")
+    require((n + n_test) * PEAK_BYTES[corpus], f"data.n: {n} + data.n_test: {n_test} samples of {corpus}", "lower them")
 
 
 def _char_corpus(questions: list[str], answers: list[str], n: int, fixed: str = "") -> Dataset:
@@ -49,7 +56,7 @@ def _char_corpus(questions: list[str], answers: list[str], n: int, fixed: str = 
 @registered("addition")
 def addition(digits: int = 3, n: int = 45000, n_test: int = 5000, *, rng: np.random.Generator) -> Dataset:
     """Sums as text, "16+75" → "91", up to `digits`-digit numbers: character ids (N, 2·digits+1) → (N, digits+2)."""
-    _check_sizes(n, n_test)
+    _check_sizes("addition", n, n_test)
     a, b = rng.integers(0, 10**digits, (2, n + n_test))
     questions = [f"{p}+{q}" for p, q in zip(a.tolist(), b.tolist())]
     answers = [str(s) for s in (a + b).tolist()]
@@ -65,7 +72,7 @@ DATE_FORMATS = (
 @registered("dates")
 def dates(n: int = 20000, n_test: int = 2000, *, rng: np.random.Generator) -> Dataset:
     """Human-written dates ("Tuesday, September 27, 1994", "27.09.1994", …) → "1994-09-27", as characters."""
-    _check_sizes(n, n_test)
+    _check_sizes("dates", n, n_test)
     first = datetime.date(1950, 1, 1).toordinal()
     days = rng.integers(first, datetime.date(2030, 12, 31).toordinal() + 1, n + n_test)
     styles = rng.integers(0, len(DATE_FORMATS), n + n_test)
@@ -113,7 +120,7 @@ TOPICS = {
 @registered("dialogue")
 def dialogue(context: int = 2, n: int = 8000, n_test: int = 800, *, rng: np.random.Generator) -> Dataset:
     """Template conversations, word ids: x (N, context, words) the previous utterances, t (N, words) the reply."""
-    _check_sizes(n, n_test)
+    _check_sizes("dialogue", n, n_test)
     if not 1 <= context <= 5:
         raise SpecError(f"data.context: {context} utterances of context; use 1 to 5 (dialogues have 6 turns)")
     topics = list(TOPICS)

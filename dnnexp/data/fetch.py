@@ -12,6 +12,7 @@ import os
 import shutil
 import tarfile
 from pathlib import Path
+from typing import BinaryIO
 
 import pooch
 from rich.console import Console
@@ -103,14 +104,15 @@ def unpack(archive: Path, folder: Path) -> None:
     """Extract the regular files of a .tar.gz into `folder`, keeping its sub-folders.
 
     Links, devices and any member whose path would leave `folder` (absolute, or through '..') are
-    refused before anything is written; a file already there with the member's size is kept.
+    refused before anything is written; a file already there with the member's size is kept. No
+    write follows a link found in the folder (`_new_file`).
     """
     root = folder.resolve()
     try:
         with tarfile.open(archive, "r:gz") as tar:
             members = tar.getmembers()
             for member in members:
-                if not (member.isfile() or member.isdir()) or not (root / member.name).resolve().is_relative_to(root):
+                if not (member.isfile() or member.isdir()) or not _inside(root, member.name):
                     raise DnnexpError(
                         f"{archive}: member {member.name!r} is a link or lies outside the archive's folder; "
                         "the file is not the published one: delete it and download it again"
@@ -120,11 +122,26 @@ def unpack(archive: Path, folder: Path) -> None:
                 if member.isfile() and not (target.is_file() and target.stat().st_size == member.size):
                     target.parent.mkdir(parents=True, exist_ok=True)
                     partial = target.with_name(target.name + ".part")
-                    with tar.extractfile(member) as source, open(partial, "wb") as out:
+                    with tar.extractfile(member) as source, _new_file(partial) as out:
                         shutil.copyfileobj(source, out)
-                    partial.replace(target)
+                    partial.replace(target)  # a rename: a link planted at `target` is replaced, not followed
     except (tarfile.TarError, EOFError, OSError) as error:
         raise DnnexpError(f"{archive} cannot be unpacked ({error}): delete it and download it again") from None
+
+
+def _inside(root: Path, name: str) -> bool:
+    """Whether member `name` lands inside `root`: its folder, links in it followed, lies within, and
+    its own name is a name (a link planted where the file goes is replaced by it, not followed)."""
+    path = root / name
+    return path == root or (path.name != ".." and path.parent.resolve().is_relative_to(root))
+
+
+def _new_file(path: Path) -> BinaryIO:
+    """`path` opened for writing as a new file of its own: whatever is there (a `.part` left by an
+    earlier try, or a link planted to make the write land elsewhere) is removed first, and the
+    file is created exclusively, never through a link."""
+    path.unlink(missing_ok=True)  # removes a link itself, not what it points to
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666), "wb")
 
 
 def _download(name: str, file: str, folder: Path, bars: Progress) -> None:

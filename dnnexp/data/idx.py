@@ -57,11 +57,25 @@ def load_idx(name: str, folder: str | None = None) -> Dataset:
     """Data set `name`'s images as uint8 (N, 1, H, W) and labels as int64 (N,), found or downloaded."""
     files = find_files(name, folder)
     x_train, t_train, x_test, t_test = (read_idx(path) for path in files)
-    return Dataset(
+    dataset = Dataset(
         _images(x_train, files[0]), _labels(t_train, len(x_train), len(CLASSES[name]), files[1]),
         _images(x_test, files[2]), _labels(t_test, len(x_test), len(CLASSES[name]), files[3]),
         task="multiclass", classes=CLASSES[name],
     )
+    check_splits(dataset, files[0], files[2])
+    return dataset
+
+
+def check_splits(dataset: Dataset, train_images: Path, test_images: Path) -> None:
+    """The training and test images have one size (each file's labels are checked against its
+    images and the classes by `_labels`). Every class need not be present: a folder may hold a
+    smaller copy of a set."""
+    train_shape, test_shape = dataset.x_train.shape[1:], dataset.x_test.shape[1:]
+    if train_shape != test_shape:
+        damaged(
+            test_images, f"holds images of shape {test_shape}, but the training images in {train_images} are "
+            f"{train_shape}; the two files are not of one data set"
+        )
 
 
 def search_folders(name: str, folder: str | None = None) -> list[Path]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from dnnexp.errors import DnnexpError
-from dnnexp.runs.rundir import RunDir, timestamp, write_atomically
+from dnnexp.runs.rundir import RunDir, make_folder, timestamp, write_atomically
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -52,7 +52,7 @@ def save_figure(fig: Figure, out: Path) -> Path:
     out = Path(out)
     if out.suffix.lower() not in SUFFIXES:
         raise DnnexpError(f"--out: {out} must end in {' or '.join(SUFFIXES)}, which picks the image format")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out.parent)
     write_atomically(out, lambda f: fig.savefig(f, format=out.suffix.lower().lstrip("."), dpi=DPI))
     return out
 

@@ -77,9 +77,15 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+def _section(summary: dict[str, Any], section: str) -> dict[str, Any]:
+    """A section of summary.json (final, best, test), or {} where it is missing or not a mapping."""
+    value = summary.get(section)
+    return value if isinstance(value, dict) else {}
+
+
 def _results(run: RunDir) -> dict[str, Any]:
     summary = run.summary()
-    sections = {section: summary.get(section) or {} for _, section, _ in _RESULTS}
+    sections = {section: _section(summary, section) for _, section, _ in _RESULTS}
     results: dict[str, Any] = {column: sections[section].get(key) for column, section, key in _RESULTS}
     results.update(_model_metrics(summary))
     results["epochs"] = summary.get("epochs_completed")
@@ -94,10 +100,10 @@ def _model_metrics(summary: dict[str, Any]) -> dict[str, Any]:
     extra = {
         f"{section}_{key}": value
         for section in ("final", "best")
-        for key, value in (summary.get(section) or {}).items()
+        for key, value in _section(summary, section).items()
         if key.startswith("val_") and key not in shown
     }
-    extra.update({f"test_{key}": value for key, value in (summary.get("test") or {}).items() if key not in shown})
+    extra.update({f"test_{key}": value for key, value in _section(summary, "test").items() if key not in shown})
     return extra
 
 

@@ -9,23 +9,30 @@ A task reports an `Outcome` (status, message, its results); the lifecycle adds w
 records: kind, timestamps, wall time summed over resumes, versions, git commit and whether the
 source tree had uncommitted changes, the `--set` overrides as given, and the exit code. Logs a
 task opens through `log` are closed at the end, however the run ends; an error or Ctrl-C that
-escapes the task still leaves a summary with status `failed` or `interrupted`.
+escapes the task still leaves a summary with status `failed` or `interrupted`. SIGTERM, which
+would end the process without a word, is turned into such an interruption while the run is open
+(the trainer's own handler stops it gracefully during training), and no signal can cut
+summary.json's writing short.
 """
 
 from __future__ import annotations
 
 import platform
+import shutil
+import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 import dnnexp
-from dnnexp.runs.rundir import MetricsLog, RunDir
+from dnnexp.errors import RunDirError
+from dnnexp.runs.rundir import MetricsLog, RunDir, StorageError
 
 #: how each way a run can end reads to the shell: 2 is a user's mistake (dnnexp.errors),
 #: 130 the shell's code for Ctrl-C
@@ -70,11 +77,18 @@ class Lifecycle:
         self.logs: list[MetricsLog] = []
         self.outcome: Outcome | None = None
         self.started = time.perf_counter()
+        self._sigterm: Any = None
 
     @classmethod
     def start(cls, runs_dir: Path, config: dict[str, Any], overrides: Sequence[str] = ()) -> Lifecycle:
-        """A new run folder `runs_dir/<name>-<time>/` with config.yaml written."""
-        return cls.start_in(RunDir.create(runs_dir, config["name"]), config, overrides)
+        """A new run folder `runs_dir/<name>-<time>/` with config.yaml written; when the disk
+        refuses config.yaml, no folder is left behind."""
+        run = RunDir.create(runs_dir, config["name"])
+        try:
+            return cls.start_in(run, config, overrides)
+        except StorageError:
+            shutil.rmtree(run.path, ignore_errors=True)
+            raise
 
     @classmethod
     def start_in(
@@ -88,7 +102,8 @@ class Lifecycle:
     @classmethod
     def resume(cls, run: RunDir, config: dict[str, Any], overrides: Sequence[str] = ()) -> Lifecycle:
         """An existing run folder, to be continued; its config.yaml (whose resolved form is
-        `config`) and its first start are kept."""
+        `config`) and its first start are kept, the temp files of writes a kill cut short are not."""
+        run.remove_temp_files()
         return cls(run, config, overrides, resumed=True)
 
     def log(self, filename: str, columns: Sequence[str]) -> MetricsLog:
@@ -103,30 +118,73 @@ class Lifecycle:
         for log in self.logs:
             log.close()
         wall_time = self.previous_time + time.perf_counter() - self.started
-        self.run.write_json(
-            "summary.json",
-            {
-                **self.previous,
-                **self.provenance,
-                "status": outcome.status,
-                "message": outcome.message,
-                "exit_code": outcome.exit_code,
-                **outcome.results,
-                "ended_at": _now(),
-                "wall_time_s": round(wall_time, 3),
-            },
-        )
+        summary = {
+            **self.previous,
+            **self.provenance,
+            "status": outcome.status,
+            "message": outcome.message,
+            "exit_code": outcome.exit_code,
+            **outcome.results,
+            "ended_at": _now(),
+            "wall_time_s": round(wall_time, 3),
+        }
+        with _signals_held():
+            self.run.write_json("summary.json", summary)
 
     def __enter__(self) -> Lifecycle:
+        try:
+            self._sigterm = signal.signal(signal.SIGTERM, _interrupt)
+        except ValueError:  # not the main thread (a Dask worker's): signals are not ours to take
+            self._sigterm = None
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
+        if self._sigterm is not None:
+            signal.signal(signal.SIGTERM, self._sigterm)
         if self.outcome is not None or error is None:
             return
         if isinstance(error, KeyboardInterrupt):
-            self.finish(Outcome("interrupted", "interrupted"))
+            outcome = Outcome("interrupted", str(error) or INTERRUPTED)
         else:  # a user's mistake found mid-run keeps its exit code (2), anything else is 1
-            self.finish(Outcome("failed", f"{type(error).__name__}: {error}", code=getattr(error, "exit_code", None)))
+            outcome = Outcome("failed", f"{type(error).__name__}: {error}", code=getattr(error, "exit_code", None))
+        try:
+            self.finish(outcome)
+        except StorageError as unwritten:  # the disk that stopped the run may refuse its summary too
+            both = RunDirError(f"{error}\n{unwritten}")
+            both.exit_code = unwritten.exit_code
+            raise both from error
+
+
+#: what an interrupted run's summary says when the interruption said nothing itself
+INTERRUPTED = "interrupted by Ctrl-C"
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM outside the training loop: an interruption, so that the run's summary is written."""
+    raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done (they are delivered right after it)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def finished_message(run: RunDir) -> str | None:
+    """Why `run` has nothing left to resume (it completed, or stopped early), or None if it has."""
+    summary = run.summary()
+    if summary.get("status") != "completed":
+        return None
+    how = f" ({summary['message']})" if summary.get("message") else ""
+    return (
+        f"{run.path} has finished{how}; there is nothing to resume. To train longer, start a new run "
+        "with more epochs (`dnnexp train SPEC --set train.epochs=N`)"
+    )
 
 
 def _now() -> str:

@@ -9,6 +9,7 @@ run killed at any moment leaves files that still read back.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import itertools
 import json
@@ -57,20 +58,60 @@ def _check_filename(filename: str) -> None:
         raise ValueError(f"{filename!r} is not a plain file name inside a run folder")
 
 
+class StorageError(RunDirError):
+    """A file or folder the operating system would not write: a full disk, no permission, a
+    read-only file system, a file where a folder should be. Exit code 1 for a disk that ran out
+    of space (nothing the command line got wrong), 2 for a place that cannot be written to."""
+
+    #: errno → (what it means for the user, exit code)
+    REASONS = {
+        errno.ENOSPC: ("the disk is full; free some space and run again", 1),
+        errno.EDQUOT: ("the disk quota is used up; free some space and run again", 1),
+        errno.EACCES: ("no permission to write there; choose a folder you can write to", 2),
+        errno.EPERM: ("no permission to write there; choose a folder you can write to", 2),
+        errno.EROFS: ("the file system is read-only; choose a folder you can write to", 2),
+        errno.ENOTDIR: ("a part of the path is a file, not a folder; choose a folder", 2),
+        errno.EEXIST: ("a file of that name is in the way; choose a folder", 2),
+        errno.ENOENT: ("its folder does not exist; choose one that does", 2),
+    }
+
+    def __init__(self, path: Path, error: OSError, doing: str = "write"):
+        reason, self.exit_code = self.REASONS.get(error.errno, (error.strerror or str(error), 1))
+        super().__init__(f"cannot {doing} {path} ({error.strerror or error}): {reason}")
+
+
+#: the temp files `write_atomically` leaves when killed mid-write (SIGKILL, power loss)
+TEMP_FILE = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
+
+
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write `path` whole or not at all: a temp file in the same folder, fsync, then os.replace."""
+    """Write `path` whole or not at all: a temp file in the same folder, fsync, then os.replace.
+    StorageError when the disk or the folder refuses; the file is then as it was."""
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    # os.open rather than tempfile.mkstemp: mode 0o666 less the umask, as for any other file, not 0o600.
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        # os.open rather than tempfile.mkstemp: mode 0o666 less the umask, as for any other file, not 0o600.
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:
+        raise StorageError(path, error) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         temp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise StorageError(path, error) from None
         raise
+
+
+def make_folder(path: Path) -> None:
+    """`path` and the folders above it, made if missing; StorageError when that cannot be done."""
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError(path, error, "make the folder") from None
 
 
 def _damaged(path: Path, reason: object) -> RunDirError:
@@ -113,7 +154,7 @@ class RunDir:
         if problem:
             raise SpecError(f"name: {problem}")
         parent = Path(parent)
-        parent.mkdir(parents=True, exist_ok=True)
+        make_folder(parent)
         base = f"{name}-{timestamp()}"
         candidates = itertools.chain([base], (f"{base}-{n}" for n in itertools.count(1)))
         while True:
@@ -123,6 +164,8 @@ class RunDir:
                 return cls(path)
             except FileExistsError:
                 continue
+            except OSError as error:
+                raise StorageError(path, error, "make the run folder") from None
 
     @classmethod
     def open(cls, path: Path) -> RunDir:
@@ -140,6 +183,14 @@ class RunDir:
         """The path of `filename` inside this run folder (a plain name, no separators)."""
         _check_filename(filename)
         return self.path / filename
+
+    def remove_temp_files(self) -> list[Path]:
+        """Delete the temp files of writes cut short (a kill mid-checkpoint leaves
+        `.checkpoint.npz.<hex>.tmp`); only a run's one writer may call this. Returns what it deleted."""
+        stray = [path for path in self.path.iterdir() if TEMP_FILE.fullmatch(path.name) and path.is_file()]
+        for path in stray:
+            path.unlink(missing_ok=True)
+        return stray
 
     def has(self, filename: str) -> bool:
         """Whether the run folder holds `filename`."""
@@ -197,7 +248,10 @@ class RunDir:
         """summary.json, or {} while the run has not written one."""
         if not self.has("summary.json"):
             return {}
-        return self._parse("summary.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
+        summary = self._parse("summary.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
+        if not isinstance(summary, dict):
+            raise _damaged(self.file("summary.json"), f"a JSON {type(summary).__name__}, not an object")
+        return summary
 
     def metrics(self) -> pd.DataFrame:
         """metrics.csv, one row per epoch; an empty frame while there is none."""
@@ -233,44 +287,72 @@ class RunDir:
 class MetricsLog:
     """A CSV file with a fixed header that grows one whole row per write.
 
-    Each row is formatted first and written with a single write and a flush, so a run killed at
-    any moment leaves only complete rows. Missing values (a parameterless layer's grad_norm) are
-    left empty.
+    Each row is formatted first and written with a single unbuffered write, so a run killed at
+    any moment leaves only complete rows; a write the disk refuses halfway is cut back off
+    (StorageError). Missing values (a parameterless layer's grad_norm) are left empty.
     """
 
     def __init__(self, path: Path, columns: Sequence[str]):
         self.path = Path(path)
         self.columns = list(columns)
         if self.path.is_file() and self.path.stat().st_size > 0:
-            with self.path.open(newline="", encoding="utf-8") as f:
-                header = next(csv.reader(f), [])
+            header = self._rows()[0]
             if header != self.columns:
                 raise RunDirError(
                     f"{self.path} has columns {header}, but this run writes {self.columns}; "
                     "start a new run instead of resuming this one"
                 )
         else:
-            self.path.write_text(self._line(self.columns), encoding="utf-8")
-        self._file = self.path.open("a", newline="", encoding="utf-8")
+            write_atomically(self.path, lambda f: f.write(self._line(self.columns).encode("utf-8")))
+        self._file = self._open()
+
+    def _open(self) -> IO[bytes]:
+        try:
+            return self.path.open("ab", buffering=0)
+        except OSError as error:
+            raise StorageError(self.path, error, "open") from None
 
     def append(self, row: Mapping[str, Any]) -> None:
-        """Write one row (keys: a subset of the columns) and flush it to the file."""
+        """Write one row (keys: a subset of the columns) to the file."""
         unknown = set(row) - set(self.columns)
         if unknown:
             raise ValueError(f"{self.path.name}: unknown columns {sorted(unknown)}; the header is {self.columns}")
-        self._file.write(self._line(row.get(column) for column in self.columns))
-        self._file.flush()
+        line = memoryview(self._line(row.get(column) for column in self.columns).encode("utf-8"))
+        fd = self._file.fileno()
+        size = os.fstat(fd).st_size
+        try:
+            while line:
+                line = line[self._file.write(line) :]
+        except OSError as error:
+            try:
+                os.ftruncate(fd, size)  # no half row
+            except OSError:
+                pass  # the row is cut where the disk stopped it; readers skip a short last row
+            raise StorageError(self.path, error) from None
 
     def resume_from(self, epoch: int) -> None:
         """Drop the rows of epochs after `epoch`, so a run resumed from that epoch continues cleanly."""
         self._file.close()
-        with self.path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))[1:]
+        rows = self._rows()[1:]
         index = self.columns.index("epoch")
-        kept = [row for row in rows if float(row[index]) <= epoch]
+        try:
+            kept = [row for row in rows if float(row[index]) <= epoch]
+        except (IndexError, ValueError):
+            raise _damaged(self.path, f"a row without a number in column {self.columns[index]}") from None
         text = self._line(self.columns) + "".join(self._line(row) for row in kept)
         write_atomically(self.path, lambda f: f.write(text.encode("utf-8")))
-        self._file = self.path.open("a", newline="", encoding="utf-8")
+        self._file = self._open()
+
+    def _rows(self) -> list[list[str]]:
+        """The file's rows, the header first; blank lines (an editor's) are left out."""
+        try:
+            with self.path.open(newline="", encoding="utf-8") as f:
+                rows = [row for row in csv.reader(f) if row]
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            raise _damaged(self.path, error) from None
+        if any(len(row) != len(rows[0]) for row in rows):
+            raise _damaged(self.path, f"rows whose number of values is not the header's {len(rows[0])}")
+        return rows or [[]]
 
     def close(self) -> None:
         """Close the file; rows already appended are on disk."""

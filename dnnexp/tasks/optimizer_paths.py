@@ -32,12 +32,18 @@ class SurfaceSection(Section):
     name: Literal[tuple(SURFACES)]  # type: ignore[valid-type]  # the names of SURFACES
 
 
+#: how far from the origin a walk may start: the surfaces' x⁴ terms overflow float64 beyond ~1e77,
+#: and the course's walks start within 10
+START_LIMIT = 1e6
+Coordinate = Annotated[float, Field(ge=-START_LIMIT, le=START_LIMIT, allow_inf_nan=False)]
+
+
 class OptimizerPathsSpec(SpecBase):
     """Optimizers walking a 2-D function side by side (`kind: optimizer_paths`)."""
 
     kind: Literal["optimizer_paths"]
     function: Annotated[SurfaceSection, BeforeValidator(_name_to_mapping)]
-    start: Annotated[list[float], Field(min_length=2, max_length=2)]  # [x, y]
+    start: Annotated[list[Coordinate], Field(min_length=2, max_length=2)]  # [x, y], finite
     steps: PositiveInt = 30
     optimizers: list[OptimizerSpec] = Field(min_length=1)
 

@@ -7,6 +7,7 @@ the callbacks the spec asks for, and summary.json gets the final, best and test 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,11 +16,13 @@ from pydantic import model_validator
 from rich.console import Console
 
 from dnnexp.core.layers.base import InputError
+from dnnexp.core.layers.batchnorm import BatchNorm
 from dnnexp.core.layers.recurrent import recurrent_layers
 from dnnexp.core.models.base import Model
 from dnnexp.core.models.seq2seq import EncoderDecoder
 from dnnexp.core.models.sequential import Sequential
 from dnnexp.data.base import Batches
+from dnnexp.data.memory import limited, require, size_text
 from dnnexp.data.text import decode, encode_text
 from dnnexp.console import styled
 from dnnexp.errors import DnnexpError, RunDirError, SpecError
@@ -112,11 +115,17 @@ class SupervisedTask(Task):
 
     def prepare(self, spec: SupervisedSpec, resume: RunDir | None = None) -> Prepared:
         streams = Streams.from_seed(spec.seed)
-        data = load_data(spec.data, streams)
-        trainer = make_trainer(spec, data, streams)
+        with limited("data: the data set", "lower data.n and data.n_test"):
+            data = load_data(spec.data, streams)
+        check_targets(spec, data)
+        with limited("model: its parameters", "make the layers smaller (units, filters, embedding)"):
+            trainer = make_trainer(spec, data, streams)
         check_monitors(spec, trainer)
+        check_batch_statistics(trainer)
         check_logging(spec, trainer.model)
-        check_inputs(trainer)
+        check_training_memory(trainer)
+        with limited("model: one batch through its layers", "lower train.batch_size or the layers' sizes"):
+            check_inputs(trainer)
         checkpoint = None
         if resume is not None:
             if not resume.has(CHECKPOINT):
@@ -126,7 +135,7 @@ class SupervisedTask(Task):
         return Prepared(spec, trainer, checkpoint)
 
     def warnings(self, prepared: Prepared) -> list[str]:
-        return pairing_warnings(prepared.spec, prepared.trainer.model)
+        return pairing_warnings(prepared.spec, prepared.trainer.model) + last_batch_warnings(prepared.trainer)
 
     def describe(self, prepared: Prepared):
         return model_table(prepared.trainer.model, prepared.spec.name)
@@ -209,7 +218,8 @@ class SupervisedTask(Task):
         tokens, joiner = list(vocabulary.tokens), vocabulary.joiner
         x = np.stack([encode_text(u, tokens, length, joiner) for u in utterances]).reshape(1, *shape)
         assert isinstance(rebuilt.model, EncoderDecoder)  # a token model section builds one
-        return decode(rebuilt.model.generate(x, samples, greedy, np.random.default_rng(seed)), tokens, joiner)
+        with limited(f"--samples {samples}: writing that many replies at once", "ask for fewer replies"):
+            return decode(rebuilt.model.generate(x, samples, greedy, np.random.default_rng(seed)), tokens, joiner)
 
     def feature_map_input(self, rebuilt: Rebuilt) -> tuple[np.ndarray, str]:
         """The first test image (else the first validation or training image) as a batch of one,
@@ -233,6 +243,41 @@ def pairing_warnings(spec: SupervisedSpec, model: Model) -> list[str]:
         f"model.layers[{len(spec.model.layers) - 1}]: the model's output activation is {model.output_activation}, "
         f"but loss {spec.loss} usually follows {usual}; the usual pairings are {USUAL_PAIRINGS}"
     ]
+
+
+#: the targets each loss reads (by the loss's task) and what it says of others; mse compares
+#: outputs with targets of their own shape, so 0/1 targets suit it too (Day 4's binary addition)
+TARGETS_READ = {
+    "multiclass": (("multiclass",), "reads targets as class labels"),
+    "binary": (("binary",), "reads targets as 0/1 values"),
+    "regression": (("regression", "binary"), "compares each output with a target of the same shape"),
+}
+TARGETS_ARE = {
+    "multiclass": "class labels",
+    "binary": "0/1 values",
+    "regression": "real numbers",
+}
+#: the loss and output activation the course's table gives each kind of target
+FITTING_LOSS = {
+    "multiclass": "loss: cross_entropy after a softmax output",
+    "binary": "loss: binary_cross_entropy after a sigmoid output",
+    "regression": "loss: mse after an identity output",
+}
+
+
+def check_targets(spec: SupervisedSpec, data: Batches) -> None:
+    """The loss can read the data's targets: class labels for cross_entropy, 0/1 values for
+    binary_cross_entropy, real numbers (or 0/1 values) for mse. A loss that cannot would fail
+    in the first batch, or, worse, train and report nonsense (cross_entropy on a regression's
+    one output scores every sample right)."""
+    fits, reads = TARGETS_READ[LOSSES.get(spec.loss).task]
+    if data.task in fits:
+        return
+    labels = f" of {data.num_outputs} classes" if data.task == "multiclass" else ""
+    raise SpecError(
+        f"loss: {spec.loss} {reads}, but the targets of data set {spec.data.name} are {TARGETS_ARE[data.task]}{labels}; "
+        f"use {FITTING_LOSS[data.task]} (the course's table: {USUAL_PAIRINGS})"
+    )
 
 
 def make_trainer(spec: SupervisedSpec, data: Batches, streams: Streams) -> Trainer:
@@ -318,6 +363,85 @@ def _extreme_samples(x: np.ndarray) -> np.ndarray:
     return np.array([flat.min(axis=1).argmin(), flat.max(axis=1).argmax()])
 
 
+#: the arrays an optimizer keeps per parameter at most (Adam's two moments)
+OPTIMIZER_SLOTS = 2
+
+
+def training_memory(trainer: Trainer) -> dict[str, tuple[int, str]]:
+    """What a training step will add to the memory the built model and loaded data hold, in bytes,
+    by part, each with the spec key that sizes it: the parameters' gradients and optimizer state;
+    for a stack of layers, each layer's output and its gradient for a batch, and a convolution's
+    im2col matrix and its gradient; random crops' padded copies of a batch."""
+    model, batch = trainer.model, trainer.batch_size
+    params = sum(p.nbytes for p in model.params.values())
+    parts = {"gradients and optimizer state": ((1 + OPTIMIZER_SLOTS) * params, "the layers' sizes (units, filters)")}
+    if isinstance(model, Sequential):
+        itemsize = np.dtype(np.float32).itemsize
+        inputs = [model.input_shape, *model.output_shapes[:-1]]
+        outputs = sum(math.prod(shape) for shape in model.output_shapes)
+        parts[f"a batch's activations ({batch} samples)"] = (2 * batch * outputs * itemsize, "train.batch_size")
+        columns = sum(
+            math.prod(out[1:]) * shape[0] * math.prod(layer.window.size)
+            for layer, shape, out in zip(model.layers, inputs, model.output_shapes)
+            if hasattr(layer, "window") and layer.params
+        )
+        if columns:
+            parts["the convolutions' im2col matrices"] = (2 * batch * columns * itemsize, "train.batch_size")
+    augment = trainer.data.augment
+    if augment is not None and augment.crop_padding:
+        C, H, W = trainer.data.input_shape
+        padded = batch * C * (H + 2 * augment.crop_padding) * (W + 2 * augment.crop_padding)
+        parts["random crops' padded images"] = (3 * padded * np.dtype(np.float32).itemsize, "data.augment.crop_padding")
+    return parts
+
+
+def check_training_memory(trainer: Trainer) -> None:
+    """Refuse, with the numbers, a training step that would not fit in the available memory (it
+    would end in a MemoryError, or the OOM killer, after the run folder exists)."""
+    parts = training_memory(trainer)
+    largest = max(parts.values())[1]
+    told = ", ".join(f"{name} {size_text(size)}" for name, (size, _) in parts.items())
+    require(sum(size for size, _ in parts.values()), f"training ({told})", f"make {largest} smaller")
+
+
+def batch_statistics(trainer: Trainer) -> list[tuple[str, int]]:
+    """Each batch-norm layer of the model (as `model.layers[i] (batchnorm)`) with how many values
+    of each feature one sample gives it: 1 for vectors (D,), H·W for images (C, H, W)."""
+    model = trainer.model
+    if not isinstance(model, Sequential):
+        return []
+    shapes = [model.input_shape, *model.output_shapes]
+    return [
+        (f"model.layers[{layer.spec_index}] (batchnorm)", int(np.prod(shapes[index][1:])))
+        for index, layer in enumerate(model.layers) if isinstance(layer, BatchNorm)
+    ]
+
+
+def check_batch_statistics(trainer: Trainer) -> None:
+    """Batch norm normalises each feature by its mean and variance over the batch: over one value
+    the variance is 0, every output is β whatever the input, and no gradient passes back."""
+    for place, per_sample in batch_statistics(trainer):
+        if trainer.batch_size * per_sample == 1:
+            raise SpecError(
+                f"train.batch_size: 1 leaves {place} one value of each feature to normalise, whose variance is 0: "
+                "every output would be β whatever the input, and nothing would learn; use a batch size of at "
+                "least 2 (the course uses 100), or drop the batchnorm layer"
+            )
+
+
+def last_batch_warnings(trainer: Trainer) -> list[str]:
+    """A last batch of one sample each epoch gets the same degenerate statistics (above)."""
+    samples = len(trainer.data.train)
+    if samples % trainer.batch_size != 1 or samples == 1:
+        return []
+    return [
+        f"train.batch_size: the {samples} training samples leave a last batch of one sample each epoch, which "
+        f"{place} normalises to β (its variance is 0), moving its running statistics; pick a batch size that "
+        f"does not leave one over, or set data.subset to {samples - 1}"
+        for place, per_sample in batch_statistics(trainer) if per_sample == 1
+    ][:1]
+
+
 def check_logging(spec: SupervisedSpec, model: Model) -> None:
     """Time-step gradients need a recurrent layer to record them."""
     if spec.logging.time_grads and not recurrent_layers({layer.name: layer for layer in model.layers}):
@@ -370,10 +494,14 @@ def restore(trainer: Trainer, checkpoint: dict[str, np.ndarray], run: RunDir) ->
         if log is not None:
             log.resume_from(trainer.state.epoch)
     trainer.state.status, trainer.state.stop = "running", False
+    if not trainer.state.finished:  # an interruption's message is over; an early stop's still stands
+        trainer.state.message = ""
 
 
 def results(trainer: Trainer, run: RunDir, spec: SupervisedSpec) -> dict[str, Any]:
-    """What summary.json records of a supervised run: final and best metrics, test metrics, size."""
+    """What summary.json records of a supervised run: final and best metrics, test metrics, size.
+
+    Ctrl-C or SIGTERM during the test evaluation leaves the run `interrupted`, without test metrics."""
     state = trainer.state
     metrics = run.metrics()
     final = {k: _number(v) for k, v in metrics.iloc[-1].items()} if len(metrics) else {}
@@ -391,8 +519,16 @@ def results(trainer: Trainer, run: RunDir, spec: SupervisedSpec) -> dict[str, An
         best["epoch"] = int(metrics.loc[metrics[monitor].idxmin(), "epoch"])
     test = None
     if state.status in ("completed", "interrupted") and trainer.data.test is not None:
-        evaluated = trainer.evaluate(trainer.data.test, "test")
-        test = {"loss": evaluated["test_loss"], **{name: evaluated[f"test_{name}"] for name in trainer.eval_metrics}}
+        try:
+            evaluated = trainer.evaluate(trainer.data.test, "test")
+        except KeyboardInterrupt as error:  # the checkpoint holds the trained weights: resuming evaluates
+            state.status = "interrupted"
+            state.message = (
+                f"{str(error) or 'interrupted by Ctrl-C'} during the final test evaluation; the trained weights are in "
+                f"{CHECKPOINT}, and `dnnexp train --resume {run.path}` evaluates the test set"
+            )
+        else:
+            test = {"loss": evaluated["test_loss"], **{name: evaluated[f"test_{name}"] for name in trainer.eval_metrics}}
     return {
         "epochs_completed": state.epoch,
         "steps": state.step,

@@ -46,9 +46,13 @@ class TrainState:
     status: str = "running"  # → completed | diverged | interrupted | failed
     message: str = ""
     stop: bool = False
+    #: training is over (every epoch done, or stopped early): a resumed run trains no further
+    finished: bool = False
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        arrays = {k: np.array(getattr(self, k)) for k in ("epoch", "batch", "step", "lr_scale", "loss_sum", "seen")}
+        # The message too: an early stop's reason must outlive a resume that only evaluates the test set.
+        kept = ("epoch", "batch", "step", "lr_scale", "loss_sum", "seen", "finished", "message")
+        arrays = {k: np.array(getattr(self, k)) for k in kept}
         return {**arrays, **{f"metric_sums/{name}": np.array(total) for name, total in self.metric_sums.items()}}
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
@@ -118,14 +122,14 @@ class Trainer:
         self._call("on_train_begin")
         try:
             with self._stop_on_interrupt():
-                while state.epoch < self.epochs and not state.stop:
+                while state.epoch < self.epochs and not state.stop and not state.finished:
                     self._run_epoch()
         except BaseException as error:
             state.status, state.message = "failed", f"{type(error).__name__}: {error}"
             self._call("on_train_end")
             raise
         if state.status == "running":
-            state.status = "completed"
+            state.status, state.finished = "completed", True
         self._call("on_train_end")
         return state
 
@@ -243,21 +247,28 @@ class Trainer:
 
     @contextmanager
     def _stop_on_interrupt(self) -> Iterator[None]:
-        """First Ctrl-C: finish the current batch, then stop with status `interrupted`.
-        A second Ctrl-C stops at once."""
+        """First Ctrl-C or SIGTERM: finish the current batch, then stop with status `interrupted`
+        (the checkpoint is written). A second one stops at once, mid-batch: KeyboardInterrupt,
+        which leaves the last checkpoint as it was for the run's summary to point to."""
+        signals = (signal.SIGINT, signal.SIGTERM)
 
         def request_stop(signum, frame):
-            signal.signal(signal.SIGINT, previous)
+            how = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+            if self.state.stop and self.state.status == "interrupted":
+                raise KeyboardInterrupt(
+                    f"stopped at once by a second {how}; continue from the last checkpoint with "
+                    "`dnnexp train --resume RUN_DIR`"
+                )
             self.state.stop, self.state.status = True, "interrupted"
-            self.state.message = "interrupted by Ctrl-C; continue with `dnnexp train --resume RUN_DIR`"
+            self.state.message = f"interrupted by {how}; continue with `dnnexp train --resume RUN_DIR`"
 
         try:
-            previous = signal.signal(signal.SIGINT, request_stop)
-        except ValueError:  # not the main thread: leave Ctrl-C alone
+            previous = {number: signal.signal(number, request_stop) for number in signals}
+        except ValueError:  # not the main thread: leave the signals alone
             yield
             return
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
-
+            for number, handler in previous.items():
+                signal.signal(number, handler)

@@ -166,3 +166,21 @@ def test_the_pinned_download_is_the_binary_distribution() -> None:
     assert list(SHA256["cifar10"]) == ["cifar-10-binary.tar.gz"]
     assert SHA256["cifar10"]["cifar-10-binary.tar.gz"] == "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"
     assert cifar.RECORD == 3073
+
+
+def test_unpacking_never_writes_through_a_planted_link(tmp_path) -> None:
+    """A `.part` link planted in the folder used to receive the member's bytes, written into the
+    file it points to; the link is now removed and the member written as a file of its own."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    into = tmp_path / "into"
+    into.mkdir()
+    (into / "ok.bin.part").symlink_to(outside)
+    (into / "other.bin").symlink_to(outside)  # a link where a member lands is replaced, not written through
+    archive = tmp_path / "good.tar.gz"
+    archive.write_bytes(tarball({"ok.bin": b"member", "other.bin": b"other member"}))
+    unpack(archive, into)
+    assert outside.read_text() == "keep me"
+    assert (into / "ok.bin").read_bytes() == b"member" and not (into / "ok.bin").is_symlink()
+    assert (into / "other.bin").read_bytes() == b"other member" and not (into / "other.bin").is_symlink()
+    assert sorted(p.name for p in into.iterdir()) == ["ok.bin", "other.bin"]

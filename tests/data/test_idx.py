@@ -148,3 +148,17 @@ def test_real_fashion_mnist_from_the_debian_package(monkeypatch):
     for file, sha256 in zip(FILES, FASHION_IDX_SHA256):
         content = gzip.decompress((DEBIAN_FOLDERS["fashion_mnist"] / file).read_bytes())
         assert hashlib.sha256(content).hexdigest() == sha256
+
+
+def test_test_images_of_another_size_than_the_training_ones_are_named(tmp_path, write_idx):
+    """Each file was checked alone; a test file from another set (32×32) now is told, not trained on."""
+    write_idx(tmp_path)
+    images = np.zeros((4, 32, 32), np.uint8)
+    data = bytes([0, 0, 0x08, 3]) + np.array(images.shape, ">u4").tobytes() + images.tobytes()
+    (tmp_path / FILES[2]).write_bytes(gzip.compress(data))
+    with pytest.raises(DnnexpError) as caught:
+        load_idx("mnist", str(tmp_path))
+    assert str(caught.value).startswith(
+        f"{tmp_path / FILES[2]} holds images of shape (1, 32, 32), but the training images in {tmp_path / FILES[0]} "
+        "are (1, 28, 28); the two files are not of one data set"
+    )

@@ -147,3 +147,25 @@ def test_a_loss_over_many_decades_is_drawn_on_a_log_scale(make_run) -> None:
     steep = curves_figure([RunDir.open(make_run(speed=0.5)), RunDir.open(make_run(speed=3.0))])
     assert steep.axes[0].get_yscale() == "log" and steep.axes[0].get_ylabel() == "loss (log scale)"
     assert steep.axes[1].get_yscale() == "linear"  # accuracy stays as it is
+
+
+def test_an_output_the_system_refuses_is_one_message_and_no_file(make_run, tmp_path: Path, cli, monkeypatch) -> None:
+    """plot -o under a file, or where the disk is full (a write that raises ENOSPC): one message, no picture."""
+    import errno
+    import os
+
+    from dnnexp.runs import rundir
+
+    run = make_run(epochs=2)
+    (tmp_path / "file").write_text("x")
+    result = cli("plot", run, "-o", tmp_path / "file" / "curves.png")
+    assert result.exit_code == 2 and "file (File exists): a file of that name is in the way" in result.output
+    assert "Traceback" not in result.output
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(rundir.os, "fsync", full)
+    result = cli("plot", run, "-o", tmp_path / "curves.png")
+    assert result.exit_code == 1 and "curves.png (No space left on device): the disk is full" in result.output
+    assert [p.name for p in tmp_path.iterdir() if p.suffix in (".png", ".tmp")] == []

@@ -144,3 +144,21 @@ def test_rich_table_shows_values_with_markup_as_written(make_run, markup) -> Non
     console.print(rich_table(compare_runs(runs)))
     text = console.export_text()
     assert "[/x]" in text and "[red]adam" in text and "diverged" in text and "\\[" not in text
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '"completed"', "3"])
+def test_a_summary_that_is_not_an_object_is_named_in_one_message(make_run, cli, content) -> None:
+    """It parses, but holds a list: compare crashed on it; now it is named as damaged."""
+    good, bad = make_run(name="a"), make_run(name="b")
+    (bad / "summary.json").write_text(content)
+    result = cli("compare", good, bad)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{bad / 'summary.json'} cannot be read (a JSON" in " ".join(result.output.split())
+
+
+def test_summary_sections_of_the_wrong_shape_are_left_empty(make_run) -> None:
+    run = make_run(name="a")
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({**summary, "final": 3, "test": ["x"]}))
+    frame = compare_runs([RunDir(run)])
+    assert frame["run"].tolist() == [run.name] and "test_acc" not in frame

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from dnnexp.errors import SpecError
-from dnnexp.runs.lifecycle import EXIT_CODES, Lifecycle, Outcome
+from dnnexp.runs import lifecycle
+from dnnexp.runs.lifecycle import EXIT_CODES, Lifecycle, Outcome, finished_message
 
 CONFIG = {"kind": "supervised", "name": "life", "seed": 0}
 
@@ -57,3 +60,39 @@ def test_resuming_an_old_run_records_its_kind_as_resolved_now(tmp_path):
     with Lifecycle.resume(first.run, CONFIG) as second:
         second.finish(Outcome("completed"))
     assert first.run.summary()["kind"] == "supervised"
+
+
+def test_sigterm_while_a_run_is_open_leaves_an_interrupted_summary(tmp_path):
+    """SIGTERM would end the process without a word; while a run is open it is an interruption."""
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), Lifecycle.start(tmp_path, CONFIG) as life:
+        signal.raise_signal(signal.SIGTERM)
+    summary = life.run.summary()
+    assert (summary["status"], summary["exit_code"], summary["message"]) == ("interrupted", 130, "stopped by SIGTERM")
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_signal_waits_until_summary_json_is_written(tmp_path, monkeypatch):
+    """Ctrl-C while the summary is written would leave none: it comes right after instead."""
+    write_json = lifecycle.RunDir.write_json
+
+    def pressed_midway(self, filename, obj):
+        signal.raise_signal(signal.SIGINT)
+        return write_json(self, filename, obj)
+
+    monkeypatch.setattr(lifecycle.RunDir, "write_json", pressed_midway)
+    with pytest.raises(KeyboardInterrupt), Lifecycle.start(tmp_path, CONFIG) as life:
+        life.finish(Outcome("completed"))
+    assert life.run.summary()["status"] == "completed"
+
+
+def test_only_a_finished_run_has_nothing_to_resume(tmp_path):
+    with Lifecycle.start(tmp_path, CONFIG) as life:
+        life.finish(Outcome("interrupted"))
+    assert finished_message(life.run) is None
+    with Lifecycle.resume(life.run, CONFIG) as again:
+        again.finish(Outcome("completed", "stopped early after epoch 3"))
+    assert finished_message(life.run) == (
+        f"{life.run.path} has finished (stopped early after epoch 3); there is nothing to resume. To train longer, "
+        "start a new run with more epochs (`dnnexp train SPEC --set train.epochs=N`)"
+    )

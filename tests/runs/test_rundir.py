@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import threading
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 
 from dnnexp.errors import RunDirError, SpecError
 from dnnexp.runs import rundir
-from dnnexp.runs.rundir import MetricsLog, RunDir, find_runs, write_atomically
+from dnnexp.runs.rundir import MetricsLog, RunDir, StorageError, find_runs, write_atomically
 
 
 @pytest.fixture
@@ -106,10 +108,11 @@ def test_failed_write_keeps_the_old_file_and_no_temp(run: RunDir) -> None:
 
     def write_half_then_fail(f) -> None:
         f.write(b'{"sta')
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StorageError, match="No space left on device.*the disk is full; free some space") as caught:
         write_atomically(run.file("summary.json"), write_half_then_fail)
+    assert caught.value.exit_code == 1
     assert run.summary() == {"status": "completed"}
     assert leftovers(run.path) == []
 
@@ -256,3 +259,75 @@ def test_find_runs_skips_what_a_glob_brings_that_is_not_a_run(make_run, tmp_path
         find_runs([picture], notes.append)
     with pytest.raises(RunDirError, match="no such folder"):
         find_runs([run, tmp_path / "runs" / "typo"], notes.append)
+
+
+class FullDisk:
+    """A file whose disk fills up during write number `writes` + 1: three bytes of it are
+    written (a real disk's partial write), then ENOSPC."""
+
+    def __init__(self, file, writes: int):
+        self.file, self.writes = file, writes
+
+    def write(self, data) -> int:
+        self.writes -= 1
+        if self.writes >= 0:
+            return self.file.write(data)
+        if self.writes == -1:
+            return self.file.write(bytes(data[:3]))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+def test_a_row_the_disk_refuses_halfway_is_cut_back_off(tmp_path: Path, monkeypatch) -> None:
+    """A full disk used to leave half a row in metrics.csv; now the file keeps whole rows only."""
+    log = MetricsLog(tmp_path / "metrics.csv", ["epoch", "loss"])
+    log.append({"epoch": 1, "loss": 0.5})
+    log._file = FullDisk(log._file, writes=0)
+    with pytest.raises(StorageError, match=r"metrics.csv \(No space left on device\): the disk is full") as caught:
+        log.append({"epoch": 2, "loss": 0.25})
+    assert caught.value.exit_code == 1
+    log.close()
+    assert (tmp_path / "metrics.csv").read_text() == "epoch,loss\n1,0.5\n"
+
+
+def test_a_folder_that_cannot_hold_runs_gets_one_message(tmp_path: Path, monkeypatch) -> None:
+    """Under a file, or where the system says no: tests run as root, whom chmod does not stop,
+    so the refusal is os.mkdir's, monkeypatched to answer EACCES as it does for a read-only folder."""
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StorageError, match="file/runs .*a part of the path is a file, not a folder") as caught:
+        RunDir.create(tmp_path / "file" / "runs", "mlp")
+    assert caught.value.exit_code == 2
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    monkeypatch.setattr(rundir.os, "mkdir", refused)
+    with pytest.raises(StorageError, match="Permission denied.*no permission to write there"):
+        RunDir.create(tmp_path, "mlp")
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+def test_the_temp_files_of_cut_writes_are_removed_and_nothing_else(run: RunDir) -> None:
+    run.write_text("config.yaml", "name: x\n")
+    for name in (".checkpoint.npz.0123abcd.tmp", ".summary.json.deadbeef.tmp", "notes.tmp", ".hidden"):
+        run.file(name).write_text("x")
+    removed = run.remove_temp_files()
+    assert sorted(p.name for p in removed) == [".checkpoint.npz.0123abcd.tmp", ".summary.json.deadbeef.tmp"]
+    assert sorted(p.name for p in run.path.iterdir()) == [".hidden", "config.yaml", "notes.tmp"]
+
+
+def test_a_log_with_blank_lines_resumes_and_a_mangled_one_is_named(tmp_path: Path) -> None:
+    """A blank line (an editor's) crashed --resume; blank lines are skipped, rows of the wrong
+    length or without an epoch number are named in one message."""
+    path = tmp_path / "metrics.csv"
+    path.write_text("epoch,loss\n1,0.5\n\n2,0.25\n\n3,0.125\n")
+    log = MetricsLog(path, ["epoch", "loss"])
+    log.resume_from(2)
+    log.close()
+    assert path.read_text() == "epoch,loss\n1,0.5\n2,0.25\n"
+    for mangled in ("epoch,loss\n1,0.5\n2\n", "epoch,loss\nx,0.5\n"):
+        path.write_text(mangled)
+        with pytest.raises(RunDirError, match=f"{path} cannot be read .*delete the run folder"):
+            MetricsLog(path, ["epoch", "loss"]).resume_from(1)

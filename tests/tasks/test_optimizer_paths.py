@@ -38,3 +38,29 @@ def test_two_optimizers_that_would_draw_under_one_name_are_refused():
                                                  {"name": "momentum", "lr": 0.1, "momentum": 0.9}]})
     with pytest.raises(SpecError, match=r"momentum \(lr 0.1\) appears more than once"):
         task_for(spec).prepare(spec)
+
+
+@pytest.mark.parametrize("start, told", [
+    ("[1e300, 0]", "start[0]: should be less than or equal to 1000000"),
+    ("[0, .inf]", "start[1]: .inf is not a finite number"),
+    ("[.nan, 0]", "start[0]: .nan is not a finite number"),
+])
+def test_a_start_that_is_not_a_finite_sane_point_is_refused_before_any_folder(cli, write_spec, runs_dir, start, told):
+    """A start of 1e300 crashed the picture and left a folder saying `completed`."""
+    result = cli("train", write_spec(RAW), "--set", f"start={start}", "--runs-dir", runs_dir)
+    assert result.exit_code == 2 and told in result.output and "Traceback" not in result.output
+    assert not runs_dir.exists()
+
+
+def test_a_walk_that_overflows_is_diverged_and_the_picture_frames_the_others(runs_dir, monkeypatch):
+    from dnnexp.plots import paths
+
+    drawn = []
+    save = paths.save_figure
+    monkeypatch.setattr(paths, "save_figure", lambda fig, out: drawn.append(fig) or save(fig, out))
+    raw = {**RAW, "optimizers": [{"name": "sgd", "lr": 1e200}, {"name": "adam", "lr": 0.3}]}
+    run, outcome = train(raw, runs_dir)
+    assert (outcome.status, outcome.exit_code) == ("diverged", 3) and "sgd (lr 1e+200)" in outcome.message
+    assert run.summary()["status"] == "diverged" and run.has("paths.png")
+    (fig,) = drawn
+    assert all(-10 < low < high < 10 for ax in fig.axes if ax.has_data() for low, high in (ax.get_xlim(), ax.get_ylim()))

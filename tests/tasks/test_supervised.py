@@ -3,8 +3,11 @@ summary.json and its provenance, random streams."""
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import platform
+import signal
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +19,13 @@ import pytest
 import dnnexp
 from dnnexp.errors import RunDirError
 from dnnexp.runs.lifecycle import EXIT_CODES
-from dnnexp.runs.rundir import RunDir
+from dnnexp.runs import rundir
+from dnnexp.runs.rundir import MetricsLog, RunDir, write_atomically
 from dnnexp.tasks import load_spec, spec_from_dict
 from dnnexp.tasks.supervised import CHECKPOINT, SupervisedTask
 from dnnexp.train.callbacks import Callback
+from dnnexp.train.trainer import Trainer
+from tests.runs.test_rundir import FullDisk
 from tests.tasks.conftest import StopAfterEpoch, StopAt, interrupted_run, resolved, train, without_times
 
 
@@ -107,6 +113,55 @@ def test_the_cli_exits_130_when_ctrl_c_stops_a_run(cli, write_spec, runs_dir, ex
     (run,) = runs_dir.iterdir()
     summary = RunDir(run).summary()
     assert (summary["status"], summary["exit_code"]) == ("interrupted", 130) and RunDir(run).has(CHECKPOINT)
+
+
+@pytest.mark.parametrize("number, told", [(signal.SIGINT, "interrupted by Ctrl-C"), (signal.SIGTERM, "stopped by SIGTERM")])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_signal_during_the_test_evaluation_leaves_a_run_that_resume_evaluates(
+    cli, write_spec, blobs_spec, runs_dir, monkeypatch, variant, number, told
+):
+    """Outside the training loop a signal used to end the process without a summary. Now the run
+    is `interrupted`, its checkpoint kept; a resume trains no further (not even an early-stopped
+    run) and only evaluates the test set; a resume of the finished run is told there is nothing to do."""
+    changes, epochs = VARIANTS[variant]
+    config = resolved(resumable(blobs_spec), **changes)
+    whole, _ = train(config, runs_dir / "whole")
+    evaluate = Trainer.evaluate
+
+    def signalled(self, split, prefix):
+        if prefix == "test":
+            signal.raise_signal(number)
+        return evaluate(self, split, prefix)
+
+    monkeypatch.setattr(Trainer, "evaluate", signalled)
+    result = cli("train", write_spec(config), "--runs-dir", runs_dir / "cut", "--quiet")
+    assert result.exit_code == 130, result.output
+    assert f"{told} during the final test evaluation" in result.output
+    (cut,) = map(RunDir, (runs_dir / "cut").iterdir())
+    summary = cut.summary()
+    assert (summary["status"], summary["exit_code"], summary["test"]) == ("interrupted", 130, None)
+    assert cut.has(CHECKPOINT) and summary["epochs_completed"] == epochs
+    monkeypatch.undo()
+    result = cli("train", "--resume", cut.path, "--quiet")
+    assert result.exit_code == 0, result.output
+    resumed = cut.summary()
+    assert resumed["status"] == "completed" and resumed["epochs_completed"] == epochs
+    assert resumed["test"] == whole.summary()["test"] and resumed["message"] == whole.summary()["message"]
+    pd.testing.assert_frame_equal(without_times(cut.metrics()), without_times(whole.metrics()), check_exact=True)
+    result = cli("train", "--resume", cut.path, "--quiet")
+    assert result.exit_code == 0 and "has finished" in result.output and "nothing to resume" in result.output
+    assert cut.summary() == resumed
+
+
+def test_a_second_ctrl_c_ends_the_run_at_once_with_its_summary_and_closing_line(cli, write_spec, runs_dir, extra_callbacks):
+    extra_callbacks.append(StopAt(3, sigint=True))
+    extra_callbacks.append(StopAt(3, sigint=True))
+    result = cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet")
+    assert result.exit_code == 130, result.output
+    (run,) = map(RunDir, runs_dir.iterdir())
+    assert f"interrupted: {run.path}" in result.output and "stopped at once by a second Ctrl-C" in result.output
+    summary = run.summary()
+    assert (summary["status"], summary["exit_code"]) == ("interrupted", 130) and not run.has(CHECKPOINT)
 
 
 def test_resuming_a_run_without_a_checkpoint_is_refused(blobs_spec, runs_dir):
@@ -280,3 +335,60 @@ def test_the_day4_simple_rnn_adds_held_out_binary_numbers_exactly():
     state = trainer.fit()
     assert state.status == "completed"
     assert trainer.evaluate(trainer.data.test, "test")["test_acc"] == 1.0 and len(trainer.data.test) == 1000
+
+
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_disk_that_fills_mid_run_fails_it_with_one_message_and_whole_files(cli, write_spec, runs_dir, monkeypatch):
+    """The second epoch's row and checkpoint meet a full disk (a write that raises ENOSPC): the
+    run ends `failed` with one message, exit code 1, metrics.csv holds whole rows and the first
+    epoch's checkpoint is intact, with no temp file left."""
+    open_log = MetricsLog._open
+    monkeypatch.setattr(MetricsLog, "_open", lambda log: FullDisk(open_log(log), writes=1))
+    result = cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet")
+    assert result.exit_code == 1, result.output
+    assert "metrics.csv (No space left on device): the disk is full; free some space" in result.output
+    assert "Traceback" not in result.output
+    (run,) = map(RunDir, runs_dir.iterdir())
+    summary = run.summary()
+    assert summary["status"] == "failed" and "the disk is full" in summary["message"] and summary["exit_code"] == 1
+    assert len(run.metrics()) == 1 and int(run.load_npz(CHECKPOINT)["state/epoch"]) == 1
+    assert [p.name for p in run.path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_full_disk_that_refuses_the_summary_too_is_told_both(cli, write_spec, runs_dir, monkeypatch):
+    monkeypatch.setattr(rundir.np, "savez", no_space)  # the checkpoint meets the full disk first
+    write_json = RunDir.write_json
+    monkeypatch.setattr(RunDir, "write_json", lambda run, name, obj: write_atomically(run.file(name), no_space))
+    result = cli("train", write_spec(), "--runs-dir", runs_dir, "--quiet")
+    monkeypatch.setattr(RunDir, "write_json", write_json)
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert text.count("the disk is full") == 2 and "checkpoint.npz" in text and "summary.json" in text
+    (run,) = runs_dir.iterdir()
+    assert sorted(p.name for p in run.iterdir()) == ["config.yaml", "metrics.csv"]
+
+
+def test_a_disk_that_refuses_config_yaml_leaves_no_folder(cli, write_spec, runs_dir, monkeypatch):
+    spec = write_spec()
+    monkeypatch.setattr(RunDir, "write_yaml", lambda run, name, mapping: write_atomically(run.file(name), no_space))
+    result = cli("train", spec, "--runs-dir", runs_dir, "--quiet")
+    assert result.exit_code == 1 and "config.yaml (No space left on device): the disk is full" in result.output
+    assert list(runs_dir.iterdir()) == []
+
+
+def test_runs_dir_under_a_file_is_one_message_and_no_folder(cli, write_spec, tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = cli("train", write_spec(), "--runs-dir", tmp_path / "file" / "runs", "--quiet")
+    assert result.exit_code == 2 and "a part of the path is a file, not a folder" in result.output, result.output
+    assert "Traceback" not in result.output and (tmp_path / "file").read_text() == "x"
+
+
+def test_a_resume_removes_the_temp_file_a_kill_mid_checkpoint_left(blobs_spec, runs_dir, extra_callbacks):
+    run = interrupted_run(resolved(blobs_spec), runs_dir, extra_callbacks, StopAt(3))
+    stray = run.file(".checkpoint.npz.0badc0de.tmp")
+    stray.write_bytes(b"half a checkpoint")
+    train(resolved(blobs_spec), runs_dir, resume=run)
+    assert not stray.exists() and run.summary()["status"] == "completed"

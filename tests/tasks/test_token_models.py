@@ -178,3 +178,12 @@ def test_a_kind_refuses_data_it_cannot_read(changes, parts):
     with pytest.raises(SpecError) as caught:
         SupervisedTask().prepare(spec_from_dict({**SEQ2SEQ, **changes}))
     assert [part for part in parts if part not in str(caught.value)] == [], str(caught.value)
+
+
+def test_more_replies_than_memory_holds_are_refused_with_the_numbers(trained, cli):
+    """--samples 10**12 was a MemoryError traceback; the allocation now fails fast and is told."""
+    result = cli("sample", trained["addition"].path, "16+75", "--samples", str(10**12))
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "--samples 1000000000000: writing that many replies at once needs more memory than the" in text
+    assert "Unable to allocate" in text and "ask for fewer replies" in text

@@ -177,33 +177,48 @@ def test_warmup_ramps_the_first_steps_linearly(make_trainer, record):
 
 
 class CtrlC(Callback):
-    """Presses Ctrl-C `times` times, for real, after optimizer step `step`."""
+    """Sends `signals` (Ctrl-C's SIGINT by default), for real, after optimizer step `step`."""
 
-    def __init__(self, step: int, times: int = 1):
-        self.step, self.times = step, times
+    def __init__(self, step: int, *signals: signal.Signals):
+        self.step, self.signals = step, signals or (signal.SIGINT,)
 
     def on_batch_end(self, trainer):
         if trainer.state.step == self.step:
-            for _ in range(self.times):
-                signal.raise_signal(signal.SIGINT)
+            for number in self.signals:
+                signal.raise_signal(number)
 
 
-def test_ctrl_c_finishes_the_batch_and_stops_as_interrupted(make_trainer, record):
+@pytest.mark.parametrize("number, told", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
+def test_ctrl_c_or_sigterm_finishes_the_batch_and_stops_as_interrupted(make_trainer, record, number, told):
     steps = record(lambda t: t.state.step)
-    before = signal.getsignal(signal.SIGINT)
-    state = make_trainer(CtrlC(step=11), steps).fit()
+    before = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
+    state = make_trainer(CtrlC(11, number), steps).fit()
     assert (state.status, state.stop, state.step, state.epoch, state.batch) == ("interrupted", True, 11, 1, 3)
-    assert steps.values == list(range(1, 12)) and "--resume" in state.message
-    assert signal.getsignal(signal.SIGINT) is before
+    assert steps.values == list(range(1, 12)) and f"interrupted by {told}" in state.message and "--resume" in state.message
+    assert {n: signal.getsignal(n) for n in before} == before
 
 
-def test_a_second_ctrl_c_stops_at_once(make_trainer):
-    before = signal.getsignal(signal.SIGINT)
-    trainer = make_trainer(CtrlC(step=3, times=2))
-    with pytest.raises(KeyboardInterrupt):
+@pytest.mark.parametrize("first, second", [(signal.SIGINT, signal.SIGINT), (signal.SIGTERM, signal.SIGINT), (signal.SIGINT, signal.SIGTERM)])
+def test_a_second_signal_stops_at_once(make_trainer, first, second):
+    """Mid-batch: the checkpoint is not written (its state would be half a step), and the
+    KeyboardInterrupt says why, for the run's summary."""
+    before = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
+    trainer = make_trainer(CtrlC(3, first, second))
+    with pytest.raises(KeyboardInterrupt, match="stopped at once by a second .*--resume"):
         trainer.fit()
     assert trainer.state.status == "failed" and trainer.state.step == 3
-    assert signal.getsignal(signal.SIGINT) is before
+    assert {n: signal.getsignal(n) for n in before} == before
+
+
+def test_a_finished_training_stays_finished_after_a_restore(make_trainer):
+    """An early stop is remembered in the checkpoint: a resumed run trains no further."""
+    trainer = make_trainer(train={"epochs": 3, "batch_size": 32})
+    trainer.state.stop = True  # as early stopping does
+    trainer.fit()
+    assert (trainer.state.epoch, trainer.state.finished) == (0, True)
+    again = make_trainer(train={"epochs": 3, "batch_size": 32})
+    again.restore(trainer.checkpoint_arrays())
+    assert again.fit().epoch == 0
 
 
 def test_training_outside_the_main_thread_leaves_ctrl_c_alone(make_trainer):
