@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Sequence
 import pandas as pd
 
 from dnnexp.errors import RunDirError
-from dnnexp.plots import line_marker, new_figure, save_figure
+from dnnexp.plots import integer_epochs, legend_below, line_marker, new_figure, save_figure
 from dnnexp.plots.curves import MAX_PANELS_IN_A_ROW, PANELS, SPLITS
+from dnnexp.plots.labels import differences
 from dnnexp.runs.groups import Group, group_labels
 
 if TYPE_CHECKING:
@@ -33,10 +34,10 @@ def plot_group_curves(groups: Sequence[Group], out: Path, metric: str | None = N
 def epoch_statistics(group: Group) -> pd.DataFrame:
     """Per epoch, the mean, standard deviation and count of every metric over the group's runs:
     columns `<metric>_mean`, `<metric>_std`, `<metric>_n`."""
-    frames = [run.metrics() for run in group.runs]
-    stacked = pd.concat([frame for frame in frames if len(frame)], ignore_index=True)
-    if not len(stacked):
+    frames = [frame for frame in (run.metrics() for run in group.runs) if len(frame)]
+    if not frames:  # every run diverged before its first epoch ended
         return pd.DataFrame()
+    stacked = pd.concat(frames, ignore_index=True)
     by_epoch = stacked.groupby("epoch")
     stats = pd.concat({"mean": by_epoch.mean(), "std": by_epoch.std(ddof=1), "n": by_epoch.count()}, axis=1)
     stats.columns = [f"{column}_{stat}" for stat, column in stats.columns]
@@ -74,6 +75,7 @@ def group_curves_figure(groups: Sequence[Group], metric: str | None = None) -> F
                 ax.plot(frame["epoch"], mean, color=f"C{index}", linestyle=style, marker=line_marker(len(frame)), markersize=3)
                 ax.fill_between(frame["epoch"], mean - std, mean + std, color=f"C{index}", alpha=BAND_ALPHA, linewidth=0)
         ax.set_title(title)
+        integer_epochs(ax)
         ax.set_xlabel("epoch")
         ax.set_ylabel(title)
         ax.grid(alpha=0.3)
@@ -82,8 +84,15 @@ def group_curves_figure(groups: Sequence[Group], metric: str | None = None) -> F
 
     splits = [Line2D([], [], color="0.35", linestyle=style, label=split) for split, style in styles.items()]
     axes[0, 0].legend(handles=splits, loc="best", fontsize="small")
-    labels = [f"{label} (n={len(group.runs)})" for label, group in zip(group_labels(groups), groups)]
-    colours = [Line2D([], [], color=f"C{i}", label=label) for i, label in enumerate(labels)]
-    fig.legend(handles=colours, loc="outside lower center", ncols=min(len(groups), 2), fontsize="small", frameon=False)
-    fig.suptitle(f"{len(groups)} groups, mean ± std over seeds")
+    labels = [f"{label} (n={len(group.runs)}{_diverged(group)})" for label, group in zip(group_labels(groups), groups)]
+    legend_below(fig, [Line2D([], [], color=f"C{i}", label=label) for i, label in enumerate(labels)])
+    varied = differences([group.runs[0] for group in groups]) if len(groups) > 1 else []
+    what = f"{' × '.join(varied)}: " if varied else ""
+    fig.suptitle(f"{what}{len(groups)} settings, mean ± std over seeds")
     return fig
+
+
+def _diverged(group: Group) -> str:
+    """', k diverged' for a group some of whose runs diverged (their curves end where they did)."""
+    count = sum(run.summary().get("status") == "diverged" for run in group.runs)
+    return f", {count} diverged" if count else ""

@@ -24,3 +24,17 @@ def test_each_group_gets_its_mean_curve_and_band(make_run, cli, tmp_path):
     assert len(loss_panel.lines) == 4
     result = cli("plot", tmp_path / "runs", "-o", tmp_path / "groups.png")
     assert result.exit_code == 0 and (tmp_path / "groups.png").stat().st_size > 0
+
+
+def test_a_group_whose_runs_all_diverged_before_an_epoch_ended_keeps_its_legend_entry(make_run):
+    """Batch norm off with weights of std 1 diverges in its first epoch: no rows, yet the group stays."""
+    runs = [RunDir(make_run("bn_on", {"seed": seed}, epochs=3)) for seed in range(2)]
+    for seed in range(2):
+        diverged = RunDir(make_run("bn_off", {"seed": seed, "optimizer.lr": 9.0}, epochs=1, status="diverged"))
+        metrics = diverged.file("metrics.csv")
+        metrics.write_text(metrics.read_text().splitlines()[0] + "\n")  # the header alone: no epoch ended
+        runs.append(diverged)
+    fig = group_curves_figure(group_runs(runs))
+    labels = [text.get_text() for legend in fig.legends for text in legend.get_texts()]
+    assert any(label.endswith("(n=2, 2 diverged)") for label in labels), labels
+    assert "mean ± std over seeds" in fig._suptitle.get_text()
