@@ -126,8 +126,12 @@ def train(
         from dnnexp.tasks import sweep as sweeps
 
         swept, document = sweeps.command_line_sweep(spec, overrides, seeds)
-        _run_sweep(sweeps.plan(swept, document, Path.cwd(), yes or dry_run), runs_dir, workers, None, dry_run, quiet)
+        _plan_and_run(swept, document, Path.cwd(), yes, runs_dir, workers, None, dry_run, quiet)
         return
+    if dry_run or yes or workers is not None:
+        raise SpecError(
+            "--dry-run, --yes and --workers are for sweeps (with --sweep or --seeds); check a spec with `dnnexp validate`"
+        )
     run = RunDir.open(resume) if resume is not None else None
     if spec is None and run is None:
         raise SpecError("give a spec file to train, or --resume RUN_DIR to continue a run")
@@ -205,17 +209,24 @@ def sweep(
     if sweep_file is None:
         raise SpecError("give a sweep file to run, or --resume SWEEP_DIR to continue a sweep")
     swept, document = sweeps.load_sweep(sweep_file, overrides)
-    prepared = sweeps.plan(swept, document, sweep_file.parent, yes or dry_run)
-    _run_sweep(prepared, runs_dir, workers, scheduler, dry_run, quiet)
+    _plan_and_run(swept, document, sweep_file.parent, yes, runs_dir, workers, scheduler, dry_run, quiet)
 
 
-def _run_sweep(prepared, runs_dir: Path, workers: Optional[int], scheduler: Optional[str], dry_run: bool, quiet: bool) -> None:
-    """`dnnexp sweep` and `dnnexp train --sweep`, once the sweep is planned."""
+def _plan_and_run(
+    swept, document, folder: Path, yes: bool, runs_dir: Path, workers: Optional[int], scheduler: Optional[str],
+    dry_run: bool, quiet: bool,
+) -> None:
+    """`dnnexp sweep` and `dnnexp train --sweep`: plan the sweep, then list (--dry-run) or run it."""
     import dataclasses
 
     from dnnexp.tasks import sweep as sweeps
 
     console = _console()
+    try:
+        prepared = sweeps.plan(swept, document, folder, yes, dry_run)
+    except sweeps.SweepTooLarge as counted:
+        console.print(str(counted))
+        return
     if dry_run:
         console.print(sweeps.SweepTask().describe(prepared))
         return

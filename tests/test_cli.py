@@ -478,3 +478,15 @@ def test_rich_markup_in_paths_is_printed_as_written(cli, write_spec, tmp_path):
     assert compared.exit_code == 0 and run.name in compared.output
     drawn = cli("plot", run, "-o", folder / "curves.png")
     assert drawn.exit_code == 0 and f"wrote {folder / 'curves.png'}" in drawn.output
+
+
+@pytest.mark.parametrize("option", [["--dry-run"], ["--yes"], ["--workers", "2"]])
+def test_sweep_options_without_a_sweep_are_refused_before_anything_trains(cli, write_spec, runs_dir, option):
+    result = cli("train", write_spec(), "--runs-dir", runs_dir, *option)
+    assert result.exit_code == 2 and "are for sweeps (with --sweep or --seeds)" in result.output
+    assert not runs_dir.exists()
+
+
+def test_a_shipped_sweep_file_given_to_train_names_the_command_that_runs_it(cli):
+    result = cli("train", "configs/sweeps/init-compare.yaml")
+    assert result.exit_code == 2 and "dnnexp sweep" in result.output

@@ -37,6 +37,10 @@ from dnnexp.tasks.sweep.trials import MANY_TRIALS, SweepSpec, Trial, check_trial
 SWEEP_FILE = "sweep.yaml"
 
 
+class SweepTooLarge(Exception):
+    """A dry run of more trials than are listed: its message gives their number."""
+
+
 @dataclass
 class Prepared:
     """A sweep ready to run: its resolved form for sweep.yaml, its trials (configs checked), and
@@ -48,17 +52,19 @@ class Prepared:
     scheduler: Any = None
 
 
-def plan(sweep: SweepSpec, document: Document, folder: Path, yes: bool = False) -> Prepared:
+def plan(sweep: SweepSpec, document: Document, folder: Path, yes: bool = False, dry_run: bool = False) -> Prepared:
     """Expand `sweep` (paths relative to `folder`) and check every trial's spec; SpecError lists
-    every problem. More than MANY_TRIALS trials need `yes`."""
+    every problem. More than MANY_TRIALS trials need `yes`; a `dry_run` of that many only counts them."""
     from dnnexp.tasks import spec_kinds
 
     expansion = expand(sweep, document, folder)
     many = expansion.count > MANY_TRIALS and not yes
     if many and not expansion.problems:
+        if dry_run:
+            raise SweepTooLarge(f"{document.source}: {expansion.count:,} trials (each spec is checked when the sweep runs with --yes)")
         raise DnnexpError(
             f"{document.source}: the sweep has {expansion.count:,} trials; run it with --yes if you mean it, "
-            "or list them with --dry-run"
+            "or count them with --dry-run"
         )
     # The trials of the keys that read well are checked even when others did not: all problems at once.
     trials = [] if many else expansion.trials()
@@ -170,4 +176,4 @@ def _run(prepared: Prepared, life: Lifecycle, console: Console | None) -> tuple[
     return life, outcome
 
 
-__all__ = ["SWEEP_FILE", "Prepared", "SweepSpec", "SweepTask", "command_line_sweep", "load_sweep", "plan", "reopen", "resume", "start"]
+__all__ = ["SWEEP_FILE", "Prepared", "SweepSpec", "SweepTask", "SweepTooLarge", "command_line_sweep", "load_sweep", "plan", "reopen", "resume", "start"]

@@ -121,6 +121,9 @@ def _worker(jobs: multiprocessing.Queue, results: multiprocessing.Queue) -> None
     batch, write the checkpoint, end `interrupted`) and puts the ignoring back afterwards.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A process group of its own: a terminal's Ctrl-C reaches the pool alone, which passes one
+    # SIGINT on; reaching the workers too, it would be their second and stop a trial at once.
+    os.setpgrp()
     os.environ.setdefault("DNNEXP_THREADS", "1")
     while (job := jobs.get()) is not None:
         results.put(("started", job.index, None))

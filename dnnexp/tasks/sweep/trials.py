@@ -36,7 +36,7 @@ from dnnexp.spec import load
 from dnnexp.spec.arguments import spec_error
 from dnnexp.spec.schema import PositiveInt, SpecBase
 from dnnexp.spec.yamlio import OVERRIDE, Document
-from dnnexp.tasks.sweep.values import ExpressionError, distribution, grid_values, seed_list
+from dnnexp.tasks.sweep.values import MAX_VALUES, ExpressionError, distribution, grid_values, seed_list
 
 #: beyond this many trials a sweep runs only with --yes
 MANY_TRIALS = 10_000
@@ -250,8 +250,11 @@ def expand(sweep: SweepSpec, document: Document, folder: Path) -> Expansion:
 def _random_rows(random: dict[str, Any], where, problems: list[str], axes: list[Axis]) -> list[dict[str, Any]]:
     place = where(("random",))
     trials, seed = random.get("trials"), random.get("seed", 0)
-    if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
-        problems.append(f"{where(('random', 'trials'))}: random.trials: give how many draws, a whole number ≥ 1, got {trials!r}")
+    if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1 or trials > MAX_VALUES:
+        problems.append(
+            f"{where(('random', 'trials'))}: random.trials: give how many draws, a whole number from 1 to "
+            f"{MAX_VALUES:,}, got {trials!r}"
+        )
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         problems.append(f"{where(('random', 'seed'))}: random.seed: should be a whole number ≥ 0, got {seed!r}")
     drawn = {}

@@ -82,6 +82,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: the most values one grid axis, seed list or random search may have: a typo such as range(1e9)
+#: is refused before any list is built
+MAX_VALUES = 100_000
+
+
+def _count_fits(count: int, text: str) -> None:
+    if count > MAX_VALUES:
+        raise ExpressionError(f"{text} gives {count:,} values; one axis takes at most {MAX_VALUES:,}")
+
+
 def grid_values(text: str) -> list[Any]:
     """The values of a grid expression (see the module's docstring); ExpressionError if it names none."""
     call = _CALL.fullmatch(text)
@@ -93,12 +103,14 @@ def grid_values(text: str) -> list[Any]:
             if step == 0:
                 raise ExpressionError(f"range(…): the step is 0; give a step that moves from {start} to {stop}")
             count = max(0, math.ceil((stop - start) / step - 1e-9))  # (0.4 − 0.1)/0.1 is 3.0000000000000004
+            _count_fits(count, text)
             values = [start + i * step for i in range(count)]
             values = [round(v, 12) if isinstance(v, float) else v for v in values]  # 0.1 + 2·0.1, not 0.30000000000000004
         else:
             start, stop, num = _numbers(name, call["args"], (3,))
             if not isinstance(num, int) or num < 1:
                 raise ExpressionError(f"{name}(…): the number of values must be a whole number ≥ 1, got {num}")
+            _count_fits(num, text)
             spaced = np.linspace(start, stop, num) if name == "linspace" else np.logspace(start, stop, num)
             values = [float(f"{v:.12g}") for v in spaced]
     elif call and call["name"] in DISTRIBUTIONS:
@@ -160,6 +172,8 @@ def seed_list(text: str | int | list[Any]) -> list[int]:
         values = text
     else:
         span = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
+        if span:
+            _count_fits(int(span[2]) + 1 - int(span[1]), f"seeds {text}")
         values = list(range(int(span[1]), int(span[2]) + 1)) if span else grid_values(text)
     bad = [v for v in values if not isinstance(v, int) or isinstance(v, bool) or v < 0]
     if bad or not values:

@@ -82,6 +82,18 @@ def test_more_than_ten_thousand_trials_need_yes(write_sweep):
         planned(path)
 
 
+def test_a_dry_run_of_more_than_ten_thousand_trials_counts_them_and_builds_none(write_sweep, cli):
+    path = write_sweep(grid={"optimizer.lr": "linspace(0.001, 0.1, 1000)", "train.batch_size": "range(1, 1001)"})
+    result = cli("sweep", path, "--dry-run")
+    assert result.exit_code == 0 and "1,000,000 trials" in result.output
+
+
+def test_a_random_search_of_a_billion_draws_is_refused(write_sweep):
+    path = write_sweep(random={"trials": 1_000_000_000, "optimizer.lr": "loguniform(1e-4, 1e-1)"})
+    with pytest.raises(SpecError, match=r"random.trials: give how many draws, a whole number from 1 to 100,000"):
+        planned(path)
+
+
 def test_the_command_line_sweep_takes_lists_ranges_and_fixed_values(write_sweep, tmp_path):
     path = write_sweep()
     sweep, document = command_line_sweep(tmp_path / "spec.yaml", ["optimizer.lr=0.1,0.01", "train.epochs=2", "train.batch_size=range(16, 48, 16)"], "0-2")

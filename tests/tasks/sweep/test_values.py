@@ -74,3 +74,15 @@ def test_seeds_read_as_ranges_lists_and_numbers(given, seeds):
 def test_bad_seeds_are_refused(given):
     with pytest.raises(ExpressionError):
         seed_list(given)
+
+
+@pytest.mark.parametrize("text", ["range(1e9)", "range(0, 10**9)".replace("10**9", "1000000000"), "linspace(0, 1, 1000000000)"])
+def test_an_axis_of_a_billion_values_is_refused_before_any_list_is_built(text):
+    """A typo such as range(1e9) used to fill the machine's memory, even under --dry-run."""
+    with pytest.raises(ExpressionError, match=r"gives 1,000,000,000 values; one axis takes at most 100,000"):
+        grid_values(text)
+
+
+def test_a_seed_span_of_a_billion_is_refused():
+    with pytest.raises(ExpressionError, match=r"seeds 0-999999999 gives 1,000,000,000 values"):
+        seed_list("0-999999999")
