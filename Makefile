@@ -70,6 +70,7 @@ bench: install
 	$(BIN)/python bench/mlp_speed.py
 	$(BIN)/python bench/lstm_speed.py
 	$(BIN)/python bench/cnn_speed.py
+	$(BIN)/python bench/sweep_speed.py --repeats 3
 
 clean-runs:
 	find $(RUNS) -mindepth 1 -maxdepth 1 ! -name .keep -exec rm -rf {} +
