@@ -41,7 +41,10 @@ def write_comparison(folder: Path, metric: str, goal: str, pictures: bool = True
     if column is not None:
         table = sort_frame(table, column, descending=goal == "max")
     note = f"{len(runs)} trials" + (", grouped over seeds: mean ± std [95% interval]" if repeated else "")
-    note += f"; sorted by {column}, {'highest' if goal == 'max' else 'lowest'} first\n\n" if column else "\n\n"
+    if column:
+        note += f"; sorted by {column}, {'highest' if goal == 'max' else 'lowest'} first\n\n"
+    else:  # a metric: the trials do not log (a typo, or accuracy of a regression) is said, not silently dropped
+        note += f"; not sorted: no trial logs the sweep's metric '{metric}'\n\n"
     written = [RunDir(folder).write_text(TABLE, note + render(with_intervals(table) if repeated else table, "markdown"))]
     if not pictures:
         return written

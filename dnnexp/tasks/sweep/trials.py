@@ -178,7 +178,9 @@ def command_line_sweep(spec: Path, sets: Iterable[str], seeds: str | None) -> tu
             places[("grid", match["path"])] = text
         else:
             fixed.append(text)
-    raw: dict[str, Any] = {"name": Path(spec).stem, "kind": "sweep", "base": str(spec), "grid": grid, "overrides": fixed}
+    # The sweep folder is named after the spec file, in the letters a run name may have.
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(spec).stem).lstrip(".-") or "sweep"
+    raw: dict[str, Any] = {"name": name, "kind": "sweep", "base": str(spec), "grid": grid, "overrides": fixed}
     if seeds is not None:
         raw["seeds"] = seeds
         places[("seeds",)] = f"--seeds {seeds}"

@@ -103,3 +103,11 @@ def test_ctrl_c_stops_every_worker_cleanly_and_resume_ends_as_an_uninterrupted_s
         pd.testing.assert_frame_equal(_metrics(cut), _metrics(uncut))
     resumed = [t for t in trial_folders(sweep) if RunDir(t).summary()["resumes"] == 1]
     assert resumed, "no trial was continued from its checkpoint"
+
+
+def test_a_metric_no_trial_logs_is_said_in_the_comparison(cli, write_sweep, runs_dir):
+    path = write_sweep(grid={"optimizer.lr": [0.1, 0.01]}, metric="val_nosuch", workers=1)
+    result = cli("sweep", path, "--runs-dir", runs_dir, "--quiet", "--set", "train.epochs=1")
+    assert result.exit_code == 0, result.output
+    (sweep,) = sweep_folders(runs_dir)
+    assert "not sorted: no trial logs the sweep's metric 'val_nosuch'" in (sweep / "comparison.md").read_text()

@@ -103,3 +103,11 @@ def test_the_command_line_sweep_takes_lists_ranges_and_fixed_values(write_sweep,
     with pytest.raises(SpecError, match=r"--set optimizer.lr=0.1,-1: grid optimizer.lr=-1: optimizer.lr: should be greater than 0"):
         sweep, document = command_line_sweep(tmp_path / "spec.yaml", ["optimizer.lr=0.1,-1"], None)
         plan(sweep, document, path.parent)
+
+
+def test_a_command_line_sweep_of_a_file_whose_name_cannot_name_a_folder_is_named_in_letters_it_can(write_sweep, tmp_path):
+    write_sweep()
+    odd = tmp_path / "sp ec[1].yaml"
+    odd.write_text((tmp_path / "spec.yaml").read_text())
+    sweep, _ = command_line_sweep(odd, ["optimizer.lr=0.1,0.01"], None)
+    assert sweep.name == "sp_ec_1_"
