@@ -89,6 +89,14 @@ def curves_figure(runs: Sequence[RunDir], metric: str | None = None) -> Figure:
         raise DnnexpError(f"--metric: no run has {metric!r}; choose one of: {', '.join(choices) or '(no metrics yet)'}")
     if not panels:
         names = ", ".join(run.name for run in runs)
+        # A run that ended without ever logging epochs is of a kind that has none (optimizer paths).
+        without = [run for run in runs if not run.has("metrics.csv") and run.summary().get("status")]
+        if without:
+            kinds = sorted({str(run.config().get("kind")) for run in without})
+            raise RunDirError(
+                f"{', '.join(run.name for run in without)}: no metrics.csv, so no learning curves: a run of kind "
+                f"{', '.join(kinds)} leaves its pictures in its folder"
+            )
         raise RunDirError(f"{names}: metrics.csv has no rows yet; plot again after the first epoch")
 
     rows = 1 if len(panels) <= MAX_PANELS_IN_A_ROW else 2

@@ -64,3 +64,9 @@ def test_a_walk_that_overflows_is_diverged_and_the_picture_frames_the_others(run
     assert run.summary()["status"] == "diverged" and run.has("paths.png")
     (fig,) = drawn
     assert all(-10 < low < high < 10 for ax in fig.axes if ax.has_data() for low, high in (ax.get_xlim(), ax.get_ylim()))
+
+
+def test_plotting_learning_curves_of_a_paths_run_says_where_its_pictures_are(runs_dir, cli):
+    run, _ = train(RAW, runs_dir)
+    result = cli("plot", run.path)
+    assert result.exit_code == 2 and "no metrics.csv, so no learning curves: a run of kind optimizer_paths" in result.output
