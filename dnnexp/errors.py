@@ -32,9 +32,3 @@ class DataNotFoundError(DnnexpError):
 
 class RunDirError(DnnexpError):
     """A folder that is not a run, or a run whose files are damaged."""
-
-
-class DivergedError(DnnexpError):
-    """Training produced a NaN or infinite loss."""
-
-    exit_code = 3
