@@ -1,0 +1,50 @@
+"""ε schedules for ε-greedy agents: the exploration rate as a function of env steps taken.
+
+Spec form: `epsilon: 0.1` (constant) or `epsilon: {kind: linear, start: 1.0, end: 0.05, steps: 10000}`.
+"""
+
+from __future__ import annotations
+
+
+class Exploration:
+    """Base ε schedule: `value(step)` → ε after `step` environment steps."""
+
+    def value(self, step: int) -> float:
+        raise NotImplementedError
+
+
+class ConstantEpsilon(Exploration):
+    """The same ε throughout (the course's ε-greedy)."""
+
+    kind = "constant"
+
+    def __init__(self, value: float = 0.1):
+        self.epsilon = value
+
+    def value(self, step):
+        return self.epsilon
+
+
+class LinearEpsilon(Exploration):
+    """ε from `start` down to `end` in a straight line over `steps` env steps, then `end`."""
+
+    kind = "linear"
+
+    def __init__(self, start: float = 1.0, end: float = 0.05, steps: int = 10_000):
+        self.start, self.end, self.steps = start, end, steps
+
+    def value(self, step):
+        done = min(step / self.steps, 1.0)
+        return self.start + (self.end - self.start) * done
+
+
+class ExponentialEpsilon(Exploration):
+    """ε = max(`end`, `start` · `decay`^step): fast exploration early, a floor late."""
+
+    kind = "exponential"
+
+    def __init__(self, start: float = 1.0, end: float = 0.01, decay: float = 0.999):
+        self.start, self.end, self.decay = start, end, decay
+
+    def value(self, step):
+        return max(self.end, self.start * self.decay**step)
