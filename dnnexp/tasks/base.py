@@ -14,6 +14,7 @@ A new kind is one module in dnnexp/tasks/ holding a Task subclass that declares 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.console import Console, RenderableType
@@ -67,6 +68,18 @@ class Task:
     def feature_map_input(self, rebuilt: Any) -> tuple[Any, str]:
         """One input for `plot --feature-maps` as a batch of one, and a caption."""
         raise DnnexpError(f"a run of kind {self.kind} has no images to draw feature maps of")
+
+    def similar(self, run: RunDir, word: str, top: int) -> list[tuple[str, float]]:
+        """The `top` words the run's word vectors put nearest `word`, with their similarities."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no word vectors")
+
+    def analogy(self, run: RunDir, a: str, b: str, c: str, top: int) -> list[tuple[str, float]]:
+        """a is to b as c is to …: the `top` words nearest b − a + c."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no word vectors")
+
+    def export(self, run: RunDir, out: Path) -> Path:
+        """The run's word vectors in word2vec's text format, written to `out`."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no word vectors to export")
 
     def sample(self, run: RunDir, text: str, samples: int, greedy: bool | None, seed: int) -> list[str]:
         """What the run's trained model writes for `text`, `samples` replies."""
