@@ -330,17 +330,21 @@ def plot(
     feature_maps: bool = typer.Option(False, "--feature-maps", help="One test image's maps after each conv layer."),
     fit: bool = typer.Option(False, "--fit", help="A model of one input: the data, the learned curve, the true function."),
     no_group: bool = typer.Option(False, "--no-group", help="A curve per run, even for runs that differ only in seed."),
+    embeddings: bool = typer.Option(False, "--embeddings", help="A word2vec run's vectors in 2-D (PCA), labelled."),
+    words: Optional[str] = typer.Option(None, "--words", metavar="W1,W2,…", help="With --embeddings: these words (default: the 60 most frequent)."),
 ) -> None:
-    """Draw learning curves of one or more runs, or pictures of one: layer statistics, filters, feature maps, fit."""
+    """Draw learning curves of one or more runs, or pictures of one: layer statistics, filters, feature maps, fit, embeddings."""
     from dnnexp.errors import DnnexpError
     from dnnexp.plots import curves, default_plot_path, layers, time_grads as time_grad_plots
     from dnnexp.runs.rundir import find_runs
 
     found = find_runs(runs, _note)
-    if (layer_stats or activations or filters or feature_maps or fit) and len(found) != 1:
+    if (layer_stats or activations or filters or feature_maps or fit or embeddings) and len(found) != 1:
         raise DnnexpError(
-            "--layer-stats, --activations, --filters, --feature-maps and --fit draw one run; give a single run folder"
+            "--layer-stats, --activations, --filters, --feature-maps, --fit and --embeddings draw one run; give a single run folder"
         )
+    if words is not None and not embeddings:
+        raise DnnexpError("--words chooses the words of --embeddings; add --embeddings")
     if out is not None and out.suffix.lower() not in (".png", ".svg"):
         raise DnnexpError(f"--out: '{out}' must end in .png or .svg")
     if layer_stats:
@@ -349,6 +353,8 @@ def plot(
         written = layers.plot_activations(found[0], out or default_plot_path(found, kind="activations"))
     elif time_grads:
         written = time_grad_plots.plot_time_grads(found, out or default_plot_path(found, kind="time_grads"))
+    elif embeddings:
+        written = _plot_embeddings(found[0], out, words)
     elif filters or feature_maps or fit:
         written = _plot_trained(found[0], out, "fit" if fit else "feature_maps" if feature_maps else "filters")
     else:
@@ -376,6 +382,22 @@ def report(
     from dnnexp.runs.rundir import find_runs
 
     _console().print(f"wrote {write_report(find_runs(runs, _note), out)}", markup=False)
+
+
+def _plot_embeddings(run, out: Optional[Path], words: Optional[str]) -> Path:
+    """--embeddings: the chosen words' vectors (or the most frequent words'), rebuilt from the run."""
+    from dnnexp import tasks
+    from dnnexp.plots import default_plot_path
+    from dnnexp.plots.embeddings import DEFAULT_WORDS, plot_embeddings
+
+    rebuilt = tasks.task_for(tasks.run_spec(run)).rebuild(run)
+    if not hasattr(rebuilt, "vectors"):
+        from dnnexp.errors import DnnexpError
+
+        raise DnnexpError(f"{run.path}: --embeddings draws the word vectors of a word2vec run")
+    chosen = [w.strip() for w in words.split(",") if w.strip()] if words else list(rebuilt.words[:DEFAULT_WORDS])
+    ids = rebuilt.ids(chosen, run)
+    return plot_embeddings(run, [rebuilt.words[k] for k in ids], rebuilt.vectors[ids], out or default_plot_path([run], kind="embeddings"))
 
 
 def _plot_trained(run, out: Optional[Path], picture: str) -> Path:
@@ -498,7 +520,7 @@ def list_(kind: Optional[RegistryName] = typer.Argument(None, help="List only th
 
 
 #: the data sets `dnnexp data fetch` downloads (dnnexp.data.fetch.SHA256; a test keeps the two equal)
-FetchableDataset = Literal["mnist", "fashion_mnist", "cifar10"]
+FetchableDataset = Literal["mnist", "fashion_mnist", "cifar10", "ptb"]
 
 
 @data_app.command("fetch")

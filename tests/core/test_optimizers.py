@@ -124,3 +124,23 @@ def test_descends_the_course_ellipse(name: str) -> None:
     optimizer = OPTIMIZERS.build({"name": name, **table_entry(DESCENT, name, "DESCENT")})
     f = descend(ellipse, optimizer, (-7.0, 2.0), steps=50)[:, 2]
     assert f[-1] < f[0] / 10
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
+def test_sparse_rows_move_as_a_dense_update_of_those_rows_and_the_rest_stay(name: str) -> None:
+    """update_rows: the touched rows (weights and state) as `update` on those rows alone; the
+    others keep their weights and their state (lazy, as PyTorch's SparseAdam)."""
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((6, 3)).astype(np.float32)
+    sparse, dense = OPTIMIZERS.build({"name": name, "lr": 0.1}), OPTIMIZERS.build({"name": name, "lr": 0.1})
+    sparse_W, sub = W.copy(), W[[1, 4]].copy()
+    for _ in range(3):
+        grad = rng.standard_normal((2, 3)).astype(np.float32)
+        sparse.update_rows({"W": sparse_W}, {"W": (np.array([1, 4]), grad)})
+        dense.update({"W": sub}, {"W": grad})
+    np.testing.assert_array_equal(sparse_W[[1, 4]], sub)
+    np.testing.assert_array_equal(sparse_W[[0, 2, 3, 5]], W[[0, 2, 3, 5]])
+    for key, value in dense.state.items():
+        np.testing.assert_array_equal(sparse.state[key][[1, 4]], value)
+        assert sparse.state[key].shape == W.shape and not sparse.state[key][[0, 2, 3, 5]].any()
+    assert sparse.steps == dense.steps == 3 and not sparse._scratch

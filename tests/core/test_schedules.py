@@ -31,6 +31,10 @@ CASES: list[tuple[dict[str, Any], int, float]] = [
     ({"name": "constant", "warmup_steps": 4}, 3, 0.1),
     ({"name": "constant", "warmup_steps": 4}, 4, 0.1),
     ({"name": "step", "step_size": 1, "gamma": 0.5, "warmup_steps": 20}, 14, 0.1 * 0.5 * 15 / 20),
+    # word2vec's line: halfway down from 1 to 0.004 halfway through, the floor at the end and after
+    ({"name": "linear", "min_factor": 0.004}, 20, 0.1 * (1 - 0.996 / 2)),
+    ({"name": "linear", "min_factor": 0.004}, 40, 0.1 * 0.004),
+    ({"name": "linear"}, 60, 0.0),
 ]
 
 

@@ -48,7 +48,7 @@ def mirror(tmp_path, write_idx, monkeypatch):
 
 
 def test_pins_are_sha256_for_every_file_and_mirrors_for_every_set():
-    assert set(SHA256) == set(MIRRORS) == {"mnist", "fashion_mnist", "cifar10"}
+    assert set(SHA256) == set(MIRRORS) == {"mnist", "fashion_mnist", "cifar10", "ptb"}
     assert tuple(SHA256["mnist"]) == tuple(SHA256["fashion_mnist"]) == FILES
     for pins in SHA256.values():
         assert all(len(pin) == 64 and int(pin, 16) >= 0 for pin in pins.values())
