@@ -224,8 +224,13 @@ class Word2VecTask(Task):
             state = trainer.fit()
         metrics = run.metrics()
         final = {k: (v.item() if hasattr(v, "item") else v) for k, v in metrics.iloc[-1].items()} if len(metrics) else {}
+        # What `compare` shows beside the loss, as the end-of-run figures: the analogy accuracy and the
+        # median training speed over the epochs.
+        test = {"words_per_s": float(metrics["words_per_s"].median())} if len(metrics) else None
+        if test is not None and "analogy_acc" in metrics:
+            test["analogy_acc"] = final["analogy_acc"]
         results = {
-            "epochs_completed": state.epoch, "steps": state.step, "final": final, "seed": spec.seed,
+            "epochs_completed": state.epoch, "steps": state.step, "final": final, "test": test, "seed": spec.seed,
             "parameters": 2 * corpus.vocab_size * trainer.model.dim,
             "corpus": {"words_read": corpus.raw_words, "in_vocabulary": int(len(corpus.ids)), "vocabulary": corpus.vocab_size},
         }
@@ -293,7 +298,9 @@ def run_callbacks(prepared: Prepared, life: Lifecycle, console: Console | None) 
     """A word2vec run's callbacks: divergence guard, metrics.csv, neighbours.csv, checkpoints, progress."""
     spec, trainer, run = prepared.spec, prepared.trainer, life.run
     bounds = spec.train.divergence.model_dump() if spec.train.divergence is not None else {}
-    callbacks: list[cb.Callback] = [cb.DivergenceGuard(**bounds), cb.MetricsLogger(life.log("metrics.csv", metric_columns(trainer)))]
+    # Summed gradients of a word's many occurrences in one step are what overshoots: fewer words a step help.
+    guard = cb.DivergenceGuard(**bounds, remedy="or take fewer words a step (train.batch_size)")
+    callbacks: list[cb.Callback] = [guard, cb.MetricsLogger(life.log("metrics.csv", metric_columns(trainer)))]
     if prepared.probes:
         callbacks.append(NeighbourLog(life.log(NEIGHBOURS, NEIGHBOUR_COLUMNS), prepared.probes, spec.eval.top))
     # The checkpoint goes last, so it records the other callbacks' state after their epoch-end.

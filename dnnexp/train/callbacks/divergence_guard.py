@@ -19,8 +19,8 @@ class DivergenceGuard(Callback):
     None (no such bound); the NaN check always holds.
     """
 
-    def __init__(self, factor: float | None = None, max_loss: float | None = None):
-        self.factor, self.max_loss = factor, max_loss
+    def __init__(self, factor: float | None = None, max_loss: float | None = None, remedy: str = "or clip gradients (regularization.clip_norm)"):
+        self.factor, self.max_loss, self.remedy = factor, max_loss, remedy  # remedy: what besides a lower rate helps
         self.first_loss = math.nan  # the first batch's loss; kept in the checkpoint so a resume bounds alike
 
     def on_batch_end(self, trainer):
@@ -40,8 +40,7 @@ class DivergenceGuard(Callback):
         state.stop, state.status = True, "diverged"
         state.message = (
             f"the loss became {loss:.4g}{why} at epoch {state.epoch + 1}, step {step}; "
-            f"lower the learning rate (optimizer.lr is {trainer.base_lr:g}) "
-            "or clip gradients (regularization.clip_norm)"
+            f"lower the learning rate (optimizer.lr is {trainer.base_lr:g}) {self.remedy}"
         )
 
     def state_arrays(self):
