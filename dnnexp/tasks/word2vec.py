@@ -64,14 +64,14 @@ class Word2VecModelSection(Section):
     window: PositiveInt = 5  # at most this many words each side; each centre's window is drawn from 1…window
     output: Literal["negative_sampling", "softmax"] = "negative_sampling"
     negative: PositiveInt = 5  # noise words per example (negative sampling)
-    negative_block: PositiveInt = 16  # consecutive centre words that share their noise words (1: each its own)
+    negative_block: PositiveInt = 4  # consecutive centre words that share their noise words (1: each its own)
 
 
 class Word2VecTrainSection(Section):
     """`train:` epochs, words per step and checkpoints."""
 
     epochs: PositiveInt = 5
-    batch_size: PositiveInt = 1000  # the corpus's words per step (before subsampling)
+    batch_size: PositiveInt = 500  # the corpus's words per step (before subsampling)
     checkpoint_every: NonNegativeInt = 1
     divergence: Divergence | None = Divergence()
 

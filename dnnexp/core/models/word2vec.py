@@ -45,10 +45,13 @@ SparseGrad = tuple[np.ndarray, np.ndarray]
 def row_sums(rows: np.ndarray, values: np.ndarray) -> SparseGrad:
     """The sum of `values` (n, d) per row index in `rows` (n,): (unique rows (m,), sums (m, d)).
 
-    Sorted, then np.add.reduceat over runs of equal rows: measured about 4 times faster here than
-    np.add.at into a dense (V, d) array (`row_sums_reference`), and it never touches the V − m rows
-    no example used.
+    Sorted, then np.add.reduceat over runs of equal rows: measured 2.6 and 3.9 times faster here
+    than np.add.at into a dense (V, d) array (`row_sums_reference`) for 850 and 20,000 rows of 100
+    (np.bincount over flat indices and a one-hot matrix product were slower still), and it never
+    touches the V − m rows no example used.
     """
+    if not len(rows):
+        return rows, values
     order = np.argsort(rows, kind="stable")
     sorted_rows = rows[order]
     starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
@@ -108,11 +111,6 @@ class Windows:
     @property
     def centres(self) -> np.ndarray:
         return self.ids[self.w : len(self.ids) - self.w]
-
-    def context(self, j: int) -> np.ndarray:
-        """The ids at offset `offsets[j]` of every centre (n,), a view."""
-        start = self.w + int(window_offsets(self.w)[j])
-        return self.ids[start : start + len(self.valid)]
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(centre index (p,), context word (p,)) of every (centre, context) pair, in text order."""

@@ -90,3 +90,12 @@ def test_noise_words_equal_to_the_true_word_still_count_as_drawn():
     m, ex = model("skipgram", K), windows()
     ex.negatives[:] = ex.ids[W]  # the first centre's own word everywhere
     assert m.forward(ex) == pytest.approx(pair_loss(m, ex), rel=1e-12)
+
+
+@pytest.mark.parametrize("kind, negative", KINDS)
+def test_a_step_without_centre_words_has_no_loss_and_no_gradient(kind, negative):
+    """Subsampling can empty a step's stretch of text: nothing to learn, nothing to break."""
+    m = model(kind, negative)
+    empty = Windows(np.zeros(2 * W, np.int64), np.zeros((0, 2 * W), bool), np.zeros((0, K), np.int64))
+    assert m.forward(empty) == 0.0 and m.examples(empty) == 0
+    assert all(not values.any() for _, values in m.backward().values())
