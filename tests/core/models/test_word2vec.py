@@ -75,6 +75,18 @@ def test_row_sums_equal_add_at_and_touch_only_used_rows():
     assert sums.dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype, d", [(np.float32, 4), (np.float64, 4), (np.float32, 3)])
+def test_row_sums_of_paired_columns_are_the_plain_sums(dtype, d):
+    rng = np.random.default_rng(1)
+    rows, values = rng.integers(0, 9, size=60), rng.standard_normal((60, d)).astype(dtype)
+    unique, sums = row_sums(rows, values)
+    order = np.argsort(rows, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(rows[order]) != 0])
+    # The same additions, grouped differently where NumPy sums pairwise: equal to rounding.
+    np.testing.assert_allclose(sums, np.add.reduceat(values[order], starts, axis=0), rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6 if dtype == np.float32 else 1e-14)
+    assert sums.dtype == dtype and sums.shape == (len(unique), d)
+
+
 def test_float32_in_float32_out():
     m = Word2Vec(V, D, "cbow", K, BLOCK, np.random.default_rng(0))
     ex = windows()
