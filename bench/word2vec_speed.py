@@ -3,8 +3,10 @@
     python bench/word2vec_speed.py [--epochs 5] [--models skipgram cbow] [--repeats 1]
 
 The King James Bible (dnnexp's kjv corpus, the same sentences for both), dim 100, window 5, 5
-noise words, min_count 5, sample 1e-3, alpha 0.025 → 0.0001, gensim with workers=1 and dnnexp
-with one BLAS thread, as configs/day3/word2vec/{skipgram,cbow}_kjv.yaml. Each model trains in turn
+noise words, min_count 5, sample 1e-3, 5 epochs, the rate falling linearly to 0.0001: gensim with
+workers=1 and its alpha 0.025, dnnexp with one BLAS thread and configs/day3/word2vec/{skipgram,
+cbow}_kjv.yaml as they are (skip-gram at 0.025; CBOW at 0.1, which that file explains, in steps
+of 1,000 words; skip-gram's steps are 500 words). Each model trains in turn
 in dnnexp and gensim (interleaved, so a machine that gets busier slows both); speed is the corpus's
 words read per second of training (building the vocabulary left out of both), the median over
 epochs. Quality: the analogy accuracy of both on dnnexp/data/analogies/kjv.txt — 3CosAdd over the

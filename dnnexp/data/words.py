@@ -239,6 +239,16 @@ class Analogies:
     total: int
 
 
+#: analogy files shipped with dnnexp, by the name `eval.analogies` may give instead of a path
+SHIPPED_ANALOGIES = Path(__file__).resolve().parent / "analogies"
+
+
+def analogy_file(name: str) -> Path:
+    """`eval.analogies` as a path: a shipped file's name (kjv), else the path given."""
+    shipped = SHIPPED_ANALOGIES / f"{name}.txt"
+    return shipped if "/" not in name and shipped.is_file() else Path(name)
+
+
 def read_analogies(path: str | Path, corpus: WordCorpus, lowercase: bool) -> Analogies:
     """An analogy file in Google's and gensim's format: `a b c d` a line, `: section` lines between."""
     index = corpus.index()

@@ -22,10 +22,10 @@ from dnnexp.console import styled
 from dnnexp.core.embeddings import nearest, unit_rows
 from dnnexp.core.models.word2vec import Word2Vec
 from dnnexp.data.memory import limited, require
-from dnnexp.data.words import CORPORA, WordCorpus, build_corpus, read_analogies, tokenized
+from dnnexp.data.words import CORPORA, WordCorpus, analogy_file, build_corpus, read_analogies, tokenized
 from dnnexp.errors import DnnexpError, RunDirError, SpecError
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
-from dnnexp.runs.rundir import RunDir
+from dnnexp.runs.rundir import RunDir, write_atomically
 from dnnexp.spec.registry import OPTIMIZERS, SCHEDULES
 from dnnexp.spec.schema import Divergence, NonNegativeInt, OptimizerSpec, PositiveInt, ScheduleSpec, Section, SpecBase
 from dnnexp.tasks.base import Task
@@ -37,9 +37,6 @@ from dnnexp.train.word2vec import CorpusProgress, Word2VecTrainer, metric_column
 CHECKPOINT = "checkpoint.npz"
 VOCABULARY = "vocabulary.tsv"
 NEIGHBOURS = "neighbours.csv"
-NEIGHBOUR_COLUMNS = ["epoch", "word", "rank", "neighbour", "similarity"]
-#: analogy files shipped with dnnexp, by the name `eval.analogies` may give instead of a path
-SHIPPED_ANALOGIES = Path(__file__).resolve().parent.parent / "data" / "analogies"
 #: the softmax's (centres, V) scores, probabilities and gradient of a step
 SOFTMAX_ARRAYS = 3
 
@@ -143,12 +140,6 @@ def load_corpus(data: CorpusSection) -> WordCorpus:
         raise SpecError(f"data.verses: picks verses of the kjv corpus; leave it out for {data.name}")
     source = f"data.path '{data.path}'" if data.path else f"the {data.name} corpus"
     return build_corpus(tokenized(data.name, data.lowercase, data.path, data.verses), data.min_count, data.max_vocab, source)
-
-
-def analogy_file(name: str) -> Path:
-    """`eval.analogies` as a path: a shipped file's name (kjv), else the path given."""
-    shipped = SHIPPED_ANALOGIES / f"{name}.txt"
-    return shipped if "/" not in name and shipped.is_file() else Path(name)
 
 
 class Word2VecTask(Task):
@@ -283,13 +274,9 @@ class Word2VecTask(Task):
     def export(self, run: RunDir, out: Path) -> Path:
         """The vectors in word2vec's text format (gensim's KeyedVectors.load_word2vec_format): a line
         `V d`, then a word and its d numbers a line."""
-        rebuilt = self.rebuild(run)
-        if any(not w or any(ch.isspace() for ch in w) for w in rebuilt.words):
-            raise DnnexpError(f"{run.path}: a word with a space in it cannot be written in word2vec's text format")
+        rebuilt = self.rebuild(run)  # words never hold spaces: the corpora split at them
         lines = [f"{len(rebuilt.words)} {rebuilt.vectors.shape[1]}\n"]
         lines += [f"{w} {' '.join(f'{x:.6g}' for x in row)}\n" for w, row in zip(rebuilt.words, rebuilt.vectors.tolist())]
-        from dnnexp.runs.rundir import write_atomically
-
         write_atomically(out, lambda f: f.write("".join(lines).encode("utf-8")))
         return out
 
@@ -302,23 +289,9 @@ def run_callbacks(prepared: Prepared, life: Lifecycle, console: Console | None) 
     guard = cb.DivergenceGuard(**bounds, remedy="or take fewer words a step (train.batch_size)")
     callbacks: list[cb.Callback] = [guard, cb.MetricsLogger(life.log("metrics.csv", metric_columns(trainer)))]
     if prepared.probes:
-        callbacks.append(NeighbourLog(life.log(NEIGHBOURS, NEIGHBOUR_COLUMNS), prepared.probes, spec.eval.top))
+        callbacks.append(cb.NeighbourLog(life.log(NEIGHBOURS, cb.NeighbourLog.COLUMNS), prepared.probes, spec.eval.top))
     # The checkpoint goes last, so it records the other callbacks' state after their epoch-end.
     callbacks.append(cb.Checkpoint(lambda arrays: run.save_npz(CHECKPOINT, arrays), spec.train.checkpoint_every))
     if console is not None:
         callbacks.insert(0, CorpusProgress(console))
     return callbacks
-
-
-class NeighbourLog(cb.Callback):
-    """neighbours.csv: each probe word's `top` nearest neighbours after every epoch."""
-
-    def __init__(self, log: cb.RowLog, probes: list[int], top: int):
-        self.log, self.probes, self.top = log, probes, top
-
-    def on_epoch_end(self, trainer, logs):
-        words, unit = trainer.data.words, unit_rows(trainer.model.embeddings)
-        for probe in self.probes:
-            ids, similarity = nearest(unit, unit[probe], self.top, exclude=[probe])
-            for rank, (k, s) in enumerate(zip(ids, similarity), 1):
-                self.log.append({"epoch": int(logs["epoch"]), "word": words[probe], "rank": rank, "neighbour": words[k], "similarity": round(float(s), 6)})

@@ -12,6 +12,7 @@ from dnnexp.train.callbacks.epoch_means import EpochMeans
 from dnnexp.train.callbacks.layer_stats import LayerStats
 from dnnexp.train.callbacks.metrics_logger import MetricsLogger
 from dnnexp.train.callbacks.monitor import MonitorCallback
+from dnnexp.train.callbacks.neighbours import NeighbourLog
 from dnnexp.train.callbacks.progress import Progress
 from dnnexp.train.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from dnnexp.train.callbacks.time_grads import TimeGrads
@@ -25,6 +26,7 @@ __all__ = [
     "LayerStats",
     "MetricsLogger",
     "MonitorCallback",
+    "NeighbourLog",
     "Progress",
     "ReduceLROnPlateau",
     "RowLog",
