@@ -5,8 +5,9 @@ Corpora, each a list of sentences (windows never cross a sentence's end):
 - `kjv`: the King James Bible from Debian's `bible-kjv` package, a verse a sentence (31,102
   verses, 789,684 words);
 - `text`: any UTF-8 file, a sentence a line;
-- `ptb`: the Penn Treebank text of deep-learning-from-scratch-2 (ptb.train.txt, 929,589 words,
-  already lowercased with `<unk>` for rare words), downloaded on first use, its SHA-256 checked.
+- `ptb`: the Penn Treebank text of deep-learning-from-scratch-2 (ptb.train.txt: 42,068 lines,
+  887,521 words, the book's 929,589 with an `<eos>` closing each line; already lowercased, `<unk>`
+  for rare words), downloaded on first use, its SHA-256 checked.
 
 Words are runs of letters and digits (with inner apostrophes: "lord's"); `ptb` is already split
 at spaces. The vocabulary keeps words seen at least `min_count` times, at most the `max_vocab`
