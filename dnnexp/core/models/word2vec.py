@@ -4,8 +4,12 @@ Two matrices, as in the course and in word2vec.c: W_in (V, d), the embeddings ea
 up in (a one-hot row times W_in is that row, so no product is taken), and W_out (V, d), the output
 side. Two ways to read a window of text:
 
-- skip-gram: the centre word's vector h = W_in[c] predicts each word of its window;
-- CBOW: the mean of the window's vectors h = mean(W_in[ctx]) predicts the centre word.
+- skip-gram: the centre word's vector h = W_in[c] predicts each word of its window (word2vec.c
+  and gensim let each context word's vector predict the centre instead: the same pairs, the same
+  objective summed over them);
+- CBOW: the mean of the window's vectors h = mean(W_in[ctx]) predicts the centre word; its true
+  gradient reaches each context vector divided by the window's m words (word2vec.c and gensim
+  add the whole of dL/dh to each, which is not the mean's gradient), so CBOW wants a larger rate.
 
 And two output layers:
 
@@ -28,8 +32,9 @@ the same way, instead of gathering and scattering each pair's rows — in NumPy 
 costs several times a contiguous pass. Noise words are drawn once per block of `block`
 consecutive centre words and shared by the block (and, in skip-gram, by each centre's pairs), so
 their scores are small matrix products; each example still meets k noise words drawn from the noise
-distribution, so the expected gradient is word2vec's. `pair_loss` is the same loss written pair by
-pair, the reference the fast form is tested against.
+distribution, so the expected gradient is word2vec's (a noise word that is the true word counts
+as drawn; word2vec.c skips it). `pair_loss` is the same loss written pair by pair, the reference
+the fast form is tested against.
 """
 
 from __future__ import annotations
