@@ -3,7 +3,8 @@ or CBOW, with negative sampling or the course's plain softmax.
 
 The run folder gets, besides metrics.csv and summary.json: vocabulary.tsv (each word of the
 vocabulary and its count, by id), neighbours.csv (each probe word's nearest neighbours after every
-epoch) and checkpoint.npz (both matrices, the optimizer's state). `dnnexp similar`, `analogy`,
+epoch), checkpoint.npz (both matrices, the optimizer's state), learning_curves.png (the loss) and
+analogy_acc.png (the analogy accuracy, epoch by epoch). `dnnexp similar`, `analogy`,
 `export` and `plot --embeddings` read a finished run back.
 """
 
@@ -233,8 +234,11 @@ class Word2VecTask(Task):
     def draw(self, prepared: Prepared, run: RunDir) -> None:
         from dnnexp.plots.curves import plot_curves
 
-        if len(run.metrics()):
+        metrics = run.metrics()
+        if len(metrics):
             plot_curves([run], run.file("learning_curves.png"))
+            if "analogy_acc" in metrics:  # not a split's metric, so the curves' panels leave it out
+                plot_curves([run], run.file("analogy_acc.png"), metric="analogy_acc")
 
     # ---- after the run --------------------------------------------------------------------
 

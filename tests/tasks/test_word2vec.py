@@ -104,6 +104,15 @@ def test_the_commands_read_a_run_back(spec, runs_dir, cli, tmp_path):
     assert cli("plot", run.path, "--embeddings", "--words", "king,kingg").exit_code == 2
 
 
+def test_the_cli_draws_the_loss_and_the_analogy_accuracy(spec, cli, tmp_path, runs_dir):
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump({**spec, "train": {"epochs": 1, "batch_size": 64}}))
+    result = cli("train", path, "--runs-dir", runs_dir)
+    assert result.exit_code == 0 and "analogy_acc" in result.output, result.output
+    (run,) = runs_dir.iterdir()
+    assert (run / "learning_curves.png").is_file() and (run / "analogy_acc.png").is_file()
+
+
 def test_export_writes_the_text_format_gensim_reads(spec, runs_dir, cli, tmp_path):
     gensim_models = pytest.importorskip("gensim.models")
     run, _ = train(spec, runs_dir)
