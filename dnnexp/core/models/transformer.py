@@ -45,31 +45,56 @@ from dnnexp.core.models.seq2seq import Tokens, input_stream, token_accuracy, wri
 EMBEDDING_INIT = {"name": "normal", "std": 1.0}
 
 
+class Trace:
+    """What per-layer statistics read (Model.keep_outputs): while `keep` is set, each layer's last
+    output (`out`) and the gradient that reached it (`back`), by the layer's name."""
+
+    def __init__(self) -> None:
+        self.keep = False
+        self.outputs: dict[str, np.ndarray] = {}
+        self.output_grads: dict[str, np.ndarray] = {}
+
+    def out(self, layer: Layer, y: np.ndarray) -> np.ndarray:
+        """y, the output of `layer`, kept while `keep` is set."""
+        if self.keep:
+            self.outputs[layer.name] = y
+        return y
+
+    def back(self, layer: Layer, dout: np.ndarray) -> np.ndarray:
+        """dout, the gradient reaching `layer`'s output, kept while `keep` is set."""
+        if self.keep:
+            self.output_grads[layer.name] = dout
+        return dout
+
+
 class AddNorm:
     """The residual connection around a sublayer: LayerNorm(x + Dropout(s)), s the sublayer's
     output for x; all (N, T, D)."""
 
-    def __init__(self, rate: float):
-        self.dropout, self.norm = Dropout(rate), LayerNorm()
+    def __init__(self, rate: float, trace: Trace):
+        self.dropout, self.norm, self.trace = Dropout(rate), LayerNorm(), trace
 
     def layers(self, index: int) -> dict[str, Layer]:
         return {f"dropout{index}": self.dropout, f"layer_norm{index}": self.norm}
 
     def forward(self, x: np.ndarray, s: np.ndarray, train: bool) -> np.ndarray:
-        return self.norm.forward(x + self.dropout.forward(s, train), train)
+        t = self.trace
+        return t.out(self.norm, self.norm.forward(x + t.out(self.dropout, self.dropout.forward(s, train)), train))
 
     def backward(self, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(dL/dx, dL/ds): the residual path and the sublayer's share of the same gradient."""
-        dz = self.norm.backward(dout)
-        return dz, self.dropout.backward(dz)
+        t = self.trace
+        dz = self.norm.backward(t.back(self.norm, dout))
+        return dz, self.dropout.backward(t.back(self.dropout, dz))
 
 
 class EncoderBlock:
     """Self-attention, then a feed-forward block, each inside an AddNorm: (N, T, D) → (N, T, D)."""
 
-    def __init__(self, heads: int, d_ff: int, dropout: float):
+    def __init__(self, heads: int, d_ff: int, dropout: float, trace: Trace):
         self.self_attention, self.feed_forward = MultiHeadAttention(heads), FeedForward(d_ff)
-        self.add_norms = [AddNorm(dropout) for _ in range(2)]
+        self.add_norms = [AddNorm(dropout, trace) for _ in range(2)]
+        self.trace = trace
 
     def layers(self) -> dict[str, Layer]:
         """The block's layers by name, in the order the forward pass runs them."""
@@ -78,14 +103,16 @@ class EncoderBlock:
 
     def forward(self, x: np.ndarray, key_mask: np.ndarray, train: bool) -> np.ndarray:
         """x (N, T, D); key_mask (N, T) False at padding, which no step reads."""
-        h = self.add_norms[0].forward(x, self.self_attention.attend(x, x, key_mask, train), train)
-        return self.add_norms[1].forward(h, self.feed_forward.forward(h, train), train)
+        t, attention, feed_forward = self.trace, self.self_attention, self.feed_forward
+        h = self.add_norms[0].forward(x, t.out(attention, attention.attend(x, x, key_mask, train)), train)
+        return self.add_norms[1].forward(h, t.out(feed_forward, feed_forward.forward(h, train)), train)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        t = self.trace
         dh, ds = self.add_norms[1].backward(dout)
-        dh = dh + self.feed_forward.backward(ds)
+        dh = dh + self.feed_forward.backward(t.back(self.feed_forward, ds))
         dx, ds = self.add_norms[0].backward(dh)
-        dq, dkv = self.self_attention.backward_attend(ds)
+        dq, dkv = self.self_attention.backward_attend(t.back(self.self_attention, ds))
         return dx + dq + dkv
 
 
@@ -93,10 +120,11 @@ class DecoderBlock:
     """Causal self-attention, cross-attention on the encoder's output (the memory), then a
     feed-forward block, each inside an AddNorm: (N, T, D) and memory (N, T_in, D) → (N, T, D)."""
 
-    def __init__(self, heads: int, d_ff: int, dropout: float):
+    def __init__(self, heads: int, d_ff: int, dropout: float, trace: Trace):
         self.self_attention = MultiHeadAttention(heads, causal=True)
         self.cross_attention, self.feed_forward = MultiHeadAttention(heads), FeedForward(d_ff)
-        self.add_norms = [AddNorm(dropout) for _ in range(3)]
+        self.add_norms = [AddNorm(dropout, trace) for _ in range(3)]
+        self.trace = trace
 
     def layers(self) -> dict[str, Layer]:
         """The block's layers by name, in the order the forward pass runs them."""
@@ -108,18 +136,20 @@ class DecoderBlock:
 
     def forward(self, x: np.ndarray, memory: np.ndarray, memory_mask: np.ndarray, train: bool) -> np.ndarray:
         """x (N, T, D); memory (N, T_in, D) and memory_mask (N, T_in), False at the input's padding."""
-        h = self.add_norms[0].forward(x, self.self_attention.attend(x, x, None, train), train)
-        g = self.add_norms[1].forward(h, self.cross_attention.attend(h, memory, memory_mask, train), train)
-        return self.add_norms[2].forward(g, self.feed_forward.forward(g, train), train)
+        t, attention, cross, feed_forward = self.trace, self.self_attention, self.cross_attention, self.feed_forward
+        h = self.add_norms[0].forward(x, t.out(attention, attention.attend(x, x, None, train)), train)
+        g = self.add_norms[1].forward(h, t.out(cross, cross.attend(h, memory, memory_mask, train)), train)
+        return self.add_norms[2].forward(g, t.out(feed_forward, feed_forward.forward(g, train)), train)
 
     def backward(self, dout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(dL/dx, dL/dmemory) from dL/dout of the last forward pass."""
+        t = self.trace
         dg, ds = self.add_norms[2].backward(dout)
-        dg = dg + self.feed_forward.backward(ds)
+        dg = dg + self.feed_forward.backward(t.back(self.feed_forward, ds))
         dh, ds = self.add_norms[1].backward(dg)
-        dq, dmemory = self.cross_attention.backward_attend(ds)
+        dq, dmemory = self.cross_attention.backward_attend(t.back(self.cross_attention, ds))
         dx, ds = self.add_norms[0].backward(dh + dq)
-        dq, dkv = self.self_attention.backward_attend(ds)
+        dq, dkv = self.self_attention.backward_attend(t.back(self.self_attention, ds))
         return dx + dq + dkv, dmemory
 
 
@@ -142,9 +172,7 @@ class Transformer(Model):
 
     def __init__(self, d_model: int = 64, heads: int = 4, d_ff: int = 128, blocks: int = 2, dropout: float = 0.0):
         self.d_model, self.heads, self.d_ff, self.blocks, self.dropout = d_model, heads, d_ff, blocks, dropout
-        self.keep_outputs = False
-        self.outputs: dict[str, np.ndarray] = {}
-        self.output_grads: dict[str, np.ndarray] = {}
+        self.trace = Trace()
 
     # ---- building ------------------------------------------------------------------------
 
@@ -172,11 +200,11 @@ class Transformer(Model):
         self.encoder_embedding = self._add("encoder.embedding", Embedding(V, D, EMBEDDING_INIT), source[:1], ctx)
         self.encoder_positions = self._add("encoder.positional_encoding", PositionalEncoding(), source, ctx)
         self.encoder_dropout = self._add("encoder.dropout", Dropout(rate), source, ctx)
-        self.encoder_blocks = [self._block(f"encoder.block{i}", EncoderBlock(self.heads, self.d_ff, rate), source, ctx) for i in range(1, self.blocks + 1)]
+        self.encoder_blocks = [self._block(f"encoder.block{i}", EncoderBlock(self.heads, self.d_ff, rate, self.trace), source, ctx) for i in range(1, self.blocks + 1)]
         self.decoder_embedding = self._add("decoder.embedding", Embedding(V, D, EMBEDDING_INIT), target[:1], ctx)
         self.decoder_positions = self._add("decoder.positional_encoding", PositionalEncoding(), target, ctx)
         self.decoder_dropout = self._add("decoder.dropout", Dropout(rate), target, ctx)
-        self.decoder_blocks = [self._block(f"decoder.block{i}", DecoderBlock(self.heads, self.d_ff, rate), target, ctx) for i in range(1, self.blocks + 1)]
+        self.decoder_blocks = [self._block(f"decoder.block{i}", DecoderBlock(self.heads, self.d_ff, rate, self.trace), target, ctx) for i in range(1, self.blocks + 1)]
         self.output = self._add("decoder.output", TimeDistributed(Dense(V)), target, ctx)
         # Flat views of the layers' own arrays, which they update in place.
         self.params = {f"{l.name}.{k}": v for l in self.layers for k, v in l.params.items()}
@@ -200,17 +228,28 @@ class Transformer(Model):
     def _encode(self, x: np.ndarray, train: bool) -> tuple[np.ndarray, np.ndarray]:
         """The encoder on ids x (N, T_in): (memory (N, T_in, D), key mask (N, T_in), False at padding)."""
         mask = x != self.tokens.pad
-        h = self.encoder_dropout.forward(self.encoder_positions.forward(self.encoder_embedding.forward(x, train)), train)
+        h = self._embed(x, self.encoder_embedding, self.encoder_positions, self.encoder_dropout, train)
         for block in self.encoder_blocks:
             h = block.forward(h, mask, train)
         return h, mask
 
     def _decode(self, tokens: np.ndarray, memory: np.ndarray, mask: np.ndarray, train: bool) -> np.ndarray:
         """The decoder on input tokens (N, T), reading the encoder's memory: logits (N, T, V)."""
-        h = self.decoder_dropout.forward(self.decoder_positions.forward(self.decoder_embedding.forward(tokens, train)), train)
+        h = self._embed(tokens, self.decoder_embedding, self.decoder_positions, self.decoder_dropout, train)
         for block in self.decoder_blocks:
             h = block.forward(h, memory, mask, train)
-        return self.output.forward(h, train)
+        return self.trace.out(self.output, self.output.forward(h, train))
+
+    def _embed(self, ids: np.ndarray, embedding: Layer, positions: Layer, dropout: Layer, train: bool) -> np.ndarray:
+        """Token ids (N, T) as vectors with their positions added: (N, T, D)."""
+        t = self.trace
+        h = t.out(positions, positions.forward(t.out(embedding, embedding.forward(ids, train)), train))
+        return t.out(dropout, dropout.forward(h, train))
+
+    def _backward_embed(self, dout: np.ndarray, embedding: Layer, positions: Layer, dropout: Layer) -> None:
+        t = self.trace
+        dh = positions.backward(t.back(positions, dropout.backward(t.back(dropout, dout))))
+        embedding.backward(t.back(embedding, dh))
 
     def forward_loss(self, x, t, loss, train=False):
         memory, mask = self._encode(x, train)
@@ -218,14 +257,14 @@ class Transformer(Model):
         return loss.forward_logits(u, t[:, 1:]), loss.y
 
     def backward_loss(self, loss):
-        dh, dmemory = self.output.backward(loss.backward_logits()), 0.0
+        dh, dmemory = self.output.backward(self.trace.back(self.output, loss.backward_logits())), 0.0
         for block in reversed(self.decoder_blocks):
             dh, dm = block.backward(dh)
             dmemory = dmemory + dm  # every decoder block reads the same memory
-        self.decoder_embedding.backward(self.decoder_positions.backward(self.decoder_dropout.backward(dh)))
+        self._backward_embed(dh, self.decoder_embedding, self.decoder_positions, self.decoder_dropout)
         for block in reversed(self.encoder_blocks):
             dmemory = block.backward(dmemory)
-        self.encoder_embedding.backward(self.encoder_positions.backward(self.encoder_dropout.backward(dmemory)))
+        self._backward_embed(dmemory, self.encoder_embedding, self.encoder_positions, self.encoder_dropout)
 
     def fuses(self, loss: Loss) -> bool:
         """Always: the logits go to softmax cross-entropy together."""
@@ -280,7 +319,23 @@ class Transformer(Model):
         }
         return reply[0], maps
 
-    # ---- metrics and summary -------------------------------------------------------------
+    # ---- metrics, statistics and summary -------------------------------------------------
+
+    @property
+    def keep_outputs(self) -> bool:
+        return self.trace.keep
+
+    @keep_outputs.setter
+    def keep_outputs(self, keep: bool) -> None:
+        self.trace.keep = keep
+
+    @property
+    def outputs(self) -> dict[str, np.ndarray]:
+        return self.trace.outputs
+
+    @property
+    def output_grads(self) -> dict[str, np.ndarray]:
+        return self.trace.output_grads
 
     def metric_names(self, task, train):
         return ("acc", "seq_acc")

@@ -154,3 +154,18 @@ def test_it_learns_to_reverse_a_sequence():
         optimizer.update(model.params, model.grads)
     _, y = model.forward_loss(x, t, loss)
     assert model.batch_metrics(x, t, y, "multiclass", train=False)["seq_acc"] > 0.9
+
+
+def test_every_layer_keeps_its_output_and_gradient_for_layer_statistics():
+    model, loss = built(dropout=0.2), CrossEntropy()
+    model.keep_outputs = True
+    model.forward_loss(ids((2, 5)), teacher(ids((2, LENGTH), 1)), loss, train=True)
+    model.backward_loss(loss)
+    names = [layer.name for layer in model.layers]
+    assert set(model.outputs) == set(model.output_grads) == set(names)
+    for name in names:
+        assert model.outputs[name].shape == model.output_grads[name].shape, name
+    model.outputs.clear()
+    model.keep_outputs = False
+    model.forward_loss(ids((2, 5)), teacher(ids((2, LENGTH), 1)), loss, train=True)
+    assert not model.outputs
