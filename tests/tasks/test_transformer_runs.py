@@ -40,7 +40,8 @@ def test_metrics_and_layer_statistics(trained):
     assert {"train_acc", "train_seq_acc", "val_acc", "val_seq_acc"} <= set(columns)
     assert set(trained.summary()["test"]) == {"loss", "acc", "seq_acc"}
     layers = set(trained.table("layer_stats.csv")["layer"])
-    assert {"encoder.block1.self_attention", "decoder.block1.cross_attention", "decoder.block1.layer_norm3", "decoder.output"} <= layers
+    expected = {"encoder.block1.self_attention", "decoder.block1.cross_attention", "decoder.block1.layer_norm3", "decoder.output"}
+    assert expected <= layers
 
 
 def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(trained, runs_dir, extra_callbacks):
@@ -85,7 +86,10 @@ def test_list_names_the_kind_and_its_layers(cli):
 @pytest.mark.parametrize(
     "model, message",
     [
-        ({"d_model": 10, "heads": 4}, "model.heads: d_model 10 does not split into 4 heads of equal size; make d_model a multiple of heads"),
+        (
+            {"d_model": 10, "heads": 4},
+            "model.heads: d_model 10 does not split into 4 heads of equal size; make d_model a multiple of heads",
+        ),
         ({"dropout": 1.0}, "model.dropout"),
         ({"blocks": 0}, "model.blocks"),
     ],

@@ -26,6 +26,8 @@ feed_forward, positional_encoding, embedding, dropout and a time-distributed den
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 
 from dnnexp.core.layers.attention import MultiHeadAttention
@@ -153,6 +155,9 @@ class DecoderBlock:
         return dx + dq + dkv, dmemory
 
 
+Block = TypeVar("Block", EncoderBlock, DecoderBlock)
+
+
 class Transformer(Model):
     """Encoder-decoder Transformer (see the module): token ids x (N, T_in) → replies (N, T_out).
 
@@ -200,11 +205,17 @@ class Transformer(Model):
         self.encoder_embedding = self._add("encoder.embedding", Embedding(V, D, EMBEDDING_INIT), source[:1], ctx)
         self.encoder_positions = self._add("encoder.positional_encoding", PositionalEncoding(), source, ctx)
         self.encoder_dropout = self._add("encoder.dropout", Dropout(rate), source, ctx)
-        self.encoder_blocks = [self._block(f"encoder.block{i}", EncoderBlock(self.heads, self.d_ff, rate, self.trace), source, ctx) for i in range(1, self.blocks + 1)]
+        self.encoder_blocks = [
+            self._block(f"encoder.block{i}", EncoderBlock(self.heads, self.d_ff, rate, self.trace), source, ctx)
+            for i in range(1, self.blocks + 1)
+        ]
         self.decoder_embedding = self._add("decoder.embedding", Embedding(V, D, EMBEDDING_INIT), target[:1], ctx)
         self.decoder_positions = self._add("decoder.positional_encoding", PositionalEncoding(), target, ctx)
         self.decoder_dropout = self._add("decoder.dropout", Dropout(rate), target, ctx)
-        self.decoder_blocks = [self._block(f"decoder.block{i}", DecoderBlock(self.heads, self.d_ff, rate, self.trace), target, ctx) for i in range(1, self.blocks + 1)]
+        self.decoder_blocks = [
+            self._block(f"decoder.block{i}", DecoderBlock(self.heads, self.d_ff, rate, self.trace), target, ctx)
+            for i in range(1, self.blocks + 1)
+        ]
         self.output = self._add("decoder.output", TimeDistributed(Dense(V)), target, ctx)
         # Flat views of the layers' own arrays, which they update in place.
         self.params = {f"{l.name}.{k}": v for l in self.layers for k, v in l.params.items()}
@@ -218,7 +229,8 @@ class Transformer(Model):
         self.layers.append(layer)
         return layer
 
-    def _block(self, name: str, block: EncoderBlock | DecoderBlock, shape: tuple[int, ...], ctx: BuildContext):
+    def _block(self, name: str, block: Block, shape: tuple[int, ...], ctx: BuildContext) -> Block:
+        """`block` with its layers named "<name>.<part>" and built for sequences of `shape`."""
         for part, layer in block.layers().items():
             self._add(f"{name}.{part}", layer, shape, ctx)
         return block

@@ -20,7 +20,9 @@ PAD = 0  # token_data's padding id
 V, START, END, LENGTH = 7, 1, 2, 4
 
 
-def built(shape: tuple[int, ...] = (5,), end: int | None = END, seed: int = 0, dtype: type = np.float64, **args: Any) -> Transformer:
+def built(
+    shape: tuple[int, ...] = (5,), end: int | None = END, seed: int = 0, dtype: type = np.float64, **args: Any
+) -> Transformer:
     """A small model as initialized (what it writes varies with the input: random weights and
     biases of order 1 would make every sublayer's output mostly constant, which layer norm keeps)."""
     model = Transformer(**{"d_model": 8, "heads": 2, "d_ff": 6, "blocks": 2, **args})
