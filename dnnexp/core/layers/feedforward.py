@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dnnexp.core.activations import ReLU
 from dnnexp.core.layers.base import ShapeError
 from dnnexp.core.layers.dense import Dense
 from dnnexp.core.layers.wrappers import TimeDistributed
@@ -25,6 +24,9 @@ class FeedForward(TimeDistributed):
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 2:
             raise ShapeError(f"feed_forward takes sequences (T, D), got {tuple(input_shape)}")
+        # Imported here: dnnexp.core.activations imports this package, so a module-level import is a cycle.
+        from dnnexp.core.activations import ReLU
+
         # The way back to D is known only now, from the input.
         self.layer = [Dense(self.units, self.init), ReLU(), Dense(input_shape[-1], self.init)]
         return super().compute_output_shape(input_shape)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from dnnexp.core.layers import ShapeError
+
+ROOT = Path(__file__).parents[3]
 
 
 def test_every_step_alone_through_the_same_two_dense_layers(build_layer):
@@ -32,3 +38,10 @@ def test_float32_stays_float32(build_layer):
     layer = build_layer({"type": "feed_forward", "units": 3}, (2, 4), dtype=np.float32)
     x = np.ones((1, 2, 4), np.float32)
     assert layer.forward(x, train=True).dtype == np.float32 and layer.backward(x).dtype == np.float32
+
+
+@pytest.mark.parametrize("module", ["dnnexp.core.activations", "dnnexp.core.layers.feedforward", "dnnexp.core.models.transformer"])
+def test_importing_any_module_first_makes_no_import_cycle(module):
+    """dnnexp.core.activations imports the layers package, which imports this module."""
+    result = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
