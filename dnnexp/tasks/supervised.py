@@ -20,8 +20,8 @@ from dnnexp.core.layers.batchnorm import BatchNorm
 from dnnexp.core.layers.recurrent import recurrent_layers
 from dnnexp.core.models.base import Model
 from dnnexp.core.models.seq2seq import EncoderDecoder
-from dnnexp.core.models.transformer import Transformer
 from dnnexp.core.models.sequential import Sequential
+from dnnexp.core.models.transformer import Transformer
 from dnnexp.data.base import Batches
 from dnnexp.data.memory import limited, require, size_text
 from dnnexp.data.text import decode, encode_text
