@@ -113,6 +113,12 @@ def activations_figure(run: RunDir) -> Figure:
             )
         samples.setdefault(stage, {})[layer] = values.ravel()
     layers = list(dict.fromkeys(layer for by_layer in samples.values() for layer in by_layer))
+    if not layers:
+        # Models whose nonlinearities live inside their layers (an LSTM's gates, a feed-forward block's ReLU).
+        raise RunDirError(
+            f"{run.path}: the model has no activation layers of its own to draw; "
+            "`--layer-stats` shows every layer's statistics"
+        )
     kinds = {layer: layer_kind(layer) for layer in layers}
 
     fig, axes = new_figure(len(samples), len(layers), panel_size=(2.4, 1.9), sharex="col")

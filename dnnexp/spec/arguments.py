@@ -64,6 +64,11 @@ ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
     "latent": (Ge(1),),
     "samples": (Ge(1),),
     "kl_anneal_steps": (Ge(0),),
+    "d_model": (Ge(1),),
+    "heads": (Ge(1),),
+    "d_ff": (Ge(1),),
+    "blocks": (Ge(1),),
+    "dropout": (Ge(0), Lt(1)),
 }
 
 #: parameters the run supplies; a spec cannot set them

@@ -21,6 +21,7 @@ from dnnexp.core.layers.recurrent import recurrent_layers
 from dnnexp.core.models.base import Model
 from dnnexp.core.models.seq2seq import EncoderDecoder
 from dnnexp.core.models.sequential import Sequential
+from dnnexp.core.models.transformer import Transformer
 from dnnexp.data.base import Batches
 from dnnexp.data.memory import limited, require, size_text
 from dnnexp.data.text import decode, encode_text
@@ -195,7 +196,7 @@ class SupervisedTask(Task):
         return Rebuilt(spec, model, data)
 
     def sample(self, run: RunDir, text: str, samples: int = 1, greedy: bool | None = None, seed: int = 0) -> list[str]:
-        """What a seq2seq, hred or vhred run's trained model writes for `text`: `samples` replies
+        """What a seq2seq, hred, vhred or transformer run's trained model writes for `text`: `samples` replies
         (greedy unless the model samples, or `greedy` says), drawn with a stream seeded by `seed`.
 
         `text` is written as the run's corpus writes its inputs ("16+75", "27.09.1994"); a dialogue
@@ -205,7 +206,7 @@ class SupervisedTask(Task):
 
         spec = run_spec(run)
         if not isinstance(spec.model, TokenModelSection):
-            raise DnnexpError(f"{run.path}: sample writes with seq2seq, hred and vhred models; this run trained a sequential one")
+            raise DnnexpError(f"{run.path}: sample writes with seq2seq, hred, vhred and transformer models; this run trained a sequential one")
         rebuilt = self.rebuild(run, spec)
         vocabulary, shape = rebuilt.data.vocabulary, rebuilt.data.input_shape
         *turns, length = shape  # (T,), or (utterances, T) for dialogues
@@ -217,7 +218,7 @@ class SupervisedTask(Task):
             )
         tokens, joiner = list(vocabulary.tokens), vocabulary.joiner
         x = np.stack([encode_text(u, tokens, length, joiner) for u in utterances]).reshape(1, *shape)
-        assert isinstance(rebuilt.model, EncoderDecoder)  # a token model section builds one
+        assert isinstance(rebuilt.model, (EncoderDecoder, Transformer))  # a token model section builds one
         with limited(f"--samples {samples}: writing that many replies at once", "ask for fewer replies"):
             return decode(rebuilt.model.generate(x, samples, greedy, np.random.default_rng(seed)), tokens, joiner)
 

@@ -17,6 +17,7 @@ from dnnexp.core.gradcheck import (
     check_layer,
     check_loss,
     check_model,
+    fixed_noise,
     numerical_gradient,
     relative_error,
 )
@@ -73,6 +74,11 @@ LAYER_EXAMPLES: dict[str, list[tuple[dict[str, Any], tuple[int, ...]]]] = {
         ({"layer": {"type": "dense", "units": 2}}, (1, 3)),
     ],
     "embedding": [({"vocab_size": 7, "dim": 3}, (5,))],
+    # The Transformer's layers on sequences (T, D); cross-attention and key masks: tests/core/layers/test_attention.py.
+    "multi_head_attention": [({"heads": 2}, (4, 6)), ({"heads": 3, "causal": True}, (5, 6)), ({"heads": 1, "causal": True}, (1, 4))],
+    "layer_norm": [({}, (5,)), ({"eps": 1e-3}, (3, 4))],
+    "positional_encoding": [({}, (4, 6)), ({}, (3, 5))],
+    "feed_forward": [({"units": 5}, (3, 4)), ({"units": 2, "init": "he_normal"}, (1, 3))],
 }
 
 #: layers whose input is not real numbers: how to draw a batch of it (default: standard normal)
@@ -208,6 +214,12 @@ MODEL_KIND_EXAMPLES: dict[str, list[tuple[dict[str, Any], tuple[int, ...]]]] = {
         ({"embedding": 3, "units": 3, "context_units": 4}, (2, 3)),
         ({"embedding": 2, "units": 3, "context_units": 2, "cell": "lstm", "peeky": True}, (1, 2)),
     ],
+    # one block and two, several heads and one, with dropout (masks fixed) and an input of one token
+    "transformer": [
+        ({"d_model": 4, "heads": 2, "d_ff": 6, "blocks": 1}, (4,)),
+        ({"d_model": 6, "heads": 3, "d_ff": 3, "blocks": 2, "dropout": 0.3}, (3,)),
+        ({"d_model": 4, "heads": 1, "d_ff": 4, "blocks": 2}, (1,)),
+    ],
     # kl_anneal_steps 8 with 3 steps taken: β = 3/8 (every forward pass starts from step 3; see below)
     "vhred": [
         ({"embedding": 3, "units": 3, "context_units": 4, "latent": 2, "kl_anneal_steps": 8}, (2, 4)),
@@ -229,9 +241,12 @@ def test_model_kind_gradients(kind: str) -> None:
             value[...] = rng.normal(0.0, 0.7, value.shape)
         x, t = rng.integers(0, V, (N, *shape)), rng.integers(0, V, (N, 1 + TOKENS_OUT))
 
+        same_masks = fixed_noise(model.layers)
+
         def same_draws() -> None:
-            # The same latent draws in every pass, from the same point of the KL annealing.
+            # The same latent draws and dropout masks in every pass, from the same point of the KL annealing.
             model.rng = np.random.default_rng(0)
+            same_masks()
             for buffer in model.buffers.values():
                 buffer[...] = 3
 

@@ -76,6 +76,14 @@ def test_missing_files_say_to_turn_layer_stats_on(make_run) -> None:
         activations_figure(run)
 
 
+def test_a_model_without_activation_layers_is_told_so(make_run) -> None:
+    """A transformer's or a seq2seq's layers keep their nonlinearities inside: nothing to draw."""
+    run = RunDir.open(make_run())
+    run.save_npz("activations.npz", {})
+    with pytest.raises(RunDirError, match="no activation layers of its own to draw; `--layer-stats` shows"):
+        activations_figure(run)
+
+
 def test_badly_keyed_activations_are_refused(make_run) -> None:
     run = RunDir.open(make_run())
     run.save_npz("activations.npz", {"relu1": np.zeros(3, np.float32)})

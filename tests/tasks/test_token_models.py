@@ -138,7 +138,7 @@ def test_sample_explains_what_it_cannot_read(trained, cli, run, text, options, m
 def test_sample_needs_an_encoder_decoder_run(cli, blobs_spec, runs_dir):
     run, _ = train(resolved(blobs_spec), runs_dir)
     result = cli("sample", run.path, "1")
-    assert result.exit_code == 2 and "seq2seq, hred and vhred" in result.output
+    assert result.exit_code == 2 and "seq2seq, hred, vhred and transformer" in result.output
 
 
 CONFIGS = Path(__file__).parents[2] / "configs/day3"

@@ -25,7 +25,7 @@ The parts are Sequential models of registered layers, named by their role: the p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 
@@ -209,24 +209,14 @@ class EncoderDecoder(Model):
         rng = input_stream(x) if rng is None else rng
         greedy = self.decoding == "greedy" if greedy is None else greedy
         h0 = self.initial_state(x, samples, rng)
-        N, rnn, end = len(h0), self.decoder_rnn, self.tokens.end
-        replies = np.zeros((N, self.tokens.length), np.int64)
-        token = np.full(N, self.tokens.start)
-        writing = np.ones(N, bool)
+        rnn = self.decoder_rnn
         rnn.set_state(*self._decoder_state(h0))
         rnn.stateful = True  # each one-step forward continues from the state the last one left
         try:
-            for step in range(self.tokens.length):
-                u = self._decode(token[:, None], h0)[:, 0]
-                token = u.argmax(axis=1) if greedy else draw(u, rng)
-                token[~writing] = self.tokens.pad
-                replies[:, step] = token
-                if end is not None:
-                    writing &= token != end
+            return write(lambda token: self._decode(token[:, None], h0)[:, 0], len(h0), self.tokens, greedy, rng)
         finally:
             rnn.stateful = False
             rnn.reset_state()
-        return replies
 
     # ---- metrics -------------------------------------------------------------------------
 
@@ -303,6 +293,28 @@ def draw(logits: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     cumulative = np.cumsum(np.exp(log_softmax(logits.astype(np.float64))), axis=1)
     u = rng.random((len(logits), 1)) * cumulative[:, -1:]
     return np.minimum((cumulative < u).sum(axis=1), logits.shape[1] - 1)
+
+
+def write(
+    next_logits: Callable[[np.ndarray], np.ndarray], count: int, tokens: Tokens, greedy: bool, rng: np.random.Generator
+) -> np.ndarray:
+    """`count` replies written token by token: ids (count, tokens.length).
+
+    `next_logits(token)` takes the token each reply wrote last, ids (count,) — the start token
+    first — and gives the logits of the next (count, vocabulary). Each token is their argmax
+    (`greedy`) or drawn from their softmax with `rng`; after the end token a reply is padding.
+    """
+    replies = np.zeros((count, tokens.length), np.int64)
+    token = np.full(count, tokens.start)
+    writing = np.ones(count, bool)
+    for step in range(tokens.length):
+        u = next_logits(token)
+        token = u.argmax(axis=1) if greedy else draw(u, rng)
+        token[~writing] = tokens.pad
+        replies[:, step] = token
+        if tokens.end is not None:
+            writing &= token != tokens.end
+    return replies
 
 
 def token_accuracy(written: np.ndarray, target: np.ndarray, pad: int) -> dict[str, float]:
