@@ -74,7 +74,7 @@ LAYER_EXAMPLES: dict[str, list[tuple[dict[str, Any], tuple[int, ...]]]] = {
         ({"layer": {"type": "dense", "units": 2}}, (1, 3)),
     ],
     "embedding": [({"vocab_size": 7, "dim": 3}, (5,))],
-    # The Transformer's layers on sequences (T, D); cross-attention and key masks: tests/core/layers/test_attention.py.
+    # The Transformer's layers on sequences (T, D); cross-attention and key masks: tests/core/layers/test_multihead.py.
     "multi_head_attention": [({"heads": 2}, (4, 6)), ({"heads": 3, "causal": True}, (5, 6)), ({"heads": 1, "causal": True}, (1, 4))],
     "layer_norm": [({}, (5,)), ({"eps": 1e-3}, (3, 4))],
     "positional_encoding": [({}, (4, 6)), ({}, (3, 5))],

@@ -30,7 +30,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from dnnexp.core.layers.attention import MultiHeadAttention
+from dnnexp.core.layers.multihead import MultiHeadAttention
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
 from dnnexp.core.layers.dense import Dense
 from dnnexp.core.layers.dropout import Dropout

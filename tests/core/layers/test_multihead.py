@@ -10,7 +10,7 @@ import pytest
 
 from dnnexp.core.gradcheck import numerical_gradient, relative_error
 from dnnexp.core.layers import ShapeError
-from dnnexp.core.layers.attention import causal_mask
+from dnnexp.core.layers.multihead import causal_mask
 from tests.core.test_gradcheck import TOLERANCE
 
 
