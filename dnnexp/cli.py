@@ -329,6 +329,7 @@ def plot(
     filters: bool = typer.Option(False, "--filters", help="The first conv layer's trained filters."),
     feature_maps: bool = typer.Option(False, "--feature-maps", help="One test image's maps after each conv layer."),
     fit: bool = typer.Option(False, "--fit", help="A model of one input: the data, the learned curve, the true function."),
+    values: bool = typer.Option(False, "--values", help="A grid world's V(s) and greedy actions, and max|Q − Q*| over training."),
     no_group: bool = typer.Option(False, "--no-group", help="A curve per run, even for runs that differ only in seed."),
 ) -> None:
     """Draw learning curves of one or more runs, or pictures of one: layer statistics, filters, feature maps, fit."""
@@ -337,9 +338,9 @@ def plot(
     from dnnexp.runs.rundir import find_runs
 
     found = find_runs(runs, _note)
-    if (layer_stats or activations or filters or feature_maps or fit) and len(found) != 1:
+    if (layer_stats or activations or filters or feature_maps or fit or values) and len(found) != 1:
         raise DnnexpError(
-            "--layer-stats, --activations, --filters, --feature-maps and --fit draw one run; give a single run folder"
+            "--layer-stats, --activations, --filters, --feature-maps, --fit and --values draw one run; give a single run folder"
         )
     if out is not None and out.suffix.lower() not in (".png", ".svg"):
         raise DnnexpError(f"--out: '{out}' must end in .png or .svg")
@@ -349,6 +350,10 @@ def plot(
         written = layers.plot_activations(found[0], out or default_plot_path(found, kind="activations"))
     elif time_grads:
         written = time_grad_plots.plot_time_grads(found, out or default_plot_path(found, kind="time_grads"))
+    elif values:
+        from dnnexp import tasks
+
+        written = tasks.task_for(tasks.run_spec(found[0])).plot_values(found[0], out)
     elif filters or feature_maps or fit:
         written = _plot_trained(found[0], out, "fit" if fit else "feature_maps" if feature_maps else "filters")
     else:
@@ -417,9 +422,33 @@ def sample(
         typer.echo(reply)
 
 
+@app.command()
+@user_errors
+def play(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A reinforcement-learning run."),
+    episodes: int = typer.Option(3, "--episodes", "-n", min=1, help="How many episodes to play."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Write the episodes as an animation (.gif); the default for worlds not drawn as text."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the first episode (the next ones count up)."),
+) -> None:
+    """Watch a run's trained agent act greedily: text frames for the toy-text worlds, a GIF for CartPole and friends."""
+    from dnnexp import tasks
+    from dnnexp.errors import DnnexpError
+    from dnnexp.runs.rundir import RunDir
+
+    if out is not None and out.suffix.lower() != ".gif":
+        raise DnnexpError(f"--out: '{out}' must end in .gif")
+    run = RunDir.open(run_dir)
+    written = tasks.task_for(tasks.run_spec(run)).play(run, episodes, out, seed, _console())
+    if written is not None:
+        _console().print(f"wrote {written}", markup=False)
+
+
 #: what `dnnexp list` lists: each registry of dnnexp.spec.registry by its plural (a test keeps them equal)
 RegistryName = Literal[
-    "models", "layers", "activations", "losses", "initializers", "optimizers", "schedules", "regularizers", "datasets"
+    "models", "layers", "activations", "losses", "initializers", "optimizers", "schedules", "regularizers", "datasets",
+    "agents", "explorations", "environments",
 ]
 
 

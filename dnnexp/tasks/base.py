@@ -7,13 +7,14 @@ A task owns its spec (the pydantic model of its sections) and three steps:
 - `run(prepared, life, console)`: the experiment itself inside the shared run lifecycle
   (dnnexp.runs.lifecycle), ending in an `Outcome`;
 - `draw(prepared, run)`: the pictures of a finished run, drawn after its summary is safe;
-- `rebuild(run)`: a finished run's objects back from its folder, for `plot` and `sample`.
+- `rebuild(run)`: a finished run's objects back from its folder, for `plot`, `sample` and `play`.
 
 A new kind is one module in dnnexp/tasks/ holding a Task subclass that declares its `kind`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.console import Console, RenderableType
@@ -67,6 +68,15 @@ class Task:
     def feature_map_input(self, rebuilt: Any) -> tuple[Any, str]:
         """One input for `plot --feature-maps` as a batch of one, and a caption."""
         raise DnnexpError(f"a run of kind {self.kind} has no images to draw feature maps of")
+
+    def play(self, run: RunDir, episodes: int, out: Path | None, seed: int, console: Console) -> Path | None:
+        """The run's trained agent acting for `episodes` episodes: shown on `console`, or drawn into
+        `out`; the file written, if any."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no agent to play")
+
+    def plot_values(self, run: RunDir, out: Path | None) -> Path:
+        """The run's learned values drawn over its world's grid, into `out` (or the run's folder)."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no state values to draw")
 
     def sample(self, run: RunDir, text: str, samples: int, greedy: bool | None, seed: int) -> list[str]:
         """What the run's trained model writes for `text`, `samples` replies."""
