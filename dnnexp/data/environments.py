@@ -36,6 +36,8 @@ ENVIRONMENTS: dict[str, str] = {
     "Acrobot-v1": "Swing a two-link arm's end above a line: −1 a step, up to 500; 6 numbers observed.",
     "MountainCar-v0": "Drive an underpowered car up a hill by rocking: −1 a step, up to 200; 2 numbers observed.",
 }
+#: the worlds that publish their transition table (EnvInfo.model): dynamic programming plans in them
+KNOWN_MODELS = (GRID_WORLD, "FrozenLake-v1", "FrozenLake8x8-v1", "CliffWalking-v1", "Taxi-v4")
 #: a time limit for environments registered without one (CliffWalking): a greedy policy that walks
 #: into a wall would otherwise never end its episode
 DEFAULT_MAX_EPISODE_STEPS = 500

@@ -3,6 +3,7 @@ an animation (GIF) of gymnasium's pictures for CartPole and friends."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ def play_frames(rebuilt: Any, episodes: int, seed: int, out: Path) -> Path:
     from matplotlib.animation import PillowWriter
     from matplotlib.figure import Figure
 
+    # gymnasium draws off screen with pygame; without a display SDL would complain on stderr
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     pictures, captions = [], []
     for episode in range(episodes):
         frames, steps, total = greedy_episode(rebuilt.agent, rebuilt.env, seed + episode)

@@ -20,17 +20,12 @@ from pydantic import PlainValidator, SerializeAsAny, model_validator
 
 from dnnexp.core.agents.base import Agent, EnvInfo, Network
 from dnnexp.core.layers.base import InputError, ShapeError
-from dnnexp.data.environments import ENVIRONMENTS as ENVIRONMENT_LINES
-from dnnexp.data.environments import make_env
+from dnnexp.data.environments import KNOWN_MODELS, make_env
 from dnnexp.errors import SpecError
 from dnnexp.spec.arguments import Implementation, Named, Section, spec_error
 from dnnexp.spec.build import layer_place, sequential
 from dnnexp.spec.registry import AGENTS, ENVIRONMENTS, EXPLORATIONS, OPTIMIZERS
 from dnnexp.spec.schema import ModelSection, PositiveInt
-
-#: the output size of each kind of network an agent may ask for (Agent.networks)
-NETWORK_OUTPUTS = ("actions", "value")
-
 
 class EnvSection(Named):
     """`env:` the environment (`dnnexp list environments`) and its own arguments beside `name`
@@ -53,8 +48,8 @@ def _environment(value: Any) -> Section:
 EnvSpec = Annotated[SerializeAsAny[EnvSection], PlainValidator(_environment)]
 
 
-#: bounds of the arguments agents share, beyond the generic ones (γ > 0 is a schedule's too)
-def _probability_like(name: str, value: float, low_open: bool) -> str | None:
+def _probability_like(name: str, value: float | None, low_open: bool) -> str | None:
+    """What is wrong with a rate that should lie in [0, 1] (or (0, 1]), None if nothing."""
     if value is None or (0 < value <= 1 if low_open else 0 <= value <= 1):
         return None
     return f"{name} should be in {'(0, 1]' if low_open else '[0, 1]'}"
@@ -84,7 +79,7 @@ AgentSpec = Annotated[dict[str, Any], PlainValidator(Implementation(AGENTS, Agen
 class AgentStreams:
     """Independent random streams of an RL run, from its seed: the agent's own (exploration,
     replay sampling), the networks' initial weights and dropout, and the environment's seed; the
-    greedy evaluations' episodes are seeded from (seed, episode, i) apart from all of them."""
+    greedy evaluations' episodes are seeded apart from all of them (dnnexp.train.episodes)."""
 
     agent: np.random.Generator
     init: np.random.Generator
@@ -102,12 +97,11 @@ def check_agent_fits(agent: dict[str, Any], env_name: str, info: EnvInfo, model:
     """The agent can work in this world with what the spec gives it; SpecError naming what to change."""
     kind = agent["kind"]
     cls = AGENTS.get(kind)
-    planners_worlds = ", ".join(name for name in ENVIRONMENT_LINES if "known" in ENVIRONMENT_LINES[name] or "Lake" in name)
     problems = []
     if cls.needs_model and info.model is None:
         problems.append(
             f"agent.kind: {kind} plans with the world's transition table, and {env_name} publishes none; "
-            f"use a world whose model is known ({planners_worlds}, CliffWalking-v1, Taxi-v4) or an agent that learns"
+            f"use a world whose model is known ({', '.join(KNOWN_MODELS)}) or an agent that learns"
         )
     elif cls.needs_discrete_states and info.n_states is None:
         problems.append(

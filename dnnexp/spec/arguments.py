@@ -36,6 +36,7 @@ ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
     "rho": (Ge(0), Lt(1)),
     "weight_decay": (Ge(0),),
     "decay": (Gt(0), Le(1)),  # an ε schedule's factor per step
+    "theta": (Gt(0),),  # dynamic programming's convergence tolerance
     "rate": (Ge(0), Lt(1)),
     "units": (Ge(1),),
     "filters": (Ge(1),),

@@ -197,7 +197,10 @@ class RLTask(Task):
         from dnnexp.tasks import run_spec
 
         spec = run_spec(run)
-        if out is None and "ansi" in spec.env.make().metadata.get("render_modes", []):
+        modes = spec.env.make().metadata.get("render_modes", [])
+        if out is not None and "rgb_array" not in modes:
+            raise DnnexpError(f"--out: {spec.env.name} draws itself only as text; play it without --out")
+        if out is None and "ansi" in modes:
             play_text(self.rebuild(run, spec, "ansi"), episodes, seed, console)
             return None
         try:

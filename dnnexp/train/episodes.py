@@ -52,11 +52,12 @@ class EpisodeState:
             setattr(self, key, type(getattr(self, key))(value))
 
 
-def evaluation_seed(seed: int, episode: int, index: int) -> int:
-    """The seed of evaluation episode `index` after training episode `episode`: from the run's
-    seed alone, so evaluating draws nothing from the training streams, every agent of a seed
-    meets the same evaluation episodes, and a resumed run repeats them."""
-    return int(np.random.SeedSequence([seed, episode, index]).generate_state(1)[0])
+def evaluation_seed(seed: int, index: int) -> int:
+    """The seed of every evaluation's episode `index`: from the run's seed alone, so evaluating
+    draws nothing from the training streams, and every evaluation of every agent of a seed meets
+    the same episodes (common random numbers: two policies' returns differ by the policies, not
+    by the draws; a resumed run repeats them)."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
 @dataclass
@@ -109,12 +110,12 @@ class EpisodeLoop:
             "epsilon": agent.epsilon, "loss": float(np.mean(losses)) if losses else None,
         }
         if state.episode % self.eval_every == 0 or state.episode == self.episodes:
-            logs.update(self.evaluate(state.episode))
+            logs.update(self.evaluate())
         self._call("on_epoch_end", logs)
 
-    def evaluate(self, episode: int) -> dict[str, float]:
+    def evaluate(self) -> dict[str, float]:
         """The greedy policy's mean and std of return over `eval_episodes` episodes, and q_error."""
-        returns = np.array([self._greedy_return(evaluation_seed(self.seed, episode, i)) for i in range(self.eval_episodes)])
+        returns = np.array([self._greedy_return(evaluation_seed(self.seed, i)) for i in range(self.eval_episodes)])
         logs = {"eval_return_mean": float(returns.mean()), "eval_return_std": float(returns.std())}
         q = self.agent.q_values()
         if self.optimal_q is not None and q is not None:
