@@ -130,17 +130,14 @@ class RLTask(Task):
         loop, spec, run = prepared.loop, prepared.spec, life.run
         if console is not None:
             console.print(styled((spec.name, "bold"), f"  {spec.agent['kind']} in {spec.env.name}, seed {spec.seed}"))
-        log = life.log("metrics.csv", loop.columns)
-        loop.callbacks = [cb.MetricsLogger(log), cb.FiniteLoss()]
-        if console is not None:
-            loop.callbacks.insert(0, cb.EpisodeProgress(console))
-        loop.callbacks.append(cb.Checkpoint(lambda arrays: run.save_npz(CHECKPOINT, arrays), spec.train.checkpoint_every))
+        loop.callbacks = run_callbacks(spec, loop, life, console)
         if prepared.checkpoint is not None:
             try:
                 loop.restore(prepared.checkpoint)
             except (KeyError, ValueError) as error:
                 raise RunDirError(f"{run.file(CHECKPOINT)} does not fit this run ({error}); start a new run") from None
-            log.resume_from(loop.state.episode, counter="episode")
+            for log in life.logs:
+                log.resume_from(loop.state.episode, counter="episode")
             loop.state.status, loop.state.stop, loop.state.message = "running", False, ""
         state = loop.fit()
         summary = results(run, spec, prepared.threshold, state.episode, state.step)
@@ -210,6 +207,17 @@ class RLTask(Task):
             raise DnnexpError(
                 f"drawing {spec.env.name} needs pygame ({missing}); install it with `pip install 'dnnexp[render]'`"
             ) from None
+
+
+def run_callbacks(spec: RLSpec, loop: EpisodeLoop, life: Lifecycle, console: Console | None) -> list[cb.Callback]:
+    """The callbacks of an RL run: metrics.csv, the divergence check, progress lines, checkpoints
+    (last, so that they record the others' state after their episode end)."""
+    run = life.run
+    callbacks: list[cb.Callback] = [cb.MetricsLogger(life.log("metrics.csv", loop.columns)), cb.FiniteLoss()]
+    if console is not None:
+        callbacks.insert(0, cb.EpisodeProgress(console))
+    callbacks.append(cb.Checkpoint(lambda arrays: run.save_npz(CHECKPOINT, arrays), spec.train.checkpoint_every))
+    return callbacks
 
 
 def results(run: RunDir, spec: RLSpec, threshold: float | None, episodes: int, steps: int) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import gymnasium
 import numpy as np
 
 from dnnexp.core.agents.base import Agent, Transition
-from dnnexp.data.environments import random_state, set_random_state
+from dnnexp.data.environments import random_state, seed_env, set_random_state
 from dnnexp.train.arrays import split_arrays
 from dnnexp.train import loop
 
@@ -89,8 +89,8 @@ class EpisodeLoop:
         """One episode, learning from every step; its row of metrics for the callbacks."""
         state, agent = self.state, self.agent
         self._call("on_epoch_begin")
-        # Seeded once, at the first episode; later resets continue the environment's generator.
-        observation, _ = self.env.reset(seed=self.seed if state.episode == 0 else None)
+        # Seeded once, at the first episode; later resets continue the environment's generators.
+        observation = seed_env(self.env, self.seed) if state.episode == 0 else self.env.reset()[0]
         total, length, losses = 0.0, 0, []
         done = False
         while not done:
@@ -144,7 +144,7 @@ class EpisodeLoop:
         what only seeding sets up is there, and then given its generators' saved states."""
         self.agent.load_state_arrays(split_arrays(arrays, "agent"))
         self.state.load_arrays(split_arrays(arrays, "state"))
-        self.env.reset(seed=self.seed)
+        seed_env(self.env, self.seed)
         set_random_state(self.env, split_arrays(arrays, "env"))
         for callback in self.callbacks:
             callback.load_state_arrays(split_arrays(arrays, f"callback/{type(callback).__name__}"))
