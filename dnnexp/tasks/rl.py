@@ -20,7 +20,7 @@ from pydantic import Field
 from rich.console import Console
 
 from dnnexp.console import styled
-from dnnexp.core.agents.base import Agent
+from dnnexp.core.agents.base import Agent, WorldModel
 from dnnexp.core.agents.dynamic_programming import value_iteration
 from dnnexp.data.environments import env_info, solved_threshold
 from dnnexp.errors import DnnexpError, RunDirError
@@ -106,6 +106,9 @@ class RLTask(Task):
         optimal_q = None
         if model is not None and agent.q_values() is not None:
             optimal_q, _, _ = value_iteration(model, agent.gamma)
+            # States no transition leads to (CliffWalking's cliff, the grid world's wall) are never
+            # stood in, and their Q is never learned: left out of max|Q − Q*|.
+            optimal_q[~reachable(model)] = np.nan
         loop = EpisodeLoop(
             env=env, agent=agent, episodes=spec.train.episodes, seed=AgentStreams.from_seed(spec.seed).env_seed,
             eval_env=eval_env, eval_every=spec.evaluation.every, eval_episodes=spec.evaluation.episodes,
@@ -207,6 +210,13 @@ class RLTask(Task):
             raise DnnexpError(
                 f"drawing {spec.env.name} needs pygame ({missing}); install it with `pip install 'dnnexp[render]'`"
             ) from None
+
+
+def reachable(model: WorldModel) -> np.ndarray:
+    """Whether each state is where some transition of `model` arrives, (n_states,) bool."""
+    arrived = np.zeros(len(model.transitions), dtype=bool)
+    arrived[[s2 for actions in model.transitions.values() for outcomes in actions.values() for _, s2, _, _ in outcomes]] = True
+    return arrived
 
 
 def run_callbacks(spec: RLSpec, loop: EpisodeLoop, life: Lifecycle, console: Console | None) -> list[cb.Callback]:

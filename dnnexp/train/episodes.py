@@ -64,7 +64,8 @@ def evaluation_seed(seed: int, index: int) -> int:
 class EpisodeLoop:
     """Runs `agent` for `episodes` episodes of `env` (seeded `seed` at the first reset), with
     `eval_episodes` greedy episodes of `eval_env` every `eval_every` episodes and after the last;
-    `optimal_q` (S, A), where the world's optimum is known, gives each evaluation's q_error."""
+    `optimal_q` (S, A), where the world's optimum is known, gives each evaluation's q_error (rows of
+    NaN: states left out of it)."""
 
     env: gymnasium.Env
     agent: Agent
@@ -119,7 +120,7 @@ class EpisodeLoop:
         logs = {"eval_return_mean": float(returns.mean()), "eval_return_std": float(returns.std())}
         q = self.agent.q_values()
         if self.optimal_q is not None and q is not None:
-            logs[Q_ERROR] = float(np.abs(q - self.optimal_q).max())
+            logs[Q_ERROR] = float(np.nanmax(np.abs(q - self.optimal_q)))
         return logs
 
     def _greedy_return(self, seed: int) -> float:

@@ -78,7 +78,9 @@ def test_epsilon_follows_the_schedule_over_steps_learned():
     assert agent.epsilon == pytest.approx(0.5)
 
 
-def run_episodes(agent, env, episodes: int, seed: int = 0) -> None:
+def run_episodes(agent, env, episodes: int, seed: int | None = 0) -> None:
+    """`episodes` episodes of learning; the first reset seeded with `seed` (None: go on as the
+    environment's generator stands)."""
     for episode in range(episodes):
         state, _ = env.reset(seed=seed if episode == 0 else None)
         done = False
@@ -115,14 +117,6 @@ def test_saved_state_continues_exactly(cls):
     second.load_state_arrays({k: np.copy(v) for k, v in saved.items()})
     env_b.reset(seed=0)
     env_b.unwrapped.np_random.bit_generator.state = env_a.unwrapped.np_random.bit_generator.state
-    for _ in range(30):  # the rest, on the environment as the first half left it
-        state, _ = env_b.reset()
-        done = False
-        while not done:
-            action = second.act(state)
-            following, reward, terminated, truncated, _ = env_b.step(action)
-            second.learn(Transition(state, action, float(reward), following, terminated, truncated))
-            state, done = following, terminated or truncated
-        second.end_episode()
+    run_episodes(second, env_b, 30, seed=None)  # the rest, on the environment as the first half left it
     np.testing.assert_array_equal(second.q, whole.q)
     assert second.steps == whole.steps
