@@ -30,6 +30,7 @@ from dnnexp.spec.agents import AgentSpec, AgentStreams, EnvSpec, build_agent, ch
 from dnnexp.spec.schema import ModelSection, NonNegativeInt, OptimizerSpec, PositiveInt, Section, SpecBase
 from dnnexp.tasks.base import Task
 from dnnexp.train import callbacks as cb
+from dnnexp.train.arrays import split_arrays
 from dnnexp.train.episodes import EpisodeLoop, first_reaching, moving_mean
 
 CHECKPOINT = "checkpoint.npz"
@@ -171,7 +172,7 @@ class RLTask(Task):
             raise RunDirError(f"{run.path} has no {CHECKPOINT}: the run ended before its first checkpoint")
         arrays = run.load_npz(CHECKPOINT)
         try:
-            agent.load_state_arrays({k.removeprefix("agent/"): v for k, v in arrays.items() if k.startswith("agent/")})
+            agent.load_state_arrays(split_arrays(arrays, "agent"))
         except (KeyError, ValueError) as error:
             raise RunDirError(f"{run.file(CHECKPOINT)} does not fit the agent of its config.yaml ({error})") from None
         return Rebuilt(spec, agent, env)
@@ -193,7 +194,6 @@ class RLTask(Task):
         """The trained agent acting greedily for `episodes` episodes: text frames on `console` for
         worlds drawn as text, else (or with `out`) an animation written to `out` (.gif)."""
         from dnnexp.plots.play import play_frames, play_text
-
         from dnnexp.tasks import run_spec
 
         spec = run_spec(run)
