@@ -86,6 +86,7 @@ def returns_figure(series: Sequence[tuple[str, Sequence[RunDir]]], title: str, m
     for ax in axes.flat[len(panels):]:
         ax.set_axis_off()
     for ax, column in zip(axes.flat, panels):
+        shown: list[pd.DataFrame] = []  # each curve drawn, for the y range
         for index, group in enumerate(frames):
             drawn = [frame for frame in group if column in frame.columns]
             if not drawn or not any(frame[column].notna().any() for frame in drawn):
@@ -94,6 +95,7 @@ def returns_figure(series: Sequence[tuple[str, Sequence[RunDir]]], title: str, m
             if column in EPISODE_PANELS and len(drawn) == 1:
                 ax.plot(drawn[0]["episode"], drawn[0][column], color=colour, alpha=RAW_ALPHA, linewidth=0.6)
             stats = statistics(drawn, column, smooth)
+            shown.append(stats)
             ax.plot(stats["episode"], stats["mean"], color=colour, linewidth=1.6, marker=line_marker(len(stats)), markersize=3)
             # The band: across seeds; for one run's evaluations, across its evaluation episodes.
             spread = stats["std"]
@@ -102,6 +104,8 @@ def returns_figure(series: Sequence[tuple[str, Sequence[RunDir]]], title: str, m
             if np.any(np.nan_to_num(spread) > 0):
                 ax.fill_between(stats["episode"], stats["mean"] - spread, stats["mean"] + spread, color=colour,
                                 alpha=BAND_ALPHA, linewidth=0)
+        if column in EPISODE_PANELS:
+            _frame_after_the_start(ax, shown)
         name = known[column]
         smoothed = column in EPISODE_PANELS and smooth > 1
         ax.set_title(f"{name}, moving mean of {smooth} episodes" if smoothed else name, fontsize="medium")
@@ -116,6 +120,22 @@ def returns_figure(series: Sequence[tuple[str, Sequence[RunDir]]], title: str, m
         legend_below(fig, [Line2D([], [], color=f"C{i}", linewidth=1.6, label=label) for i, (label, _) in enumerate(series)])
     fig.suptitle(title)
     return fig
+
+
+#: the share of the episodes whose curves may leave the y range: the first returns (CliffWalking's
+#: −2,000 before anything is learned) would otherwise flatten the differences that matter
+START_SHARE = 0.05
+
+
+def _frame_after_the_start(ax, curves: Sequence[pd.DataFrame]) -> None:
+    """Set the y range to the curves' means after the first START_SHARE of the episodes."""
+    last = max((curve["episode"].max() for curve in curves if len(curve)), default=0)
+    later = np.concatenate([curve.loc[curve["episode"] > START_SHARE * last, "mean"].to_numpy() for curve in curves] or [[]])
+    later = later[np.isfinite(later)]
+    if len(later) and ax.get_yscale() == "linear":
+        low, high = later.min(), later.max()
+        pad = 0.1 * (high - low) or 0.1 * abs(high) or 0.1
+        ax.set_ylim(low - pad, high + pad)
 
 
 def plot_returns(series: Sequence[tuple[str, Sequence[RunDir]]], out: Path, title: str, metric: str | None = None) -> Path:
