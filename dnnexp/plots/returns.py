@@ -96,6 +96,10 @@ def returns_figure(series: Sequence[tuple[str, Sequence[RunDir]]], title: str, m
                 ax.plot(drawn[0]["episode"], drawn[0][column], color=colour, alpha=RAW_ALPHA, linewidth=0.6)
             stats = statistics(drawn, column, smooth)
             shown.append(stats)
+            if column in EVALUATION_PANELS and len(stats) == 1:
+                # One evaluation (a planner's short run): a reference level across the panel.
+                ax.axhline(stats["mean"].iloc[0], color=colour, linestyle="--", linewidth=1.2)
+                continue
             ax.plot(stats["episode"], stats["mean"], color=colour, linewidth=1.6, marker=line_marker(len(stats)), markersize=3)
             # The band: across seeds; for one run's evaluations, across its evaluation episodes.
             spread = stats["std"]
