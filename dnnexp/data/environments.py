@@ -141,6 +141,24 @@ def set_random_state(env: gymnasium.Env, arrays: dict[str, np.ndarray]) -> None:
     env.action_space.np_random.bit_generator.state = json.loads(str(arrays["action_space"]))
 
 
+#: what each action does, by the environment's class, for `dnnexp play` (gymnasium's documented orders)
+ACTION_NAMES: dict[str, tuple[str, ...]] = {
+    "GridWorld": ("up", "down", "left", "right"),
+    "FrozenLakeEnv": ("left", "down", "right", "up"),
+    "CliffWalkingEnv": ("up", "right", "down", "left"),
+    "TaxiEnv": ("south", "north", "east", "west", "pick up", "drop off"),
+    "CartPoleEnv": ("push left", "push right"),
+    "AcrobotEnv": ("torque −1", "no torque", "torque +1"),
+    "MountainCarEnv": ("accelerate left", "coast", "accelerate right"),
+}
+
+
+def action_name(env: gymnasium.Env, action: int) -> str:
+    """What `action` does in `env` ("right"), or its number where that is not known."""
+    names = ACTION_NAMES.get(type(env.unwrapped).__name__, ())
+    return names[action] if action < len(names) else str(action)
+
+
 @dataclass(frozen=True)
 class GridLayout:
     """How a discrete world's states lie on a grid, for pictures: `shape` (rows, columns), states

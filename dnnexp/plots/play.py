@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from dnnexp.data.environments import action_name
 from dnnexp.runs.rundir import make_folder, write_atomically
 
 #: frames a second in the GIF
@@ -37,7 +38,7 @@ def play_text(rebuilt: Any, episodes: int, seed: int, console: Console) -> None:
         console.print(f"episode {episode + 1} (seed {seed + episode})", style="bold")
         console.print(frames[0], markup=False, highlight=False)
         for t, ((action, reward), frame) in enumerate(zip(steps, frames[1:]), start=1):
-            console.print(f"step {t}: action {action}, reward {reward:g}", markup=False)
+            console.print(f"step {t}: {action_name(rebuilt.env, action)}, reward {reward:g}", markup=False)
             console.print(frame, markup=False, highlight=False)
         console.print(f"return {total:g} in {len(steps)} steps\n")
 
@@ -53,8 +54,11 @@ def play_frames(rebuilt: Any, episodes: int, seed: int, out: Path) -> Path:
     for episode in range(episodes):
         frames, steps, total = greedy_episode(rebuilt.agent, rebuilt.env, seed + episode)
         pictures.extend(frames)
-        captions.extend(f"episode {episode + 1}, step {t}, return so far {sum(r for _, r in steps[:t]):g}"
-                        for t in range(len(frames)))
+        captions.extend(
+            f"episode {episode + 1}, step {t}" + (f": {action_name(rebuilt.env, steps[t - 1][0])}" if t else "")
+            + f", return {sum(r for _, r in steps[:t]):g}"
+            for t in range(len(frames))
+        )
     height, width = np.asarray(pictures[0]).shape[:2]
     fig = Figure(figsize=(width / 100, height / 100 + 0.3), dpi=100)
     ax = fig.add_axes((0, 0, 1, height / (height + 30)))

@@ -95,3 +95,12 @@ def test_a_random_state_is_text_not_objects():
     seed_env(env, 0)
     # 128-bit integers as JSON text: a checkpoint loads them back with allow_pickle=False.
     assert all(array.dtype.kind == "U" for array in random_state(env).values())
+
+
+def test_actions_are_named_as_each_world_numbers_them():
+    from dnnexp.data.environments import action_name
+
+    assert action_name(make_env("FrozenLake-v1"), 2) == "right"
+    assert action_name(make_env("CliffWalking-v1"), 2) == "down"
+    assert action_name(make_env("GridWorld-v0"), 3) == "right"
+    assert action_name(make_env("CartPole-v1"), 0) == "push left"
