@@ -205,3 +205,15 @@ def test_play_refuses_what_it_cannot_show(cli, runs_dir, tmp_path, write_spec):
     supervised = train(yaml.safe_load(write_spec().read_text()), runs_dir)[0]
     result = cli("play", supervised.path)
     assert result.exit_code == 2 and "has no agent to play" in result.output
+
+
+@pytest.mark.parametrize("spec", sorted(CONFIGS.glob("*.yaml")), ids=lambda path: path.stem)
+def test_the_shipped_specs_are_valid(cli, spec):
+    result = cli("validate", spec)
+    assert result.exit_code == 0 and "valid" in result.output, result.output
+
+
+@pytest.mark.parametrize("sweep", sorted((CONFIGS.parents[1] / "sweeps").glob("rl-*.yaml")), ids=lambda path: path.stem)
+def test_the_shipped_sweeps_plan_their_trials(cli, sweep):
+    result = cli("sweep", sweep, "--dry-run")
+    assert result.exit_code == 0 and "seed=4" in result.output, result.output
