@@ -92,7 +92,9 @@ class Agent:
         self.gamma = gamma
 
     def act(self, state: Any, greedy: bool = False) -> int:
-        """The action to take in `state`: the agent's behaviour policy, or its greedy one."""
+        """The action to take in `state`: the agent's behaviour policy, or its greedy one. A greedy
+        act draws no random number from `rng`: the loop evaluates between training episodes, and
+        evaluating must leave what training draws (and a resumed run's exactness) alone."""
         raise NotImplementedError
 
     def learn(self, step: Transition) -> float | None:
