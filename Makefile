@@ -8,6 +8,7 @@
 #   make seq2seq           Day 3 §5: seq2seq on addition (with and without reversed input), dates
 #   make hred              Day 3 §5: HRED vs VHRED on template dialogues, diversity of replies
 #   make cnn-compare       Day 2 §4, Day 4: MLP vs SimpleConvNet vs the Keras CNN (~25 min)
+#   make rl-compare        Day 4 §2: reinforcement learning, every configs/sweeps/rl-*.yaml sweep
 #   make -j2 optimizer-compare DATASET=mnist
 #
 # Every sweep (configs/sweeps/) trains into a fresh folder runs/<sweep>-<time>/ and leaves
@@ -24,7 +25,7 @@ DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
 .PHONY: install data browser demo test bench clean-runs help sweep optimizer-paths binary-addition course
 
 help:
-	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
 
 # Debian ships venv separately (python3-venv); install it when we may.
 $(DNNEXP): pyproject.toml
@@ -106,6 +107,11 @@ sweep: $(DNNEXP)
 	@mkdir -p $(RUNS)
 	@printf 'name: %s\nspecs: [%s]\n' '$(SWEEP)' '$(foreach spec,$(abspath $(SPECS)),"$(spec)",)' > $(RUNS)/.$(SWEEP).sweep.yaml
 	$(DNNEXP) sweep $(RUNS)/.$(SWEEP).sweep.yaml $(SWEEP_ARGS)
+
+# Day 4 §2: the reinforcement-learning sweeps one after another (grid world, CliffWalking, FrozenLake,
+# FrozenLake's ε; a new configs/sweeps/rl-NAME.yaml — DQN vs REINFORCE vs actor-critic on CartPole — joins by being there)
+.PHONY: rl-compare
+rl-compare: $(filter rl-%,$(SWEEPS))
 
 optimizer-paths: $(DNNEXP)
 	$(DNNEXP) train configs/day2/optimizer_paths.yaml --runs-dir $(RUNS)

@@ -329,6 +329,7 @@ def plot(
     filters: bool = typer.Option(False, "--filters", help="The first conv layer's trained filters."),
     feature_maps: bool = typer.Option(False, "--feature-maps", help="One test image's maps after each conv layer."),
     fit: bool = typer.Option(False, "--fit", help="A model of one input: the data, the learned curve, the true function."),
+    values: bool = typer.Option(False, "--values", help="A grid world's V(s) and greedy actions, and max|Q − Q*| over training."),
     no_group: bool = typer.Option(False, "--no-group", help="A curve per run, even for runs that differ only in seed."),
     embeddings: bool = typer.Option(False, "--embeddings", help="A word2vec run's vectors in 2-D (PCA), labelled."),
     words: Optional[str] = typer.Option(None, "--words", metavar="W1,W2,…", help="With --embeddings: these words (default: the 60 most frequent)."),
@@ -339,9 +340,9 @@ def plot(
     from dnnexp.runs.rundir import find_runs
 
     found = find_runs(runs, _note)
-    if (layer_stats or activations or filters or feature_maps or fit or embeddings) and len(found) != 1:
+    if (layer_stats or activations or filters or feature_maps or fit or embeddings or values) and len(found) != 1:
         raise DnnexpError(
-            "--layer-stats, --activations, --filters, --feature-maps, --fit and --embeddings draw one run; give a single run folder"
+            "--layer-stats, --activations, --filters, --feature-maps, --fit, --embeddings and --values draw one run; give a single run folder"
         )
     if words is not None and not embeddings:
         raise DnnexpError("--words chooses the words of --embeddings; add --embeddings")
@@ -355,6 +356,10 @@ def plot(
         written = time_grad_plots.plot_time_grads(found, out or default_plot_path(found, kind="time_grads"))
     elif embeddings:
         written = _plot_embeddings(found[0], out, words)
+    elif values:
+        from dnnexp import tasks
+
+        written = tasks.task_for(tasks.run_spec(found[0])).plot_values(found[0], out)
     elif filters or feature_maps or fit:
         written = _plot_trained(found[0], out, "fit" if fit else "feature_maps" if feature_maps else "filters")
     else:
@@ -489,9 +494,33 @@ def export(
     _console().print(f"wrote {written}", markup=False)
 
 
+@app.command()
+@user_errors
+def play(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="A reinforcement-learning run."),
+    episodes: int = typer.Option(3, "--episodes", "-n", min=1, help="How many episodes to play."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Write the episodes as an animation (.gif); the default for worlds not drawn as text."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the first episode (the next ones count up)."),
+) -> None:
+    """Watch a run's trained agent act greedily: text frames for the toy-text worlds, a GIF for CartPole and friends."""
+    from dnnexp import tasks
+    from dnnexp.errors import DnnexpError
+    from dnnexp.runs.rundir import RunDir
+
+    if out is not None and out.suffix.lower() != ".gif":
+        raise DnnexpError(f"--out: '{out}' must end in .gif")
+    run = RunDir.open(run_dir)
+    written = tasks.task_for(tasks.run_spec(run)).play(run, episodes, out, seed, _console())
+    if written is not None:
+        _console().print(f"wrote {written}", markup=False)
+
+
 #: what `dnnexp list` lists: each registry of dnnexp.spec.registry by its plural (a test keeps them equal)
 RegistryName = Literal[
-    "models", "layers", "activations", "losses", "initializers", "optimizers", "schedules", "regularizers", "datasets"
+    "models", "layers", "activations", "losses", "initializers", "optimizers", "schedules", "regularizers", "datasets",
+    "agents", "explorations", "environments",
 ]
 
 

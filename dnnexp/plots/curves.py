@@ -62,7 +62,12 @@ def diverged_epoch(run: RunDir) -> int | None:
 
 
 def plot_curves(runs: Sequence[RunDir], out: Path, metric: str | None = None) -> Path:
-    """Draw the learning curves of `runs` (see `curves_figure`) into `out`, .png or .svg; return `out`."""
+    """Draw the learning curves of `runs` (see `curves_figure`) into `out`, .png or .svg; return `out`.
+    Runs of episodes (reinforcement learning) get their return curves instead (`returns`)."""
+    from dnnexp.plots.returns import episodic_runs, plot_returns
+
+    if episodic_runs(runs):
+        return plot_returns([(label, [run]) for label, run in zip(run_labels(runs), runs)], out, comparison_title(runs), metric)
     return save_figure(curves_figure(runs, metric), out)
 
 

@@ -27,7 +27,15 @@ BAND_ALPHA = 0.2
 
 
 def plot_group_curves(groups: Sequence[Group], out: Path, metric: str | None = None) -> Path:
-    """Draw `group_curves_figure(groups, metric)` into `out` (.png or .svg); return `out`."""
+    """Draw `group_curves_figure(groups, metric)` into `out` (.png or .svg); return `out`; runs of
+    episodes (reinforcement learning) get their return curves instead (`returns`)."""
+    from dnnexp.plots.labels import comparison_title
+    from dnnexp.plots.returns import episodic_runs, plot_returns
+
+    runs = [run for group in groups for run in group.runs]
+    if episodic_runs(runs):
+        series = [(label, group.runs) for label, group in zip(group_labels(groups), groups)]
+        return plot_returns(series, out, comparison_title(runs), metric)
     return save_figure(group_curves_figure(groups, metric), out)
 
 

@@ -35,6 +35,13 @@ _RESULTS = (
     ("best_epoch", "best", "epoch"),
     ("test_loss", "test", "loss"),
     ("test_acc", "test", "acc"),
+    # reinforcement learning (kind: rl): the best 100-episode mean return, the greedy policy's return
+    # at the last evaluation and at its best, and the episode the solved threshold was first reached
+    ("best_return_mean_100", "best", "return_mean_100"),
+    ("final_eval_return_mean", "final", "eval_return_mean"),
+    ("best_eval_return_mean", "best", "eval_return_mean"),
+    ("final_q_error", "final", "q_error"),
+    ("solved_episode", "solved", "episode"),
 )
 
 _STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow"}
@@ -89,6 +96,7 @@ def _results(run: RunDir) -> dict[str, Any]:
     results: dict[str, Any] = {column: sections[section].get(key) for column, section, key in _RESULTS}
     results.update(_model_metrics(summary))
     results["epochs"] = summary.get("epochs_completed")
+    results["episodes"] = summary.get("episodes_completed")
     results["wall_time_s"] = summary.get("wall_time_s")
     return results
 
@@ -133,8 +141,9 @@ def compare_runs(runs: list[RunDir], sort: str | None = None) -> pd.DataFrame:
         row.update(_results(run))
         rows.append(row)
     fixed = ["run", "status", *keys, *(c for c, _, _ in _RESULTS)]
-    extra = dict.fromkeys(column for row in rows for column in row if column not in {*fixed, "epochs", "wall_time_s"})
-    frame = pd.DataFrame(rows, columns=[*fixed, *extra, "epochs", "wall_time_s"])
+    counters = ["epochs", "episodes", "wall_time_s"]
+    extra = dict.fromkeys(column for row in rows for column in row if column not in {*fixed, *counters})
+    frame = pd.DataFrame(rows, columns=[*fixed, *extra, *counters])
     results = frame.columns[2 + len(keys) :]
     frame = frame.drop(columns=[c for c in results if frame[c].isna().all()])
     frame.attrs["keys"] = keys  # the settings' columns, for grouping by seed (dnnexp.runs.groups)

@@ -22,7 +22,7 @@ from dnnexp.runs.rundir import RunDir
 
 SEED = "seed"
 #: results that are counts or times: a group shows their mean, not an interval
-COUNTS = ("best_epoch", "epochs", "wall_time_s")
+COUNTS = ("best_epoch", "epochs", "episodes", "solved_episode", "wall_time_s")
 #: Student's t at 97.5% for 1 … 30 degrees of freedom: the half-width of a 95% interval is
 #: t · s / √n (beyond 30, the expansion in `t975` is within 0.001 of the table)
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
@@ -152,7 +152,7 @@ def paired_frame(frame: pd.DataFrame, a: Group, b: Group) -> pd.DataFrame:
         )
     rows = []
     for column in by_name.columns:
-        if column in ("status", "epochs", *frame.attrs.get("keys", ())) or not pd.api.types.is_numeric_dtype(by_name[column]):
+        if column in ("status", "epochs", "episodes", *frame.attrs.get("keys", ())) or not pd.api.types.is_numeric_dtype(by_name[column]):
             continue
         values_a = by_name.loc[[seeds_a[s] for s in common], column].to_numpy(dtype=np.float64)
         values_b = by_name.loc[[seeds_b[s] for s in common], column].to_numpy(dtype=np.float64)

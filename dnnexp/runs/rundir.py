@@ -330,11 +330,12 @@ class MetricsLog:
                 pass  # the row is cut where the disk stopped it; readers skip a short last row
             raise StorageError(self.path, error) from None
 
-    def resume_from(self, epoch: int) -> None:
-        """Drop the rows of epochs after `epoch`, so a run resumed from that epoch continues cleanly."""
+    def resume_from(self, epoch: int, counter: str = "epoch") -> None:
+        """Drop the rows of epochs after `epoch`, so a run resumed from that epoch continues cleanly;
+        `counter` names the column that counts them (`episode` in a reinforcement-learning run)."""
         self._file.close()
         rows = self._rows()[1:]
-        index = self.columns.index("epoch")
+        index = self.columns.index(counter)
         try:
             kept = [row for row in rows if float(row[index]) <= epoch]
         except (IndexError, ValueError):

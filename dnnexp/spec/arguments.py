@@ -23,7 +23,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError, create_model, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from dnnexp.spec.registry import ACTIVATIONS, INITIALIZERS, LAYERS, Registry, UnknownNameError
+from dnnexp.spec.registry import ACTIVATIONS, EXPLORATIONS, INITIALIZERS, LAYERS, Registry, UnknownNameError
 
 #: parameters that mean the same wherever they appear, with the values that make sense for them:
 #: the one place these bounds are kept (the constructors trust a validated spec)
@@ -35,6 +35,8 @@ ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
     "beta2": (Ge(0), Lt(1)),
     "rho": (Ge(0), Lt(1)),
     "weight_decay": (Ge(0),),
+    "decay": (Gt(0), Le(1)),  # an ε schedule's factor per step
+    "theta": (Gt(0),),  # dynamic programming's convergence tolerance
     "rate": (Ge(0), Lt(1)),
     "units": (Ge(1),),
     "filters": (Ge(1),),
@@ -71,8 +73,9 @@ ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
     "dropout": (Ge(0), Lt(1)),
 }
 
-#: parameters the run supplies; a spec cannot set them
-RUN_PARAMETERS = frozenset({"rng"})
+#: parameters the run supplies; a spec cannot set them (an agent's `info`, what it knows of its
+#: world, and its `networks`, which the spec layer builds from `model:`, too)
+RUN_PARAMETERS = frozenset({"rng", "info"})
 
 
 def spec_error(type_: str, message: str, loc: tuple[Any, ...] = (), value: Any = None, **ctx: Any) -> ValidationError:
@@ -184,11 +187,12 @@ class Implementation:
 def arguments_model(implementation: Callable[..., Any], base: type[Section]) -> type[Section]:
     """`base` extended by the keyword parameters of `implementation` (a class or a function)."""
     hints = typing.get_type_hints(implementation.__init__ if isinstance(implementation, type) else implementation)
+    supplied = RUN_PARAMETERS | set(getattr(implementation, "networks", {}))
     fields: dict[str, Any] = {}
     for parameter in inspect.signature(implementation).parameters.values():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
-        if parameter.name in RUN_PARAMETERS or parameter.name == base.registry_key:
+        if parameter.name in supplied or parameter.name == base.registry_key:
             continue
         default = ... if parameter.default is parameter.empty else parameter.default
         fields[parameter.name] = (spec_type(parameter.name, hints.get(parameter.name, Any)), default)
@@ -199,6 +203,8 @@ def spec_type(name: str, hint: Any) -> Any:
     """The type a spec must give for parameter `name` of type `hint`."""
     if name == "layer":
         return Layer
+    if name == "epsilon":
+        return Epsilon
     if typing.get_origin(hint) is Literal:  # the names it allows, e.g. simple_rnn's tanh | relu
         return hint
     registry = INITIALIZERS if name == "init" or name.endswith("_init") else ACTIVATIONS if name == "activation" else None
@@ -258,6 +264,38 @@ def _article(kind: str) -> str:
 Initializer = Annotated[dict[str, Any], PlainValidator(Implementation(INITIALIZERS))]
 #: `relu` (kept as the name) or `{name: leaky_relu, alpha: 0.1}`
 Activation = Annotated[Union[str, dict[str, Any]], PlainValidator(Implementation(ACTIVATIONS, keep_short=True))]
+
+
+class ExplorationArguments(Section):
+    """An ε schedule, `{kind: linear, start: 1.0, end: 0.05, steps: 10000}` (`dnnexp list explorations`)."""
+
+    registry_key: ClassVar[str] = "kind"
+
+    kind: str
+
+
+def _epsilon(value: Any) -> float | dict[str, Any]:
+    """An agent's `epsilon`: a probability (constant ε), or a schedule mapping whose rates are
+    probabilities."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not 0 <= value <= 1:
+            raise spec_error("epsilon", f"ε is a probability, between 0 and 1; {value} is not", (), value)
+        return float(value)
+    if not isinstance(value, dict):
+        raise spec_error("epsilon", "Input should be a number between 0 and 1, or a schedule {kind: linear, ...}", (), value)
+    schedule = Implementation(EXPLORATIONS, ExplorationArguments, short=False).check(value).model_dump()
+    rates = [key for key in ("value", "start", "end") if key in schedule and not 0 <= schedule[key] <= 1]
+    if rates:
+        raise validation_error(
+            {"type": "epsilon", "msg": f"ε is a probability, between 0 and 1; {schedule[key]} is not", "loc": (key,),
+             "input": schedule[key]}
+            for key in rates
+        )
+    return schedule
+
+
+#: an agent's ε: `0.1`, or `{kind: linear, start: 1.0, end: 0.05, steps: 10000}` (every default filled in)
+Epsilon = Annotated[Union[float, dict[str, Any]], PlainValidator(_epsilon)]
 
 
 class LayerArguments(Section):

@@ -17,15 +17,22 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from dnnexp.spec.arguments import ARGUMENT_BOUNDS, LayerArguments, Named, Section, arguments_model
+from dnnexp.spec.agents import AgentSection, EnvSection
+from dnnexp.spec.arguments import ARGUMENT_BOUNDS, ExplorationArguments, LayerArguments, Named, Section, arguments_model
 from dnnexp.spec.registry import Registry
 from dnnexp.spec.schema import SEQUENTIAL, DataSection, ModelSection, TokenModelSection
 
 #: the section a registry's mapping is checked on top of (others: `{name: NAME, …}`)
-BASES: dict[str, type[Section]] = {"layer": LayerArguments, "model": TokenModelSection, "dataset": DataSection}
+BASES: dict[str, type[Section]] = {
+    "layer": LayerArguments, "model": TokenModelSection, "dataset": DataSection, "agent": AgentSection,
+    "exploration": ExplorationArguments, "environment": EnvSection,
+}
 
 #: what a parameter taking another registered name reads as
-REFERENCES = {"init": "initializer", "activation": "activation", "layer": "{type: NAME, …}", "layers": "[{type: NAME, …}, …]"}
+REFERENCES = {
+    "init": "initializer", "activation": "activation", "layer": "{type: NAME, …}", "layers": "[{type: NAME, …}, …]",
+    "epsilon": "0 ≤ float ≤ 1 | {kind: NAME, …} (dnnexp list explorations)",
+}
 
 
 def arguments(registry: Registry, name: str) -> list[str]:

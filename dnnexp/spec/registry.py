@@ -67,9 +67,11 @@ class Registry(Generic[T]):
         return iter(self.names())
 
     def suggest(self, name: object) -> str | None:
-        """The registered name closest to a misspelt one, if any is close."""
-        close = difflib.get_close_matches(str(name).lower(), self.names(), n=1, cutoff=0.6)
-        return close[0] if close else None
+        """The registered name closest to a misspelt one, if any is close, whatever its case
+        (`cartpole-v1` finds `CartPole-v1`)."""
+        names = {registered.lower(): registered for registered in self.names()}
+        close = difflib.get_close_matches(str(name).lower(), names, n=1, cutoff=0.6)
+        return names[close[0]] if close else None
 
     def get(self, name: str) -> T:
         try:
@@ -112,6 +114,12 @@ def _layers() -> dict[str, Any]:
     return {**{name: cls for name, cls in layers.items() if not issubclass(cls, Activation)}, "activation": activation}
 
 
+def _environments() -> dict[str, Any]:
+    from dnnexp.data.environments import makers
+
+    return makers()
+
+
 def _datasets() -> dict[str, Any]:
     from dnnexp.data.base import DATASETS as datasets
 
@@ -127,7 +135,15 @@ SCHEDULES: Registry = Registry("schedule", (), _declared("dnnexp.core.schedules"
 REGULARIZERS: Registry = Registry("regularizer", (), _declared("dnnexp.core.regularizers", "Penalty"))
 MODELS: Registry = Registry("model", ("dnnexp.core.models",), _declared("dnnexp.core.models.base", "Model"))
 DATASETS: Registry = Registry("dataset", ("dnnexp.data",), _datasets)
+# Reinforcement learning (kind: rl): every module of dnnexp.core.agents is imported, so an agent
+# family's file is all it takes to add agents.
+AGENTS: Registry = Registry("agent", ("dnnexp.core.agents",), _declared("dnnexp.core.agents.base", "Agent"))
+EXPLORATIONS: Registry = Registry("exploration", (), _declared("dnnexp.core.agents.exploration", "Exploration"))
+ENVIRONMENTS: Registry = Registry("environment", (), _environments)
 REGISTRIES: dict[str, Registry] = {
     r.kind: r
-    for r in (MODELS, LAYERS, ACTIVATIONS, LOSSES, INITIALIZERS, OPTIMIZERS, SCHEDULES, REGULARIZERS, DATASETS)
+    for r in (
+        MODELS, LAYERS, ACTIVATIONS, LOSSES, INITIALIZERS, OPTIMIZERS, SCHEDULES, REGULARIZERS, DATASETS, AGENTS,
+        EXPLORATIONS, ENVIRONMENTS,
+    )
 }

@@ -7,7 +7,7 @@ A task owns its spec (the pydantic model of its sections) and three steps:
 - `run(prepared, life, console)`: the experiment itself inside the shared run lifecycle
   (dnnexp.runs.lifecycle), ending in an `Outcome`;
 - `draw(prepared, run)`: the pictures of a finished run, drawn after its summary is safe;
-- `rebuild(run)`: a finished run's objects back from its folder, for `plot` and `sample`.
+- `rebuild(run)`: a finished run's objects back from its folder, for `plot`, `sample` and `play`.
 
 A new kind is one module in dnnexp/tasks/ holding a Task subclass that declares its `kind`.
 """
@@ -80,6 +80,14 @@ class Task:
     def export(self, run: RunDir, out: Path) -> Path:
         """The run's word vectors in word2vec's text format, written to `out`."""
         raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no word vectors to export")
+    def play(self, run: RunDir, episodes: int, out: Path | None, seed: int, console: Console) -> Path | None:
+        """The run's trained agent acting for `episodes` episodes: shown on `console`, or drawn into
+        `out`; the file written, if any."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no agent to play")
+
+    def plot_values(self, run: RunDir, out: Path | None) -> Path:
+        """The run's learned values drawn over its world's grid, into `out` (or the run's folder)."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no state values to draw")
 
     def sample(self, run: RunDir, text: str, samples: int, greedy: bool | None, seed: int) -> list[str]:
         """What the run's trained model writes for `text`, `samples` replies."""

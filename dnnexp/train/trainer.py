@@ -9,12 +9,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import signal
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator
 
 import numpy as np
 
@@ -25,6 +22,7 @@ from dnnexp.core.regularizers import Penalty, clip_by_global_norm
 from dnnexp.core.schedules import Schedule
 from dnnexp.data.base import Batches, Split
 from dnnexp.train.arrays import split_arrays
+from dnnexp.train import loop
 
 #: the most training samples evaluated after each epoch; a larger training set is represented by a fixed sample
 TRAIN_SAMPLE_MAX = 10_000
@@ -118,20 +116,7 @@ class Trainer:
         return np.random.default_rng([self.data_seed, epoch]).permutation(len(self.data.train))
 
     def fit(self) -> TrainState:
-        state = self.state
-        self._call("on_train_begin")
-        try:
-            with self._stop_on_interrupt():
-                while state.epoch < self.epochs and not state.stop and not state.finished:
-                    self._run_epoch()
-        except BaseException as error:
-            state.status, state.message = "failed", f"{type(error).__name__}: {error}"
-            self._call("on_train_end")
-            raise
-        if state.status == "running":
-            state.status, state.finished = "completed", True
-        self._call("on_train_end")
-        return state
+        return loop.fit(self.state, self.epochs, self._run_epoch, self._call)
 
     def _run_epoch(self) -> None:
         state = self.state
@@ -244,31 +229,3 @@ class Trainer:
     def _call(self, hook: str, *args) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
-
-    @contextmanager
-    def _stop_on_interrupt(self) -> Iterator[None]:
-        """First Ctrl-C or SIGTERM: finish the current batch, then stop with status `interrupted`
-        (the checkpoint is written). A second one stops at once, mid-batch: KeyboardInterrupt,
-        which leaves the last checkpoint as it was for the run's summary to point to."""
-        signals = (signal.SIGINT, signal.SIGTERM)
-
-        def request_stop(signum, frame):
-            how = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-            if self.state.stop and self.state.status == "interrupted":
-                raise KeyboardInterrupt(
-                    f"stopped at once by a second {how}; continue from the last checkpoint with "
-                    "`dnnexp train --resume RUN_DIR`"
-                )
-            self.state.stop, self.state.status = True, "interrupted"
-            self.state.message = f"interrupted by {how}; continue with `dnnexp train --resume RUN_DIR`"
-
-        try:
-            previous = {number: signal.signal(number, request_stop) for number in signals}
-        except ValueError:  # not the main thread: leave the signals alone
-            yield
-            return
-        try:
-            yield
-        finally:
-            for number, handler in previous.items():
-                signal.signal(number, handler)

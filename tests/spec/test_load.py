@@ -97,7 +97,7 @@ def test_duplicate_keys_and_syntax_errors_are_spec_errors(write_spec, example):
         ("", "a spec is a mapping of keys (name, data, model, …); found nothing"),
         ("- 1\n", "a spec is a mapping of keys (name, data, model, …); found a list"),
         ("kind: supervisd\n", "kind: 'supervisd' is not a kind of spec; did you mean 'supervised'?"),
-        ("kind: [1]\n", "kind: '[1]' is not a kind of spec; choose from: optimizer_paths, supervised, sweep, word2vec"),
+        ("kind: [1]\n", "kind: '[1]' is not a kind of spec; choose from: optimizer_paths, rl, supervised, sweep, word2vec"),
     ],
 )
 def test_what_is_not_a_spec(write_spec, text, problem):

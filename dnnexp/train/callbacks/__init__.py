@@ -1,7 +1,9 @@
 """Callbacks: everything the training loop does besides learning, one callback a module.
 
 EarlyStopping and ReduceLROnPlateau share the MonitorCallback base; LayerStats and TimeGrads
-average over each epoch with EpochMeans. See `base` for what a callback may do.
+average over each epoch with EpochMeans. The episode loop of reinforcement learning uses
+MetricsLogger and Checkpoint as they are (an episode is its epoch), and EpisodeProgress and
+FiniteLoss of its own. See `base` for what a callback may do.
 """
 
 from dnnexp.train.callbacks.base import Callback, RowLog, SaveArrays
@@ -9,6 +11,8 @@ from dnnexp.train.callbacks.checkpoint import Checkpoint
 from dnnexp.train.callbacks.divergence_guard import DivergenceGuard
 from dnnexp.train.callbacks.early_stopping import EarlyStopping
 from dnnexp.train.callbacks.epoch_means import EpochMeans
+from dnnexp.train.callbacks.episode_progress import EpisodeProgress
+from dnnexp.train.callbacks.finite_loss import FiniteLoss
 from dnnexp.train.callbacks.layer_stats import LayerStats
 from dnnexp.train.callbacks.metrics_logger import MetricsLogger
 from dnnexp.train.callbacks.monitor import MonitorCallback
@@ -22,7 +26,9 @@ __all__ = [
     "Checkpoint",
     "DivergenceGuard",
     "EarlyStopping",
+    "EpisodeProgress",
     "EpochMeans",
+    "FiniteLoss",
     "LayerStats",
     "MetricsLogger",
     "MonitorCallback",
