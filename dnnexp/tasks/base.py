@@ -7,7 +7,8 @@ A task owns its spec (the pydantic model of its sections) and three steps:
 - `run(prepared, life, console)`: the experiment itself inside the shared run lifecycle
   (dnnexp.runs.lifecycle), ending in an `Outcome`;
 - `draw(prepared, run)`: the pictures of a finished run, drawn after its summary is safe;
-- `rebuild(run)`: a finished run's objects back from its folder, for `plot` and `sample`.
+- `rebuild(run)`: a finished run's objects back from its folder, for `plot` and `sample`
+  (and `attention`, where the model attends: `plot --attention`).
 
 A new kind is one module in dnnexp/tasks/ holding a Task subclass that declares its `kind`.
 """
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 from rich.console import Console, RenderableType
 
 from dnnexp.errors import DnnexpError
+from dnnexp.plots.attention import AttentionMaps
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
 from dnnexp.runs.rundir import RunDir
 from dnnexp.spec.schema import SpecBase
@@ -67,6 +69,14 @@ class Task:
     def feature_map_input(self, rebuilt: Any) -> tuple[Any, str]:
         """One input for `plot --feature-maps` as a batch of one, and a caption."""
         raise DnnexpError(f"a run of kind {self.kind} has no images to draw feature maps of")
+
+    def has_attention(self, run: RunDir) -> bool:
+        """Whether the run's model attends, so that `attention` can show where it looked."""
+        return False
+
+    def attention(self, run: RunDir, text: str) -> AttentionMaps:
+        """Where the run's trained model looked in `text` while writing its reply."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no model that attends, so no attention to draw")
 
     def sample(self, run: RunDir, text: str, samples: int, greedy: bool | None, seed: int) -> list[str]:
         """What the run's trained model writes for `text`, `samples` replies."""
