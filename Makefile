@@ -7,6 +7,7 @@
 #   make rnn-vanishing     Day 3 §1–2: the gradient through 100 time steps: vanishing, exploding, clipped, LSTM
 #   make seq2seq           Day 3 §5: seq2seq on addition (with and without reversed input), dates
 #   make hred              Day 3 §5: HRED vs VHRED on template dialogues, diversity of replies
+#   make attention-compare Day 3 §7: seq2seq plain, reversed + peeky, with attention, on addition and dates
 #   make cnn-compare       Day 2 §4, Day 4: MLP vs SimpleConvNet vs the Keras CNN (~25 min)
 #   make -j2 optimizer-compare DATASET=mnist
 #
@@ -24,7 +25,7 @@ DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
 .PHONY: install data browser demo test bench clean-runs help sweep optimizer-paths binary-addition course
 
 help:
-	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
 
 # Debian ships venv separately (python3-venv); install it when we may.
 $(DNNEXP): pyproject.toml
@@ -70,6 +71,7 @@ bench: install
 	$(BIN)/python bench/mlp_speed.py
 	$(BIN)/python bench/lstm_speed.py
 	$(BIN)/python bench/cnn_speed.py
+	$(BIN)/python bench/attention_speed.py
 	$(BIN)/python bench/sweep_speed.py --repeats 3
 
 clean-runs:
@@ -103,4 +105,4 @@ binary-addition: $(DNNEXP)
 	$(DNNEXP) train configs/day4/simple_rnn_binary_addition.yaml --runs-dir $(RUNS)
 
 course: init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit \
-        rnn-compare rnn-vanishing binary-addition seq2seq hred
+        rnn-compare rnn-vanishing binary-addition seq2seq hred attention-compare
