@@ -306,8 +306,8 @@ class Seq2Seq(EncoderDecoder):
     both encoder and decoder, with `units` units; tokens are embedded in `embedding` dimensions,
     separately for encoder and decoder.
 
-    `attention` (dot or additive; course Day 3 §7) lets the decoder weigh every encoder state at
-    every step (see the module's docstring). `bidirectional` reads the input both ways (course
+    `attention` (dot, or additive with a tanh layer of `units` units; course Day 3 §7) lets the
+    decoder weigh every encoder state at every step (see the module's docstring). `bidirectional` reads the input both ways (course
     Day 3 §4) with units/2 units each way, side by side, so that every encoder state — and h₀, the
     forward direction's last state beside the backward one's — is `units` wide, as the decoder's.
     """
