@@ -7,6 +7,8 @@
 #   make rnn-vanishing     Day 3 §1–2: the gradient through 100 time steps: vanishing, exploding, clipped, LSTM
 #   make seq2seq           Day 3 §5: seq2seq on addition (with and without reversed input), dates
 #   make hred              Day 3 §5: HRED vs VHRED on template dialogues, diversity of replies
+#   make word2vec-compare  Day 3 §6: skip-gram and CBOW, negative sampling vs the plain softmax
+#   make attention-compare Day 3 §7: seq2seq plain, reversed + peeky, with attention, on addition and dates
 #   make cnn-compare       Day 2 §4, Day 4: MLP vs SimpleConvNet vs the Keras CNN (~25 min)
 #   make rl-compare        Day 4 §2: reinforcement learning, every configs/sweeps/rl-*.yaml sweep
 #   make -j2 optimizer-compare DATASET=mnist
@@ -25,7 +27,7 @@ DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
 .PHONY: install data browser demo test bench clean-runs help sweep optimizer-paths binary-addition course
 
 help:
-	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
 
 # Debian ships venv separately (python3-venv); install it when we may.
 $(DNNEXP): pyproject.toml
@@ -80,6 +82,7 @@ bench: install
 	$(BIN)/python bench/mlp_speed.py
 	$(BIN)/python bench/lstm_speed.py
 	$(BIN)/python bench/cnn_speed.py
+	$(BIN)/python bench/attention_speed.py
 	$(BIN)/python bench/sweep_speed.py --repeats 3
 	$(BIN)/pip install --quiet gensim==4.4.0
 	$(BIN)/python bench/word2vec_speed.py
@@ -120,4 +123,4 @@ binary-addition: $(DNNEXP)
 	$(DNNEXP) train configs/day4/simple_rnn_binary_addition.yaml --runs-dir $(RUNS)
 
 course: init-compare init-deep-compare optimizer-compare optimizer-paths batchnorm-compare overfit \
-        rnn-compare rnn-vanishing binary-addition seq2seq hred
+        rnn-compare rnn-vanishing binary-addition seq2seq hred attention-compare

@@ -1,8 +1,8 @@
 """What the speed benchmarks share: dnnexp's trainer and a plain PyTorch loop timed epoch by
 epoch on the same uint8 pixels, with the same number of threads, and the report's lines.
 
-Used by bench/mlp_speed.py, bench/lstm_speed.py and bench/cnn_speed.py (run from the repository
-root, which puts bench/ on the import path). PyTorch is optional: without it only dnnexp is measured.
+Used by bench/mlp_speed.py, bench/lstm_speed.py, bench/cnn_speed.py and bench/attention_speed.py
+(run from the repository root, which puts bench/ on the import path). PyTorch is optional: without it only dnnexp is measured.
 """
 
 from __future__ import annotations
@@ -50,11 +50,15 @@ def print_row(name: str, ours: float, same: float | None, default: float | None)
 def dnnexp_rates(data, input_shape: tuple[int, ...], layers: list[dict], optimizer: dict, epochs: int, batch: int) -> list[float]:
     """samples/s of each epoch of dnnexp's own Trainer (cross-entropy, constant rate) on `data` (Batches)."""
     from dnnexp.spec.build import sequential
+
+    return trainer_rates(sequential(input_shape, layers, np.random.default_rng(0)), data, optimizer, epochs, batch)
+
+
+def trainer_rates(model: Any, data: Any, optimizer: dict, epochs: int, batch: int) -> list[float]:
+    """samples/s of each epoch of dnnexp's Trainer training the built `model` with cross-entropy on `data` (Batches)."""
     from dnnexp.spec.registry import LOSSES, OPTIMIZERS as REGISTRY, SCHEDULES
     from dnnexp.train.callbacks import Callback
     from dnnexp.train.trainer import Trainer
-
-    model = sequential(input_shape, layers, np.random.default_rng(0))
 
     class EpochTimes(Callback):
         def __init__(self):
@@ -80,12 +84,23 @@ def torch_rates(
     on uint8 `pixels`, scaled to [0, 1] batch by batch as dnnexp does."""
     import torch
 
+    loss_fn = torch.nn.CrossEntropyLoss()
+    return torch_loop(net, pixels, labels, lambda x, t: loss_fn(net(x.float() / 255.0), t), optimizer, epochs, batch, threads)
+
+
+def torch_loop(
+    net: Any, inputs: np.ndarray, targets: np.ndarray, loss_of: Callable[[Any, Any], Any],
+    optimizer: dict, epochs: int, batch: int, threads: int,
+) -> list[float]:
+    """samples/s of each epoch of a plain PyTorch loop over shuffled batches of (`inputs`, `targets`),
+    minimizing `loss_of(x, t)` (a scalar tensor) with the parameters of `net`."""
+    import torch
+
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    x_all, t_all = torch.from_numpy(np.array(pixels)), torch.from_numpy(np.array(labels))  # writable copies
+    x_all, t_all = torch.from_numpy(np.array(inputs)), torch.from_numpy(np.array(targets))  # writable copies
     make: Callable = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[optimizer["name"]]
     opt = make(net.parameters(), lr=optimizer["lr"])
-    loss_fn = torch.nn.CrossEntropyLoss()
     rates = []
     for _ in range(epochs):
         order = torch.randperm(len(x_all))
@@ -93,7 +108,7 @@ def torch_rates(
         for start in range(0, len(x_all), batch):
             index = order[start : start + batch]
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(x_all[index].float() / 255.0), t_all[index])
+            loss = loss_of(x_all[index], t_all[index])
             loss.backward()
             opt.step()
         rates.append(len(x_all) / (time.perf_counter() - started))

@@ -330,11 +330,14 @@ def plot(
     feature_maps: bool = typer.Option(False, "--feature-maps", help="One test image's maps after each conv layer."),
     fit: bool = typer.Option(False, "--fit", help="A model of one input: the data, the learned curve, the true function."),
     values: bool = typer.Option(False, "--values", help="A grid world's V(s) and greedy actions, and max|Q − Q*| over training."),
+    attention: Optional[str] = typer.Option(
+        None, "--attention", metavar="TEXT", help='Where an attending model looked in TEXT ("September 27, 1994") while writing its reply.'
+    ),
     no_group: bool = typer.Option(False, "--no-group", help="A curve per run, even for runs that differ only in seed."),
     embeddings: bool = typer.Option(False, "--embeddings", help="A word2vec run's vectors in 2-D (PCA), labelled."),
     words: Optional[str] = typer.Option(None, "--words", metavar="W1,W2,…", help="With --embeddings: these words (default: the 60 most frequent)."),
 ) -> None:
-    """Draw learning curves of one or more runs, or pictures of one: layer statistics, filters, feature maps, fit, embeddings."""
+    """Draw learning curves of one or more runs, or pictures of one: layer statistics, filters, feature maps, fit, embeddings, values, attention."""
     from dnnexp.errors import DnnexpError
     from dnnexp.plots import curves, default_plot_path, layers, time_grads as time_grad_plots
     from dnnexp.runs.rundir import find_runs
@@ -348,7 +351,9 @@ def plot(
         raise DnnexpError("--words chooses the words of --embeddings; add --embeddings")
     if out is not None and out.suffix.lower() not in (".png", ".svg"):
         raise DnnexpError(f"--out: '{out}' must end in .png or .svg")
-    if layer_stats:
+    if attention is not None:
+        written = _plot_attention(found, attention, out)
+    elif layer_stats:
         written = layers.plot_layer_stats(found[0], out or default_plot_path(found, kind="layer_stats"))
     elif activations:
         written = layers.plot_activations(found[0], out or default_plot_path(found, kind="activations"))
@@ -421,6 +426,22 @@ def _plot_trained(run, out: Optional[Path], picture: str) -> Path:
     conv_plots.conv_layers(run, rebuilt.model)  # a run without them is told so before any image is taken
     image, caption = task.feature_map_input(rebuilt)
     return conv_plots.plot_feature_maps(run, rebuilt.model, image, caption, out)
+
+
+def _plot_attention(found: list, text: str, out: Optional[Path]) -> Path:
+    """--attention TEXT: one run's attention maps for TEXT; given several runs, says which of them attend."""
+    from dnnexp import tasks
+    from dnnexp.errors import DnnexpError
+    from dnnexp.plots import default_plot_path
+    from dnnexp.plots.attention import plot_attention
+
+    if len(found) != 1:
+        attending = [str(run.path) for run in found if tasks.task_for(tasks.run_spec(run)).has_attention(run)]
+        which = f"those with attention: {', '.join(attending)}" if attending else "none of these has attention"
+        raise DnnexpError(f"--attention draws one run; give a single run folder ({which})")
+    run = found[0]
+    maps = tasks.task_for(tasks.run_spec(run)).attention(run, text)
+    return plot_attention(maps, out or default_plot_path(found, kind="attention"), f"{run.name}: {text}")
 
 
 @app.command()

@@ -7,7 +7,8 @@ A task owns its spec (the pydantic model of its sections) and three steps:
 - `run(prepared, life, console)`: the experiment itself inside the shared run lifecycle
   (dnnexp.runs.lifecycle), ending in an `Outcome`;
 - `draw(prepared, run)`: the pictures of a finished run, drawn after its summary is safe;
-- `rebuild(run)`: a finished run's objects back from its folder, for `plot`, `sample` and `play`.
+- `rebuild(run)`: a finished run's objects back from its folder, for `plot`, `sample` and `play`
+  (and `attention`, where the model attends: `plot --attention`).
 
 A new kind is one module in dnnexp/tasks/ holding a Task subclass that declares its `kind`.
 """
@@ -20,6 +21,7 @@ from typing import Any, ClassVar
 from rich.console import Console, RenderableType
 
 from dnnexp.errors import DnnexpError
+from dnnexp.plots.attention import AttentionMaps
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
 from dnnexp.runs.rundir import RunDir
 from dnnexp.spec.schema import SpecBase
@@ -80,6 +82,7 @@ class Task:
     def export(self, run: RunDir, out: Path) -> Path:
         """The run's word vectors in word2vec's text format, written to `out`."""
         raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no word vectors to export")
+
     def play(self, run: RunDir, episodes: int, out: Path | None, seed: int, console: Console) -> Path | None:
         """The run's trained agent acting for `episodes` episodes: shown on `console`, or drawn into
         `out`; the file written, if any."""
@@ -88,6 +91,14 @@ class Task:
     def plot_values(self, run: RunDir, out: Path | None) -> Path:
         """The run's learned values drawn over its world's grid, into `out` (or the run's folder)."""
         raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no state values to draw")
+
+    def has_attention(self, run: RunDir) -> bool:
+        """Whether the run's model attends, so that `attention` can show where it looked."""
+        return False
+
+    def attention(self, run: RunDir, text: str) -> AttentionMaps:
+        """Where the run's trained model looked in `text` while writing its reply."""
+        raise DnnexpError(f"{run.path}: a run of kind {self.kind} has no model that attends, so no attention to draw")
 
     def sample(self, run: RunDir, text: str, samples: int, greedy: bool | None, seed: int) -> list[str]:
         """What the run's trained model writes for `text`, `samples` replies."""

@@ -27,11 +27,12 @@ from dnnexp.data.memory import limited, require, size_text
 from dnnexp.data.text import decode, encode_text
 from dnnexp.console import styled
 from dnnexp.errors import DnnexpError, RunDirError, SpecError
+from dnnexp.plots.attention import AttentionMaps
 from dnnexp.runs.lifecycle import Lifecycle, Outcome
 from dnnexp.runs.rundir import RunDir
 from dnnexp.spec.arguments import spec_error
 from dnnexp.spec.build import Streams, build_model, layer_place, load_data, sequential_model
-from dnnexp.spec.registry import LOSSES, OPTIMIZERS, REGULARIZERS, SCHEDULES
+from dnnexp.spec.registry import LOSSES, MODELS, OPTIMIZERS, REGULARIZERS, SCHEDULES
 from dnnexp.spec.schema import (
     DataSpec,
     LoggingSection,
@@ -59,6 +60,8 @@ TIME_GRADS_COLUMNS = ["epoch", "layer", "t", "grad_norm"]
 #: the course's output-layer table (Day 1 §3)
 USUAL_PAIRINGS = "regression → identity + mse; binary → sigmoid + binary_cross_entropy; multiclass → softmax + cross_entropy"
 UTTERANCES = "|"  # separates the utterances of a dialogue context given as one text
+#: validation inputs whose attention a finished run keeps (attention_samples.npz)
+ATTENTION_SAMPLES = 4
 
 
 class SupervisedSpec(SpecBase):
@@ -180,6 +183,8 @@ class SupervisedTask(Task):
 
         if len(run.metrics()):
             plot_curves([run], run.file("learning_curves.png"))
+        if prepared.trainer.model.has_attention:
+            save_attention_samples(prepared.trainer.model, prepared.trainer.data, run)
 
     # ---- after the run --------------------------------------------------------------------
 
@@ -208,19 +213,34 @@ class SupervisedTask(Task):
         if not isinstance(spec.model, TokenModelSection):
             raise DnnexpError(f"{run.path}: sample writes with seq2seq, hred, vhred and transformer models; this run trained a sequential one")
         rebuilt = self.rebuild(run, spec)
-        vocabulary, shape = rebuilt.data.vocabulary, rebuilt.data.input_shape
-        *turns, length = shape  # (T,), or (utterances, T) for dialogues
-        utterances = [part.strip() for part in text.split(UTTERANCES)] if turns else [text]
-        if turns and len(utterances) != turns[0]:
-            raise DnnexpError(
-                f"the run's replies follow {turns[0]} utterances, and '{text}' has {len(utterances)}; "
-                f"separate {turns[0]} utterances with '{UTTERANCES}'"
-            )
-        tokens, joiner = list(vocabulary.tokens), vocabulary.joiner
-        x = np.stack([encode_text(u, tokens, length, joiner) for u in utterances]).reshape(1, *shape)
+        x = text_input(rebuilt, text)
+        vocabulary = rebuilt.data.vocabulary
         assert isinstance(rebuilt.model, (EncoderDecoder, Transformer))  # a token model section builds one
         with limited(f"--samples {samples}: writing that many replies at once", "ask for fewer replies"):
-            return decode(rebuilt.model.generate(x, samples, greedy, np.random.default_rng(seed)), tokens, joiner)
+            replies = rebuilt.model.generate(x, samples, greedy, np.random.default_rng(seed))
+        return decode(replies, list(vocabulary.tokens), vocabulary.joiner)
+
+    def has_attention(self, run: RunDir) -> bool:
+        from dnnexp.tasks import run_spec
+
+        return attends(run_spec(run))
+
+    def attention(self, run: RunDir, text: str) -> AttentionMaps:
+        """Where the run's trained model looked in `text` (written as its corpus writes inputs)
+        while writing its greedy reply: each attention map's weights, output tokens × input tokens."""
+        from dnnexp.tasks import run_spec
+
+        spec = run_spec(run)
+        if not attends(spec):
+            model = spec.model.kind if isinstance(spec.model, TokenModelSection) else "sequential"
+            raise DnnexpError(
+                f"{run.path}: its {model} model has no attention, so there are no weights to draw; --attention "
+                "draws runs of a model that attends, such as seq2seq with model.attention: dot or additive "
+                "(configs/day3/attention/)"
+            )
+        rebuilt = self.rebuild(run, spec)
+        x = text_input(rebuilt, text)
+        return per_input(x, *rebuilt.model.attention_maps(x), rebuilt.data.vocabulary.tokens)[0]
 
     def feature_map_input(self, rebuilt: Rebuilt) -> tuple[np.ndarray, str]:
         """The first test image (else the first validation or training image) as a batch of one,
@@ -231,6 +251,54 @@ class SupervisedTask(Task):
         split = next(s for s in (data.test, data.val, data.train) if s is not None)
         x, t = split.batch(slice(0, 1))
         return x, data.classes[int(t[0])] if data.classes else ""
+
+
+def text_input(rebuilt: Rebuilt, text: str) -> np.ndarray:
+    """`text` as the token ids (1, *input shape) of one sample of the run's corpus: characters or
+    words, and for dialogues the utterances separated by "|"."""
+    vocabulary, shape = rebuilt.data.vocabulary, rebuilt.data.input_shape
+    *turns, length = shape  # (T,), or (utterances, T) for dialogues
+    utterances = [part.strip() for part in text.split(UTTERANCES)] if turns else [text]
+    if turns and len(utterances) != turns[0]:
+        raise DnnexpError(
+            f"the run's replies follow {turns[0]} utterances, and '{text}' has {len(utterances)}; "
+            f"separate {turns[0]} utterances with '{UTTERANCES}'"
+        )
+    tokens, joiner = list(vocabulary.tokens), vocabulary.joiner
+    return np.stack([encode_text(u, tokens, length, joiner) for u in utterances]).reshape(1, *shape)
+
+
+def attends(spec: SupervisedSpec) -> bool:
+    """Whether the spec's model has attention (asked of the model kind made from its arguments, unbuilt)."""
+    if not isinstance(spec.model, TokenModelSection):
+        return False
+    args = spec.model.model_dump()
+    return MODELS.get(args.pop("kind"))(**args).has_attention
+
+
+def per_input(x: np.ndarray, replies: np.ndarray, maps: dict[str, np.ndarray], tokens: tuple[str, ...]) -> list[AttentionMaps]:
+    """`Model.attention_maps` of the token ids x (N, T_in) as one `AttentionMaps` per input, tokens as text."""
+    return [
+        AttentionMaps([tokens[i] for i in x[n]], [tokens[i] for i in replies[n]], {title: w[n] for title, w in maps.items()})
+        for n in range(len(x))
+    ]
+
+
+def save_attention_samples(model: Model, data: Batches, run: RunDir) -> None:
+    """The trained model's attention on the first ATTENTION_SAMPLES validation inputs (else test,
+    else training inputs) into attention_samples.npz — `inputs` (k, T_in) and `outputs` (k, T_out)
+    token ids, `titles` (maps,), `weights` (k, maps, T_out, T_in) — and the first one's picture
+    into attention_samples.png."""
+    from dnnexp.plots.attention import plot_attention
+
+    split = next(s for s in (data.val, data.test, data.train) if s is not None)
+    x, _ = split.batch(slice(0, ATTENTION_SAMPLES))
+    replies, maps = model.attention_maps(x)
+    titles = list(maps)
+    weights = np.stack([maps[title] for title in titles], axis=1)
+    run.save_npz("attention_samples.npz", {"inputs": x, "outputs": replies, "titles": np.array(titles), "weights": weights})
+    first = per_input(x[:1], replies, maps, data.vocabulary.tokens)[0]
+    plot_attention(first, run.file("attention_samples.png"), f"{run.name}: a validation input")
 
 
 def pairing_warnings(spec: SupervisedSpec, model: Model) -> list[str]:

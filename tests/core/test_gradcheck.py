@@ -209,6 +209,11 @@ MODEL_KIND_EXAMPLES: dict[str, list[tuple[dict[str, Any], tuple[int, ...]]]] = {
         ({"embedding": 2, "units": 3, "cell": "gru", "reverse_input": True}, (1,)),
         ({"embedding": 2, "units": 3, "cell": "simple_rnn", "peeky": True}, (3,)),
         ({"embedding": 2, "units": 3, "reverse_input": True, "peeky": True}, (3,)),
+        ({"embedding": 3, "units": 4, "attention": "dot"}, (4,)),
+        ({"embedding": 2, "units": 3, "cell": "gru", "attention": "additive", "reverse_input": True}, (3,)),
+        ({"embedding": 2, "units": 4, "cell": "simple_rnn", "attention": "dot", "bidirectional": True, "peeky": True}, (3,)),
+        ({"embedding": 2, "units": 4, "attention": "additive", "bidirectional": True}, (3,)),
+        ({"embedding": 2, "units": 4, "cell": "gru", "bidirectional": True}, (3,)),
     ],
     "hred": [
         ({"embedding": 3, "units": 3, "context_units": 4}, (2, 3)),

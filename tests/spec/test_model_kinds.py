@@ -33,6 +33,7 @@ def test_a_kind_gets_every_default_of_its_arguments():
     config = spec_from_dict(ADDITION).resolved()
     assert config["model"] == {
         "kind": "seq2seq", "embedding": 16, "units": 16, "cell": "lstm", "reverse_input": False, "peeky": False,
+        "attention": None, "bidirectional": False,
     }
     vhred = spec_from_dict({**ADDITION, "model": {"kind": "vhred"}}).resolved()["model"]
     assert vhred == {
@@ -54,7 +55,8 @@ def test_sequential_is_the_default_kind_and_is_not_written_out(raw):
     [
         ({"kind": "seq2sq"}, "model.kind: 'seq2sq' is not a model; did you mean 'seq2seq'?"),
         ({"kind": 3}, "model.kind: should be the name of a model, got 3"),
-        ({"kind": "seq2seq", "hidden": 4}, "model.hidden: unknown key; choose from: kind, embedding, units, cell, reverse_input, peeky"),
+        ({"kind": "seq2seq", "hidden": 4}, "model.hidden: unknown key; choose from: kind, embedding, units, cell, reverse_input, peeky, attention, bidirectional"),
+        ({"kind": "seq2seq", "attention": "dott"}, "model.attention: should be 'dot' or 'additive', got 'dott'"),
         ({"kind": "seq2seq", "units": 0}, "model.units: should be greater than or equal to 1, got 0"),
         ({"kind": "seq2seq", "cell": "rnn"}, "model.cell: should be 'lstm', 'gru' or 'simple_rnn', got 'rnn'"),
         ({"kind": "seq2seq", "reverse_input": "yes"}, "model.reverse_input: should be a valid boolean, got 'yes'"),

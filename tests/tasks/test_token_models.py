@@ -1,5 +1,6 @@
-"""seq2seq, HRED and VHRED runs from spec to run folder: metrics, resume bit for bit (KL annealing
-included), and `dnnexp sample` decoding with a run's saved model."""
+"""seq2seq (with and without attention), HRED and VHRED runs from spec to run folder: metrics,
+resume bit for bit (KL annealing included), `dnnexp sample` decoding with a run's saved model, and
+`dnnexp plot --attention` drawing where an attending one looked."""
 
 from __future__ import annotations
 
@@ -40,11 +41,19 @@ VHRED: dict[str, Any] = {
 }
 
 
+#: seq2seq with additive attention over a bidirectional GRU encoder
+ATTENTION: dict[str, Any] = {
+    **SEQ2SEQ,
+    "name": "attention",
+    "model": {"kind": "seq2seq", "embedding": 4, "units": 8, "cell": "gru", "attention": "additive", "bidirectional": True},
+}
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> dict[str, RunDir]:
     """A finished run of each spec above, shared by the tests that only read them."""
     folder = tmp_path_factory.mktemp("runs")
-    return {spec["name"]: train(resolved(spec), folder)[0] for spec in (SEQ2SEQ, VHRED)}
+    return {spec["name"]: train(resolved(spec), folder)[0] for spec in (SEQ2SEQ, VHRED, ATTENTION)}
 
 
 def test_metrics_come_from_the_model(trained):
@@ -70,14 +79,14 @@ def test_metrics_come_from_the_model(trained):
 
 
 def test_compare_and_plot_show_the_models_own_metrics(trained):
-    frame = compare_runs(list(trained.values()))
+    frame = compare_runs([trained["addition"], trained["vhred"]])
     assert {"best_val_seq_acc", "test_seq_acc", "final_val_distinct2", "test_kl"} <= set(frame.columns)
     assert frame["test_kl"].isna().tolist() == [True, False]  # seq2seq logs no KL
     titles = [ax.get_title() for ax in curves_figure([trained["vhred"]]).axes if ax.axison]
     assert titles == ["loss", "accuracy", "exact-sequence accuracy", "distinct-2 of replies", "KL(q ‖ p)"]
 
 
-@pytest.mark.parametrize("spec", [SEQ2SEQ, VHRED], ids=["seq2seq", "vhred"])
+@pytest.mark.parametrize("spec", [SEQ2SEQ, VHRED, ATTENTION], ids=["seq2seq", "vhred", "attention"])
 @pytest.mark.parametrize("interrupt", [StopAt(19), StopAfterEpoch(1)], ids=["mid-epoch", "at-an-epoch-end"])
 def test_a_resumed_run_ends_exactly_as_an_uninterrupted_one(spec, interrupt, trained, runs_dir, extra_callbacks):
     config = resolved(spec)
@@ -187,3 +196,58 @@ def test_more_replies_than_memory_holds_are_refused_with_the_numbers(trained, cl
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert "--samples 1000000000000: writing that many replies at once needs more memory than the" in text
     assert "Unable to allocate" in text and "ask for fewer replies" in text
+
+
+def test_an_attending_run_keeps_the_attention_of_some_validation_inputs(cli, write_spec, runs_dir, trained):
+    result = cli("train", write_spec(resolved(ATTENTION, train={"epochs": 1, "batch_size": 32})), "--runs-dir", runs_dir, "--quiet")
+    assert result.exit_code == 0, result.output
+    (folder,) = runs_dir.iterdir()
+    run = RunDir.open(folder)
+    saved = run.load_npz("attention_samples.npz")
+    assert saved["titles"].tolist() == ["additive attention"]
+    assert saved["inputs"].shape == (4, 5) and saved["outputs"].shape == (4, 3)
+    weights = saved["weights"]
+    assert weights.shape == (4, 1, 3, 5) and weights.dtype == np.float32
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-5)
+    data = SupervisedTask().rebuild(run).data
+    np.testing.assert_array_equal(saved["inputs"], data.val.batch(slice(0, 4))[0])
+    assert run.file("attention_samples.png").stat().st_size > 5000
+    assert not trained["addition"].has("attention_samples.npz")
+
+
+def test_plot_attention_draws_the_weights_for_a_text(trained, cli, tmp_path):
+    run = trained["attention"]
+    result = cli("plot", run.path, "--attention", "16+75")
+    assert result.exit_code == 0 and run.file("attention.png").stat().st_size > 5000, result.output
+    maps = SupervisedTask().attention(run, "16+75")
+    assert list(maps.inputs) == list("16+75") and len(maps.outputs) == 3  # two-digit sums: 3 characters
+    assert "".join(maps.outputs).strip() == cli("sample", run.path, "16+75").output.strip()  # what it writes
+    (weights,) = maps.maps.values()
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
+    assert cli("plot", run.path, "--attention", "16+75", "-o", tmp_path / "a.svg").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "runs, text, message",
+    [
+        (["addition"], "16+75", "its seq2seq model has no attention, so there are no weights to draw; --attention "
+         "draws runs of a model that attends, such as seq2seq with model.attention: dot or additive"),
+        (["addition", "attention"], "16+75", "--attention draws one run; give a single run folder (those with attention: {attention})"),
+        (["addition", "vhred"], "16+75", "(none of these has attention)"),
+        (["attention"], "16+7x", "'x' not in the vocabulary the model learned"),
+    ],
+    ids=["no-attention", "several-runs", "none-attends", "unknown-character"],
+)
+def test_plot_attention_says_which_runs_have_it(trained, cli, runs, text, message):
+    result = cli("plot", *(trained[name].path for name in runs), "--attention", text)
+    output = " ".join(result.output.split()).replace(" ", "")
+    expected = message.format(attention=trained["attention"].path).replace(" ", "")
+    assert result.exit_code == 2 and expected in output and "Traceback" not in result.output, result.output
+
+
+@pytest.mark.parametrize("spec", sorted((CONFIGS / "attention").glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_attention_specs_validate_and_show_their_parts(cli, spec):
+    result = cli("validate", spec)
+    assert result.exit_code == 0, result.output
+    attends = "no_attention" not in spec.stem and "peeky" not in spec.stem
+    assert ("decoder.attention" in result.output) == attends

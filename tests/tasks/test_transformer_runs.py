@@ -99,3 +99,10 @@ def test_a_spec_that_does_not_fit_is_told_where(model, message):
     with pytest.raises(SpecError) as caught:
         SupervisedTask().prepare(spec_from_dict(spec))
     assert message in " ".join(str(caught.value).split())
+
+
+def test_plot_attention_draws_every_cross_attention_head(trained, cli):
+    result = cli("plot", trained.path, "--attention", "16+75")
+    assert result.exit_code == 0 and trained.file("attention.png").stat().st_size > 5000, result.output
+    maps = SupervisedTask().attention(trained, "16+75")
+    assert list(maps.maps) == ["decoder cross-attention, layer 1, head 1", "decoder cross-attention, layer 1, head 2"]

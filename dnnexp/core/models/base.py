@@ -93,6 +93,18 @@ class Model:
         `forward_loss` on (x, t)."""
         return {} if task == "regression" else {"acc": accuracy(y, t, task)}
 
+    @property
+    def has_attention(self) -> bool:
+        """Whether `attention_maps` can show where the model looks (`dnnexp plot RUN --attention`)."""
+        return False
+
+    def attention_maps(self, x: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """What the model writes for token ids x (N, T_in), and where it looked while writing it:
+        (output ids (N, T_out), {title: weights (N, T_out, T_in)}), one map per attention (a
+        transformer's layer and head); row t of a map weighs the input tokens for output token t.
+        Only for a model that `has_attention`."""
+        raise NotImplementedError(f"{type(self).__name__} has no attention")
+
     def summary_rows(self) -> list[tuple[str, str, tuple[int, ...], int]]:
         """(name, kind, output shape, parameter count) per layer, as Keras's model.summary()."""
         raise NotImplementedError

@@ -12,6 +12,13 @@ As in the textbook, only h crosses over; an LSTM decoder's cell starts from zero
 (the textbook's 7.5.2) h also goes into the decoder RNN and the output layer at every step,
 beside that step's own input, so that no step has to carry it along in its state.
 
+With attention (course Day 3 §7, the textbook's ch. 8) the decoder also keeps every encoder
+state, the memory hs (N, T_in, H): at each step its state h_t scores them all, and the output
+layer reads [c_t, h_t], the attention's context beside the state (dnnexp.core.layers.attention)::
+
+    encoder:  embedding → lstm (all steps)                       x → hs (N, T_in, H), h = its last state
+    decoder:  embedding → lstm (from h) → attention over hs → time_distributed dense on [c, h_t]
+
 Training uses teacher forcing: the decoder reads the reference t[:, :-1] (the start token first)
 and learns to predict t[:, 1:], all steps in one pass, with softmax cross-entropy summed over the
 steps. Evaluation and `generate` decode freely instead: each step's token — the argmax (greedy),
@@ -30,16 +37,18 @@ from typing import Callable, Literal
 import numpy as np
 
 from dnnexp.core.functions import log_softmax
+from dnnexp.core.layers.attention import AdditiveAttention, Attention, DotAttention
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
 from dnnexp.core.layers.dense import Dense
 from dnnexp.core.layers.embedding import Embedding
 from dnnexp.core.layers.recurrent import GRU, LSTM, Recurrent, SimpleRNN
-from dnnexp.core.layers.wrappers import TimeDistributed
+from dnnexp.core.layers.wrappers import Bidirectional, TimeDistributed
 from dnnexp.core.losses import Loss
 from dnnexp.core.models.base import DataInfo, Model
 from dnnexp.core.models.sequential import Sequential
 
 Cell = Literal["lstm", "gru", "simple_rnn"]
+Score = Literal["dot", "additive"]
 CELLS: dict[str, type[Recurrent]] = {"lstm": LSTM, "gru": GRU, "simple_rnn": SimpleRNN}
 
 
@@ -61,7 +70,9 @@ class EncoderDecoder(Model):
     A subclass builds its parts before the decoder (`_build_parts`) and turns inputs into the
     decoder's initial state h₀ (N, units): `encode(x, t, train)` for a training or evaluation
     pass (t: the references, which a posterior network may read), `backward_encode(dh0)` after
-    it, and `initial_state(x, samples, rng)` to generate `samples` replies per input.
+    it, and `initial_state(x, samples, rng)` to generate `samples` replies per input. A subclass
+    whose decoder attends sets `attention` in `_build_parts`; its `encode` then leaves the states
+    to attend to in `memory` (N, T_in, units), and `backward_encode` finds their gradient in `dmemory`.
 
     Metrics: `acc`, the mean over samples of the share of the reference's tokens (its padding
     left out) written right at their position, and `seq_acc`, the share of samples written
@@ -71,6 +82,8 @@ class EncoderDecoder(Model):
 
     #: how `generate` picks each token unless told: the argmax ("greedy") or a draw from the softmax ("sample")
     decoding: str = "greedy"
+    #: the decoder's attention over the encoder's states, if it has one
+    attention: Attention | None = None
 
     def __init__(self, embedding: int, units: int, cell: str, peeky: bool):
         self.embedding, self.units, self.cell, self.peeky = embedding, units, cell, peeky
@@ -88,12 +101,14 @@ class EncoderDecoder(Model):
         self.tokens = Tokens(len(vocabulary), vocabulary.pad, vocabulary.start, vocabulary.end, info.target_shape[0] - 1)
         self.rng = ctx.noise_rng  # the run's noise stream: what training draws (VHRED's latent)
         self._build_parts(ctx)
-        # The decoder in three parts, so that a peeky one can put h₀ beside the RNN's and the output layer's inputs.
+        # The decoder in three parts, so that a peeky one can put h₀ beside the RNN's and the output
+        # layer's inputs, and an attending one its context beside the RNN's states.
         T, peek = self.tokens.length, self.units if self.peeky else 0
         self.decoder_embedding = self._part("decoder_embedding", (T,), [self._embedding()], ctx, prefix="decoder")
         self.decoder = self._part("decoder", (T, self.embedding + peek), [self._rnn(self.units, True)], ctx, True)
+        self.features = self.units + (0 if self.attention is None else self.attention.memory_units)
         output = [TimeDistributed(Dense(self.tokens.vocab_size))]
-        self.decoder_output = self._part("decoder_output", (T, self.units + peek), output, ctx, True, prefix="decoder")
+        self.decoder_output = self._part("decoder_output", (T, self.features + peek), output, ctx, True, prefix="decoder")
         self.decoder_rnn: Recurrent = self.decoder.layers[0]
         parts = list(self.parts.values())
         self.layers = [layer for part in parts for layer in part.layers]
@@ -101,6 +116,12 @@ class EncoderDecoder(Model):
         self.params = {key: value for part in parts for key, value in part.params.items()}
         self.grads = {key: value for part in parts for key, value in part.grads.items()}
         self.penalized = [key for part in parts for key in part.penalized]
+        if self.attention is not None:
+            attention = self.attention
+            self.layers.insert(self.layers.index(self.decoder_output.layers[0]), attention)  # type: ignore[arg-type]
+            self.params.update({f"{attention.name}.{k}": v for k, v in attention.params.items()})
+            self.grads.update({f"{attention.name}.{k}": v for k, v in attention.grads.items()})
+            self.penalized += [f"{attention.name}.{k}" for k in attention.penalized]
 
     def _build_parts(self, ctx: BuildContext) -> None:
         """Build the parts that come before the decoder (with `_part`)."""
@@ -142,7 +163,11 @@ class EncoderDecoder(Model):
         return value, loss.y
 
     def backward_loss(self, loss):
-        dhs, dh0 = self._unpeek(self.decoder_output.backward(loss.backward_logits()), self.units)
+        dhs, dh0 = self._unpeek(self.decoder_output.backward(loss.backward_logits()), self.features)
+        if self.attention is not None:
+            dcontext, dhs = np.split(dhs, [self.attention.memory_units], axis=2)
+            self.dmemory, dhs_attended = self.attention.backward(dcontext)
+            dhs = dhs + dhs_attended  # h_t went both to the attention and to the output layer
         de, dh0_rnn = self._unpeek(self.decoder.backward(dhs), self.embedding)
         self.decoder_embedding.backward(de)
         self.backward_encode(self.decoder_rnn.dh + dh0 + dh0_rnn)
@@ -150,6 +175,8 @@ class EncoderDecoder(Model):
     def _decode(self, tokens: np.ndarray, h0: np.ndarray, train: bool = False) -> np.ndarray:
         """The decoder on input tokens (N, T), from the state set before: logits (N, T, vocabulary)."""
         hs = self.decoder.forward(self._peek(self.decoder_embedding.forward(tokens, train), h0), train)
+        if self.attention is not None:
+            hs = np.concatenate([self.attention.forward(self.memory, hs), hs], axis=2)  # [c_t, h_t]
         return self.decoder_output.forward(self._peek(hs, h0), train)
 
     def _peek(self, x: np.ndarray, h0: np.ndarray) -> np.ndarray:
@@ -180,7 +207,10 @@ class EncoderDecoder(Model):
     def initial_state(self, x: np.ndarray, samples: int, rng: np.random.Generator) -> np.ndarray:
         """h₀ for generating `samples` replies to each input: (N·samples, units), input i's in rows
         i·samples … (i + 1)·samples − 1."""
-        return np.repeat(self.encode(x, None, False), samples, axis=0)
+        h0 = self.encode(x, None, False)
+        if self.attention is not None:
+            self.memory = np.repeat(self.memory, samples, axis=0)
+        return np.repeat(h0, samples, axis=0)
 
     def extra_loss(self, train: bool) -> float:
         """What the loss adds to the decoder's cross-entropy (VHRED's KL term)."""
@@ -247,7 +277,13 @@ class EncoderDecoder(Model):
         return {name: dout for part in self.parts.values() for name, dout in part.output_grads.items()}
 
     def summary_rows(self):
-        return [row for part in self.parts.values() for row in part.summary_rows()]
+        rows = [row for part in self.parts.values() for row in part.summary_rows()]
+        if self.attention is not None:
+            attention = self.attention
+            shape = (self.tokens.length, attention.memory_units)  # its contexts
+            row = (attention.name, attention.kind, shape, sum(p.size for p in attention.params.values()))
+            rows.insert(len(rows) - len(self.decoder_output.layers), row)  # before the output layer that reads it
+        return rows
 
 
 class Seq2Seq(EncoderDecoder):
@@ -259,25 +295,79 @@ class Seq2Seq(EncoderDecoder):
     thought vector to every decoder step (the textbook's 7.5.2). `cell` is the recurrent layer of
     both encoder and decoder, with `units` units; tokens are embedded in `embedding` dimensions,
     separately for encoder and decoder.
+
+    `attention` (dot, or additive with a tanh layer of `units` units; course Day 3 §7) lets the
+    decoder weigh every encoder state at every step (see the module's docstring). `bidirectional` reads the input both ways (course
+    Day 3 §4) with units/2 units each way, side by side, so that every encoder state — and h₀, the
+    forward direction's last state beside the backward one's — is `units` wide, as the decoder's.
     """
 
     kind = "seq2seq"
 
     def __init__(
-        self, embedding: int = 16, units: int = 128, cell: Cell = "lstm", reverse_input: bool = False, peeky: bool = False
+        self, embedding: int = 16, units: int = 128, cell: Cell = "lstm", reverse_input: bool = False,
+        peeky: bool = False, attention: Score | None = None, bidirectional: bool = False,
     ):
         super().__init__(embedding, units, cell, peeky)
-        self.reverse_input = reverse_input
+        self.reverse_input, self.score, self.bidirectional = reverse_input, attention, bidirectional
+
+    @property
+    def has_attention(self) -> bool:
+        return self.score is not None
 
     def _build_parts(self, ctx):
         self._check_tokens(1, "token sequences (T,)", "dialogues (utterances × words) need kind: hred or vhred")
-        self.encoder = self._part("encoder", self.input_shape, [self._embedding(), self._rnn(self.units)], ctx)
+        if self.bidirectional and self.units % 2:
+            raise ShapeError(
+                f"a bidirectional encoder gives each direction half of the {self.units} units; make units even", key="units"
+            )
+        every_step = self.has_attention  # an attending decoder reads all the encoder's states
+        if self.bidirectional:
+            rnn: Layer = Bidirectional(self._rnn(self.units // 2, every_step))
+        else:
+            rnn = self._rnn(self.units, every_step)
+        self.encoder = self._part("encoder", self.input_shape, [self._embedding(), rnn], ctx)
+        if self.has_attention:
+            self.attention = DotAttention() if self.score == "dot" else AdditiveAttention(self.units)
+            self.attention.name = "decoder.attention"
+            self.attention.build(self.units, self.units, ctx)
 
     def encode(self, x, t, train):
-        return self.encoder.forward(x[:, ::-1] if self.reverse_input else x, train)
+        out = self.encoder.forward(x[:, ::-1] if self.reverse_input else x, train)
+        if self.attention is None:
+            return out
+        self.memory = out
+        # h₀: the state after the whole input, at the last step for the forward direction and at
+        # the first for the backward one (half of each state); all of it when there is one direction.
+        half = self._forward_units
+        return np.concatenate([out[:, -1, :half], out[:, 0, half:]], axis=1)
 
     def backward_encode(self, dh0):
-        self.encoder.backward(dh0)
+        if self.attention is None:
+            self.encoder.backward(dh0)
+            return
+        dhs, half = self.dmemory, self._forward_units
+        dhs[:, -1, :half] += dh0[:, :half]
+        dhs[:, 0, half:] += dh0[:, half:]
+        self.encoder.backward(dhs)
+
+    @property
+    def _forward_units(self) -> int:
+        """How many features of each encoder state the forward direction gives."""
+        return self.units // 2 if self.bidirectional else self.units
+
+    def attention_maps(self, x):
+        if self.attention is None:
+            return super().attention_maps(x)
+        replies = self.generate(x, greedy=True)
+        # Teacher forcing on its own replies retraces generation step for step, every step's weights in one pass.
+        h0 = self.initial_state(x, 1, input_stream(x))
+        self.decoder_rnn.set_state(*self._decoder_state(h0))
+        self._decode(np.concatenate([np.full((len(x), 1), self.tokens.start), replies[:, :-1]], axis=1), h0)
+        self.decoder_rnn.reset_state()
+        weights = self.attention.weights
+        title = f"{self.score} attention"
+        return replies, {title: weights[..., ::-1] if self.reverse_input else weights}  # in the order x is written
 
 
 def input_stream(x: np.ndarray) -> np.random.Generator:

@@ -309,27 +309,27 @@ class Transformer(Model):
 
         return write(next_logits, len(memory), self.tokens, greedy, rng)
 
-    def attention_maps(self, source_ids: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The greedy reply to one input and where each decoder cross-attention head looked
-        while writing it.
+    @property
+    def has_attention(self) -> bool:
+        return True
 
-        `source_ids` (T_in,) token ids. Returns (reply ids (T_out,), {"decoder cross-attention,
-        layer l, head h": weights (T_out, T_in)}), l and h counted from 1, in layer then head
-        order; row s holds the weights over the input's tokens when the decoder wrote reply token
-        s (the input's padding gets 0), and sums to 1. T_out is the model's reply length: after
-        an end token the reply is padding.
+    def attention_maps(self, x):
+        """The greedy replies to token ids x (N, T_in) and where each decoder cross-attention head
+        looked while writing them: titles "decoder cross-attention, layer l, head h" (l and h from
+        1, layer then head order), weights (N, T_out, T_in) whose row s weighs the input tokens
+        when reply token s was written (the input's padding gets 0). T_out is the model's reply
+        length: after an end token a reply is padding.
         """
-        x = np.asarray(source_ids)[None]
-        reply = self.generate(x, greedy=True)
-        # The reply fed back as teacher forcing replays the steps that wrote it (causal mask).
+        replies = self.generate(x, greedy=True)
+        # The replies fed back as teacher forcing replay the steps that wrote them (causal mask).
         memory, mask = self._encode(x, False)
-        self._decode(np.concatenate([[[self.tokens.start]], reply[:, :-1]], axis=1), memory, mask, False)
+        self._decode(np.concatenate([np.full((len(x), 1), self.tokens.start), replies[:, :-1]], axis=1), memory, mask, False)
         maps = {
-            f"decoder cross-attention, layer {l}, head {h + 1}": weights
+            f"decoder cross-attention, layer {l}, head {h + 1}": block.cross_attention.attention_weights[:, h]
             for l, block in enumerate(self.decoder_blocks, 1)
-            for h, weights in enumerate(block.cross_attention.attention_weights[0])
+            for h in range(block.cross_attention.heads)
         }
-        return reply[0], maps
+        return replies, maps
 
     # ---- metrics, statistics and summary -------------------------------------------------
 

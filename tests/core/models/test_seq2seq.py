@@ -35,10 +35,16 @@ def ids(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(3, V, shape)
 
 
-@pytest.mark.parametrize("kind, shape, peeky", [("seq2seq", (5,), False), ("seq2seq", (5,), True), ("hred", (2, 3), False)])
-def test_greedy_decoding_is_the_argmax_of_teacher_forcing_on_its_own_output(kind, shape, peeky):
+ATTENDING = [{"attention": "dot"}, {"attention": "additive", "cell": "gru", "bidirectional": True, "units": 6, "peeky": True}]
+
+
+@pytest.mark.parametrize(
+    "kind, shape, args",
+    [("seq2seq", (5,), {}), ("seq2seq", (5,), {"peeky": True}), ("hred", (2, 3), {})] + [("seq2seq", (5,), a) for a in ATTENDING],
+)
+def test_greedy_decoding_is_the_argmax_of_teacher_forcing_on_its_own_output(kind, shape, args):
     """Step by step, each token fed back, equals one teacher-forced pass over the tokens it wrote."""
-    model = built(kind, shape, end=None, seed=8, peeky=peeky)  # random weights whose replies differ from input to input
+    model = built(kind, shape, end=None, seed=8, **args)  # random weights whose replies differ from input to input
     x = ids((20, *shape))
     replies = model.generate(x, greedy=True)
     assert replies.shape == (20, LENGTH) and replies.dtype == np.int64
@@ -66,9 +72,70 @@ def test_reversed_input_is_the_same_model_reading_backwards():
     assert not np.array_equal(backwards.generate(x), forwards.generate(x))
 
 
-@pytest.mark.parametrize("kind, shape", [("seq2seq", (4,)), ("hred", (2, 3)), ("vhred", (2, 3))])
-def test_samples_come_in_groups_per_input(kind, shape):
-    model = built(kind, shape)
+@pytest.mark.parametrize("args", ATTENDING)
+def test_attention_maps_are_the_weights_free_decoding_used_step_by_step(args):
+    model = built("seq2seq", (5,), end=None, seed=8, **args)
+    x = ids((6, 5))
+    attention, steps = model.attention, []
+    forward = attention.forward
+
+    def recording(hs_enc, hs_dec):
+        context = forward(hs_enc, hs_dec)
+        steps.append(attention.weights.copy())
+        return context
+
+    attention.forward = recording
+    replies = model.generate(x, greedy=True)
+    attention.forward = forward
+    written, maps = model.attention_maps(x)
+    np.testing.assert_array_equal(written, replies)
+    (title, weights), = maps.items()
+    assert title == f"{args['attention']} attention" and weights.shape == (6, LENGTH, 5)
+    np.testing.assert_allclose(weights, np.concatenate(steps, axis=1), rtol=1e-10)
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0)
+    assert not np.allclose(weights[0], weights[1])  # each input gets its own
+
+
+def test_attention_maps_of_reversed_input_are_in_the_order_the_input_is_written():
+    forwards, backwards = built("seq2seq", (5,), attention="dot"), built("seq2seq", (5,), attention="dot", reverse_input=True)
+    x = ids((3, 5))
+    replies, maps = backwards.attention_maps(x)
+    replies_read_backwards, maps_read_backwards = forwards.attention_maps(x[:, ::-1].copy())
+    np.testing.assert_array_equal(replies, replies_read_backwards)
+    np.testing.assert_allclose(maps["dot attention"], maps_read_backwards["dot attention"][..., ::-1])
+
+
+def test_only_an_attending_model_has_attention_maps():
+    model = built("seq2seq", (5,))
+    assert not model.has_attention and built("seq2seq", (5,), attention="additive").has_attention
+    with pytest.raises(NotImplementedError, match="Seq2Seq has no attention"):
+        model.attention_maps(ids((1, 5)))
+
+
+def test_a_bidirectional_encoder_splits_an_even_number_of_units():
+    built("seq2seq", (5,), bidirectional=True, units=4)
+    with pytest.raises(ShapeError, match="gives each direction half of the 5 units; make units even") as caught:
+        built("seq2seq", (5,), bidirectional=True, units=5)
+    assert caught.value.key == "units"
+
+
+def test_a_bidirectional_encoder_hands_on_both_directions_final_states():
+    """h₀ is the forward direction's last state beside the backward one's, attending or not."""
+    plain = built("seq2seq", (5,), bidirectional=True, units=4, cell="gru")
+    attending = built("seq2seq", (5,), bidirectional=True, units=4, cell="gru", attention="dot")
+    for key, value in plain.params.items():
+        if key.startswith("encoder."):
+            attending.params[key][...] = value
+    x = ids((3, 5))
+    np.testing.assert_allclose(attending.encode(x, None, False), plain.encode(x, None, False), rtol=1e-12)
+    assert attending.memory.shape == (3, 5, 4)
+
+
+@pytest.mark.parametrize(
+    "kind, shape, args", [("seq2seq", (4,), {}), ("seq2seq", (4,), ATTENDING[1]), ("hred", (2, 3), {}), ("vhred", (2, 3), {})]
+)
+def test_samples_come_in_groups_per_input(kind, shape, args):
+    model = built(kind, shape, **args)
     x = ids((3, *shape))
     drawn = model.generate(x, samples=50, greedy=False, rng=np.random.default_rng(1))
     assert drawn.shape == (150, LENGTH)

@@ -98,13 +98,14 @@ def test_attention_maps_are_each_cross_attention_head_while_writing_the_greedy_r
     model = built(heads=4, end=None, seed=3)
     source = ids((5,), 2)
     source[4] = PAD
-    reply, maps = model.attention_maps(source)
-    np.testing.assert_array_equal(reply, model.generate(source[None])[0])
+    assert model.has_attention
+    replies, maps = model.attention_maps(source[None])
+    np.testing.assert_array_equal(replies, model.generate(source[None]))
     assert list(maps) == [f"decoder cross-attention, layer {l}, head {h}" for l in (1, 2) for h in (1, 2, 3, 4)]
     for weights in maps.values():
-        assert weights.shape == (LENGTH, 5)
-        np.testing.assert_allclose(weights.sum(axis=1), 1.0)
-        assert (weights[:, 4] == 0.0).all()  # padding is never read
+        assert weights.shape == (1, LENGTH, 5)
+        np.testing.assert_allclose(weights.sum(axis=2), 1.0)
+        assert (weights[..., 4] == 0.0).all()  # padding is never read
     assert not np.allclose(maps["decoder cross-attention, layer 1, head 1"], maps["decoder cross-attention, layer 1, head 2"])
 
 
