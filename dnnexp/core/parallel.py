@@ -1,0 +1,164 @@
+"""Work shared between cores: the large products and passes of a training step, cut into pieces
+that run side by side on the lanes (threads) dnnexp may use.
+
+BLAS runs on one thread (dnnexp.train.threads); what this module adds is the second core's work,
+chosen by dnnexp rather than by BLAS, where a training step has it:
+
+- `split(task, n, work)`: a batch of n cut into pieces, `task(part)` for each. A piece writes only
+  its own rows, so the result is the same bit for bit whether the pieces run one after the other
+  or side by side. The number of pieces is fixed by the size of the work alone (two above
+  `SPLIT_WORK`, else one), never by how many lanes there are: a product cut into row blocks may
+  round differently from the uncut product, but the same blocks come out the same on one core
+  or two, so results do not depend on the thread setting or the machine's load, and a run
+  resumed under another setting stays exact.
+- `later(task, work)`: inside `deferring()` (a model's backward pass), a task whose result is
+  not needed before the pass ends — a layer's weight gradient — runs on another lane while the
+  pass goes on; leaving `deferring()` waits for it. The same call runs, only elsewhere.
+
+NumPy releases the GIL inside BLAS and inside its elementwise loops over arrays of more than a few
+hundred numbers, so the lanes run at once. With one lane (the default, and in the worker threads
+themselves) every piece runs in the calling thread, in order.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import numpy as np
+
+#: work (in multiply-adds: a product's m·k·n) above which it is cut in two pieces: a piece must
+#: outweigh the ~20–60 µs of handing it to another thread and back (4·10⁶ take ~80 µs in BLAS)
+SPLIT_WORK = 4_000_000
+#: the fewest rows of a product's block: BLAS packs all of b for each block, which a block of
+#: fewer rows does not repay (a 100-row batch cut in two took 25% more time on one core)
+MIN_ROWS = 128
+#: the work of one elementwise pass over one number, in multiply-adds: such a pass is bound by
+#: memory, ~0.5 ns a number, where BLAS does a multiply-add in ~0.02 ns
+PASS = 30
+#: multiply-adds above which a deferred task goes to another lane: handing it over costs the
+#: calling thread about 5 µs, which a product of this size takes
+DEFER_WORK = 250_000
+
+#: this thread and one worker
+MAX_LANES = 2
+
+_local = threading.local()  # per thread: `lanes` and the stack of `deferring()` blocks
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def lanes() -> int:
+    """How many lanes (threads) the calling thread's work may use: 1 unless inside `using`."""
+    return getattr(_local, "lanes", 1)
+
+
+@contextmanager
+def using(count: int) -> Iterator[None]:
+    """Let the work of the calling thread use `count` lanes inside the block: 1 or 2 (more count
+    as 2: the pieces are halves, and one other lane runs the deferred tasks, in order)."""
+    previous, _local.lanes = lanes(), min(MAX_LANES, max(1, int(count)))
+    try:
+        yield
+    finally:
+        _local.lanes = previous
+
+
+def pieces(n: int, work: float) -> list[slice]:
+    """range(n) cut into the pieces `split` runs: two halves when `work` exceeds SPLIT_WORK
+    (and n > 1), else the whole. Depends on the sizes only."""
+    if work < SPLIT_WORK or n < 2:
+        return [slice(0, n)]
+    return [slice(0, n // 2), slice(n // 2, n)]
+
+
+def split(task: Callable[[slice], None], n: int, work: float) -> None:
+    """task(part) for each of `pieces(n, work)`: the first on another lane when there is one, the
+    rest here. Each piece must write only its own part of the output."""
+    parts = pieces(n, work)
+    if len(parts) == 1 or lanes() == 1:
+        for part in parts:
+            task(part)
+        return
+    handed = _worker_pool().submit(task, parts[0])
+    try:
+        for part in parts[1:]:
+            task(part)
+    finally:
+        handed.result()
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """a (m, k) @ b (k, n), into `out` if given: in two row blocks of a when m·k·n exceeds
+    SPLIT_WORK and each block has at least MIN_ROWS rows (see `split`), each one BLAS call."""
+    if out is None:
+        out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+
+    def rows(part: slice) -> None:
+        np.matmul(a[part], b, out=out[part])
+
+    m = len(a)
+    split(rows, m, m * a.shape[1] * b.shape[1] if m >= 2 * MIN_ROWS else 0)
+    return out
+
+
+def later(task: Callable[[], None], work: float) -> None:
+    """Run task() on another lane if inside `deferring()`, with more than one lane and `work` above
+    DEFER_WORK; else now. The task must not read what the caller changes before the block ends."""
+    pending = getattr(_local, "deferred", None)
+    if not pending or lanes() == 1 or work < DEFER_WORK:
+        task()
+        return
+    pending[-1].append(_worker_pool().submit(task))
+
+
+def then(task: Callable[[], None]) -> None:
+    """Run task() after every `later` task of the current `deferring()` block: on the other lane
+    behind them when some went there (that lane runs its tasks in order), else now."""
+    pending = getattr(_local, "deferred", None)
+    if pending and pending[-1]:
+        pending[-1].append(_worker_pool().submit(task))
+    else:
+        task()
+
+
+@contextmanager
+def deferring() -> Iterator[None]:
+    """A block whose `later` tasks may run on another lane; leaving it waits for them all (also
+    when it is left by an exception, so that no task writes into arrays after it)."""
+    stack = _local.__dict__.setdefault("deferred", [])
+    stack.append([])
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        handed: list[Future] = stack.pop()
+        for future in handed:
+            exception = future.exception()
+            if exception is not None and not failed:
+                failed = True
+                raise exception
+
+
+def _worker_pool() -> ThreadPoolExecutor:
+    """The other lane, made on first use: one worker thread, which runs what it is given in order."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dnnexp-lane")
+        return _pool
+
+
+def _forget_pool_after_fork() -> None:
+    """A forked child (a sweep's trial) has none of its parent's threads: it makes its own pool."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
