@@ -43,7 +43,7 @@ PASS = 30
 #: calling thread about 5 µs, which a product of this size takes
 DEFER_WORK = 250_000
 
-#: this thread and one worker
+#: the calling thread and one worker, which runs the deferred tasks in the order given
 MAX_LANES = 2
 
 _local = threading.local()  # per thread: `lanes` and the stack of `deferring()` blocks
@@ -51,18 +51,36 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+class Lanes:
+    """How many lanes the work of one thread may use, 1 or 2; `count` may be changed while that
+    work runs (by a thread watching the machine's load): the pieces stay the same, only where
+    they run changes."""
+
+    def __init__(self, count: int = 1):
+        self.count = count
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @count.setter
+    def count(self, value: int) -> None:
+        self._count = min(MAX_LANES, max(1, int(value)))  # more count as 2: the pieces are halves
+
+
 def lanes() -> int:
     """How many lanes (threads) the calling thread's work may use: 1 unless inside `using`."""
-    return getattr(_local, "lanes", 1)
+    setting = getattr(_local, "lanes", None)
+    return 1 if setting is None else setting.count
 
 
 @contextmanager
-def using(count: int) -> Iterator[None]:
-    """Let the work of the calling thread use `count` lanes inside the block: 1 or 2 (more count
-    as 2: the pieces are halves, and one other lane runs the deferred tasks, in order)."""
-    previous, _local.lanes = lanes(), min(MAX_LANES, max(1, int(count)))
+def using(count: int) -> Iterator[Lanes]:
+    """Let the work of the calling thread use `count` lanes inside the block; yields the setting,
+    whose count may be changed from another thread."""
+    previous, _local.lanes = getattr(_local, "lanes", None), Lanes(count)
     try:
-        yield
+        yield _local.lanes
     finally:
         _local.lanes = previous
 
