@@ -12,8 +12,9 @@ alone, so that the results are the same bit for bit however many lanes run them.
 That is what lets the count follow the machine: a `LoadWatcher` thread reads /proc/stat every
 `SAMPLE_S` seconds, takes this process's own CPU time out of what the cores did, and gives the
 training as many lanes as the cores the rest of the machine left free (a core counts when at
-least `FREE_SHARE` of it was left). It starts at one lane; a run whose neighbour starts or stops
-follows within a second or two, and a resumed run stays exact whatever it is given.
+least `FREE_SHARE` of it was left). It starts from the load average (`starting_lanes`); a run
+whose neighbour starts or stops follows within a second or two, and a resumed run stays exact
+whatever it is given.
 """
 
 from __future__ import annotations
@@ -54,6 +55,17 @@ def override_threads() -> int | None:
     """`DNNEXP_THREADS` as a count, or None when it is not set."""
     value = os.environ.get(THREADS_ENV)
     return int(value) if value else None
+
+
+def starting_lanes() -> int:
+    """The lanes a training starts with, before its watcher's first reading: from the last minute's
+    load average (this process's own work in it too), which the first reading then corrects."""
+    try:
+        recent = os.getloadavg()[0]
+    except OSError:
+        return 1
+    usable = usable_cores()
+    return decide_threads(usable, usable - recent)
 
 
 class LoadReading:
@@ -137,7 +149,7 @@ def blas_threads(count: int | None = None) -> Iterator[LoadWatcher | None]:
     from dnnexp.core import parallel
 
     count = count or override_threads()
-    with threadpool_limits(1, user_api="blas"), parallel.using(count or 1) as lanes:
+    with threadpool_limits(1, user_api="blas"), parallel.using(count or starting_lanes()) as lanes:
         watcher = None if count else LoadWatcher(lanes).start()
         try:
             yield watcher

@@ -60,6 +60,14 @@ def test_dnnexp_threads_sets_the_lanes_and_blas_stays_on_one_thread(monkeypatch)
     with blas_threads() as watcher:
         assert watcher is None and parallel.lanes() == 2 and blas_thread_counts() == {1}
     monkeypatch.delenv("DNNEXP_THREADS")
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # busy: one lane until the first reading
     with blas_threads() as watcher:
-        assert isinstance(watcher, LoadWatcher) and parallel.lanes() == 1  # until the first reading
+        assert isinstance(watcher, LoadWatcher) and parallel.lanes() == 1
     assert parallel.lanes() == 1
+
+
+@pytest.mark.parametrize("load, lanes", [(0.1, 2), (0.9, 1), (3.0, 1)])
+def test_a_training_starts_from_the_load_average(monkeypatch, load, lanes):
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    assert threads.starting_lanes() == lanes
