@@ -85,6 +85,9 @@ class ReLU(Activation):
     output_range = (0.0, None)
 
     def forward(self, x, train=False):
+        if not parallel.splits(len(x), 2 * parallel.PASS * x.size):
+            self.positive = x > 0
+            return np.maximum(x, 0)
         self.positive, out = np.empty_like(x, dtype=bool), np.empty_like(x)  # in x's memory layout
 
         def samples(part: slice) -> None:  # a part of the batch: the two halves of a large one side by side
@@ -95,8 +98,11 @@ class ReLU(Activation):
         return out
 
     def backward(self, dout):
+        work = parallel.PASS * dout.size
+        if not parallel.splits(len(dout), work):
+            return dout * self.positive
         dx = np.empty_like(dout)
-        parallel.split(lambda part: np.multiply(dout[part], self.positive[part], out=dx[part]), len(dout), parallel.PASS * dout.size)
+        parallel.split(lambda part: np.multiply(dout[part], self.positive[part], out=dx[part]), len(dout), work)
         return dx
 
 

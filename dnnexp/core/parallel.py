@@ -85,12 +85,15 @@ def using(count: int) -> Iterator[Lanes]:
         _local.lanes = previous
 
 
+def splits(n: int, work: float) -> bool:
+    """Whether work over n rows is cut in two: `work` of at least SPLIT_WORK and n > 1. Depends on
+    the sizes only; where it does not, callers take their plain one-piece path."""
+    return work >= SPLIT_WORK and n > 1
+
+
 def pieces(n: int, work: float) -> list[slice]:
-    """range(n) cut into the pieces `split` runs: two halves when `work` exceeds SPLIT_WORK
-    (and n > 1), else the whole. Depends on the sizes only."""
-    if work < SPLIT_WORK or n < 2:
-        return [slice(0, n)]
-    return [slice(0, n // 2), slice(n // 2, n)]
+    """range(n) cut into the pieces `split` runs: two halves where `splits`, else the whole."""
+    return [slice(0, n // 2), slice(n // 2, n)] if splits(n, work) else [slice(0, n)]
 
 
 def split(task: Callable[[slice], None], n: int, work: float) -> None:
@@ -112,14 +115,17 @@ def split(task: Callable[[slice], None], n: int, work: float) -> None:
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """a (m, k) @ b (k, n), into `out` if given: in two row blocks of a when m·k·n exceeds
     SPLIT_WORK and each block has at least MIN_ROWS rows (see `split`), each one BLAS call."""
+    m = len(a)
+    work = m * a.shape[1] * b.shape[1] if m >= 2 * MIN_ROWS else 0
+    if not splits(m, work):
+        return np.matmul(a, b, out=out)
     if out is None:
-        out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+        out = np.empty((m, b.shape[1]), np.result_type(a, b))
 
     def rows(part: slice) -> None:
         np.matmul(a[part], b, out=out[part])
 
-    m = len(a)
-    split(rows, m, m * a.shape[1] * b.shape[1] if m >= 2 * MIN_ROWS else 0)
+    split(rows, m, work)
     return out
 
 
