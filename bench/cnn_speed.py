@@ -1,6 +1,6 @@
 """Training throughput of the course's CNNs, dnnexp against PyTorch CPU, side by side in one run.
 
-    python bench/cnn_speed.py [--passes 3] [--optimizer adam] [--threads N] [--keras]
+    python bench/cnn_speed.py [--passes 3] [--optimizer adam] [--threads N] [--scale 1] [--keras]
 
 SimpleConvNet (configs/day2/cnn/simple_convnet.yaml: conv 30×5×5, ReLU, max pool 2, dense 100,
 dense 10) on Fashion-MNIST's 1×28×28 images at batch 1, 32 and 100; with --keras also the Keras
@@ -77,7 +77,7 @@ def main() -> None:
     rows = {**ROWS, **(KERAS if args.keras else {})}
     bench.run_table(
         f"CNNs by batch size ({args.optimizer}, samples/s, median of {args.passes} passes)",
-        [row(name, batch, samples) for (name, batch), samples in rows.items()],
+        [row(name, batch, bench.scaled(samples, args.scale, batch)) for (name, batch), samples in rows.items()],
         bench.OPTIMIZERS[args.optimizer], args.passes, args.threads,
     )
     for name, batch in {(name, batch) for name, batch in rows if batch >= 100}:

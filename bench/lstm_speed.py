@@ -1,6 +1,6 @@
 """Training throughput of an LSTM, dnnexp against PyTorch CPU's nn.LSTM, side by side in one run.
 
-    python bench/lstm_speed.py [--passes 3] [--optimizer adam] [--threads N]
+    python bench/lstm_speed.py [--passes 3] [--optimizer adam] [--threads N] [--scale 1]
 
 The issue's LSTM: 128 units, batch 64, sequences of T = 28, 100 and 300 steps of 28 inputs
 (Fashion-MNIST read row by row; for T > 28 each image's rows repeat), the last step's state into
@@ -52,7 +52,8 @@ def main() -> None:
     layers = [{"type": "lstm", "units": HIDDEN}, {"type": "dense", "units": CLASSES, "activation": "softmax"}]
     bench.run_table(
         f"LSTM {HIDDEN}, batch {BATCH}, by sequence length ({args.optimizer}, samples/s, median of {args.passes} passes)",
-        [bench.Row(f"T = {steps}", sequences(steps, samples), layers, torch_net, BATCH) for steps, samples in STEPS.items()],
+        [bench.Row(f"T = {steps}", sequences(steps, bench.scaled(samples, args.scale, BATCH)), layers, torch_net, BATCH)
+         for steps, samples in STEPS.items()],
         bench.OPTIMIZERS[args.optimizer], args.passes, args.threads,
     )
 

@@ -1,6 +1,6 @@
 """Training throughput of dense networks, dnnexp against PyTorch CPU, side by side in one run.
 
-    python bench/mlp_speed.py [--passes 3] [--optimizer adam] [--threads N]
+    python bench/mlp_speed.py [--passes 3] [--optimizer adam] [--threads N] [--scale 1]
 
 Two tables on Fashion-MNIST (784 inputs, ReLU, He init, 10-way softmax): the issue's MLP
 784-100-100-100-100-100-10 at batch 1, 10, 32, 100 and 1000; and two hidden layers of width 100,
@@ -60,12 +60,12 @@ def main() -> None:
     optimizer = bench.OPTIMIZERS[args.optimizer]
     bench.run_table(
         f"MLP 784-5×100-10 by batch size ({args.optimizer}, samples/s, median of {args.passes} passes)",
-        [row(f"batch {batch}", DEEP, batch, samples) for batch, samples in BATCHES.items()],
+        [row(f"batch {batch}", DEEP, batch, bench.scaled(samples, args.scale, batch)) for batch, samples in BATCHES.items()],
         optimizer, args.passes, args.threads,
     )
     bench.run_table(
         f"MLP, 2 hidden layers, batch 100, by width ({args.optimizer}, samples/s, median of {args.passes} passes)",
-        [row(f"width {width}", [width, width], 100, samples) for width, samples in WIDTHS.items()],
+        [row(f"width {width}", [width, width], 100, bench.scaled(samples, args.scale, 100)) for width, samples in WIDTHS.items()],
         optimizer, args.passes, args.threads,
     )
     memory = bench.peak_memory_mb(f"import mlp_speed; mlp_speed.dnnexp_epoch(mlp_speed.bench.OPTIMIZERS[{args.optimizer!r}])")

@@ -76,8 +76,8 @@ def print_header(title: str, threads: int | None, torch: Any) -> None:
     print(f"dnnexp: BLAS on 1 thread, {setting}; PyTorch at {' and '.join(map(str, TORCH_THREADS))} threads, "
           "passes interleaved with dnnexp's")
     print(f"at the start: {machine_load()}")
-    print(f"| {'row':<28} | dnnexp samples/s | lanes | torch 1 thread | torch 2 threads | dnnexp ÷ better torch |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| {'row':<28} | images a pass | dnnexp samples/s | lanes | torch 1 thread | torch 2 threads | dnnexp ÷ better torch |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
 
 
 class TorchTrainer:
@@ -145,17 +145,17 @@ def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: 
     return {key: statistics.median(values) for key, values in rates.items()} | {"lanes": lanes}
 
 
-def print_row(name: str, measured: dict[str, Any]) -> None:
+def print_row(name: str, images: int, measured: dict[str, Any]) -> None:
     """One row: the medians, the lanes and dnnexp's ratio to the better PyTorch."""
     lanes = "–".join(map(str, (measured["lanes"][0], measured["lanes"][-1]))) if len(measured["lanes"]) > 1 else str(
         measured["lanes"][0])
     torch_rates = [measured.get(n) for n in TORCH_THREADS]
     if None in torch_rates:
-        print(f"| {name:<28} | {measured['dnnexp']:,.0f} | {lanes} | – | – | (no torch installed) |")
+        print(f"| {name:<28} | {images:,} | {measured['dnnexp']:,.0f} | {lanes} | – | – | (no torch installed) |")
         return
     ratio = measured["dnnexp"] / max(torch_rates)
-    print(f"| {name:<28} | {measured['dnnexp']:,.0f} | {lanes} | {torch_rates[0]:,.0f} | {torch_rates[1]:,.0f} | "
-          f"{ratio:.2f} |")
+    print(f"| {name:<28} | {images:,} | {measured['dnnexp']:,.0f} | {lanes} | {torch_rates[0]:,.0f} | "
+          f"{torch_rates[1]:,.0f} | {ratio:.2f} |", flush=True)
 
 
 def run_table(title: str, rows: list[Row], optimizer: dict, passes: int, threads: int | None) -> None:
@@ -164,7 +164,7 @@ def run_table(title: str, rows: list[Row], optimizer: dict, passes: int, threads
     torch = optional_torch()
     print_header(title, threads, torch)
     for row in rows:
-        print_row(row.name, measure(row, optimizer, passes, threads, torch))
+        print_row(row.name, len(row.data.train), measure(row, optimizer, passes, threads, torch))
     print(f"at the end: {machine_load()}", flush=True)
 
 
@@ -175,7 +175,14 @@ def arguments(description: str, passes: int = 3) -> argparse.ArgumentParser:
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     parser.add_argument("--threads", type=int, default=None,
                         help="dnnexp's lanes (default: as a training decides, from the cores free)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="share of each row's images a pass trains on (0.1: a quick look, on a busy machine)")
     return parser
+
+
+def scaled(samples: int, scale: float, batch: int) -> int:
+    """`samples` times `scale`, at least two batches."""
+    return max(2 * batch, int(samples * scale))
 
 
 def images(flatten: bool = False, sequence: bool = False, samples: int | None = None):
