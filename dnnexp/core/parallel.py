@@ -112,6 +112,23 @@ def split(task: Callable[[slice], None], n: int, work: float) -> None:
         handed.result()
 
 
+def summed(task: Callable[[slice], tuple[np.ndarray, ...]], n: int, work: float) -> tuple[np.ndarray, ...]:
+    """Σ task(part) over `pieces(n, work)`, term by term: a reduction over a batch (a weight
+    gradient) in two halves added in that order, the first half on the other lane when there is one."""
+    parts = pieces(n, work)
+    if len(parts) == 1:
+        return task(parts[0])
+    if lanes() == 1:
+        first, second = task(parts[0]), task(parts[1])
+    else:
+        handed = _worker_pool().submit(task, parts[0])
+        try:
+            second = task(parts[1])
+        finally:
+            first = handed.result()
+    return tuple(a + b for a, b in zip(first, second))
+
+
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """a (m, k) @ b (k, n), into `out` if given: in two row blocks of a when m·k·n exceeds
     SPLIT_WORK and each block has at least MIN_ROWS rows (see `split`), each one BLAS call."""

@@ -44,6 +44,21 @@ def test_a_large_product_is_the_same_bits_on_one_lane_and_two():
     np.testing.assert_allclose(one, a @ b, rtol=1e-4, atol=1e-4)
 
 
+def test_a_sum_over_a_batch_adds_its_halves_in_order_on_one_lane_or_two():
+    x = np.random.default_rng(0).normal(size=(1000, 50)).astype(np.float32)
+    halves = (x[:500].sum(axis=0), x[500:].sum(axis=0))
+
+    def share(rows: slice) -> tuple[np.ndarray]:
+        return (x[rows].sum(axis=0),)
+
+    (one,) = parallel.summed(share, len(x), parallel.SPLIT_WORK)
+    with parallel.using(2):
+        (two,) = parallel.summed(share, len(x), parallel.SPLIT_WORK)
+    assert np.array_equal(one, halves[0] + halves[1]) and np.array_equal(one, two)
+    (whole,) = parallel.summed(share, len(x), 1)
+    assert np.array_equal(whole, x.sum(axis=0))
+
+
 def test_a_deferred_task_runs_on_the_other_lane_and_is_done_when_the_block_ends():
     release, ran = threading.Event(), []
 

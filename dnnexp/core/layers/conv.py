@@ -84,10 +84,15 @@ class Conv2D(Layer):
         # next forward pass has made its own.
         col, self.col = self.col, None
 
+        def shares(rows: slice) -> tuple[np.ndarray, np.ndarray]:  # of some rows (samples) of the batch
+            return dout[rows].T @ col[rows], dout[rows].sum(axis=0)
+
         def weight_grads() -> None:
-            self.grads["W"][...] = (dout.T @ col).reshape(F, fh, fw, C).transpose(0, 3, 1, 2)
+            # Summed over the batch: a large one's halves side by side (core/parallel.py).
+            dW_col, db = parallel.summed(shares, len(dout), col.size * F)
+            self.grads["W"][...] = dW_col.reshape(F, fh, fw, C).transpose(0, 3, 1, 2)
             if self.use_bias:
-                dout.sum(axis=0, out=self.grads["b"])
+                self.grads["b"][...] = db
 
         if not self.needs_input_grad:
             weight_grads()
