@@ -14,8 +14,10 @@ Inside, arrays are feature-major, (T, features, N): the course's column vectors
 u^t = W_inᵀ x^t + Wᵀ z^{t−1} + b of the N samples side by side, so that each gate of each step is
 one contiguous block (elementwise NumPy on a column slice of a row-major array is several times
 slower). Speed: the input part W_inᵀ x^t + b of every step is one batched product before the loop,
-and W_in, W and b get their gradients from one product each after the backward loop; only
-Wᵀ z^{t−1} (forward) and W δ^t (backward) run per step.
+and W_in, W and b get their gradients from one product per block of steps (`time_blocks`), each
+worked out beside the backward loop once the loop is through its block; only Wᵀ z^{t−1}
+(forward) and W δ^t (backward) run per step, with as few elementwise passes around them as the
+cell allows (the LSTM's backward factors are worked out for all steps before the loop).
 
 State, for wiring an encoder's final state (the "thought vector") into a decoder:
 `set_state(h, c=None)` gives the next forward its initial state (N, H) (zeros otherwise); after a
