@@ -85,7 +85,8 @@ class ReLU(Activation):
     output_range = (0.0, None)
 
     def forward(self, x, train=False):
-        if not parallel.splits(len(x), 2 * parallel.PASS * x.size):
+        work = 2 * parallel.PASS * x.size
+        if not parallel.shared(len(x), work):
             self.positive = x > 0
             return np.maximum(x, 0)
         self.positive, out = np.empty_like(x, dtype=bool), np.empty_like(x)  # in x's memory layout
@@ -94,15 +95,15 @@ class ReLU(Activation):
             np.greater(x[part], 0, out=self.positive[part])
             np.maximum(x[part], 0, out=out[part])
 
-        parallel.split(samples, len(x), 2 * parallel.PASS * x.size)
+        parallel.split(samples, len(x), work, exact=True)
         return out
 
     def backward(self, dout):
         work = parallel.PASS * dout.size
-        if not parallel.splits(len(dout), work):
+        if not parallel.shared(len(dout), work):
             return dout * self.positive
         dx = np.empty_like(dout)
-        parallel.split(lambda part: np.multiply(dout[part], self.positive[part], out=dx[part]), len(dout), work)
+        parallel.split(lambda part: np.multiply(dout[part], self.positive[part], out=dx[part]), len(dout), work, exact=True)
         return dx
 
 

@@ -10,7 +10,8 @@ chosen by dnnexp rather than by BLAS, where a training step has it:
   `SPLIT_WORK`, else one), never by how many lanes there are: a product cut into row blocks may
   round differently from the uncut product, but the same blocks come out the same on one core
   or two, so results do not depend on the thread setting or the machine's load, and a run
-  resumed under another setting stays exact.
+  resumed under another setting stays exact. Work whose pieces give the whole's very numbers
+  (elementwise passes) is `exact`: it is cut only when a second lane is there to take a half.
 - `later(task, work)`: inside `deferring()` (a model's backward pass), a task whose result is
   not needed before the pass ends — a layer's weight gradient — runs on another lane while the
   pass goes on; leaving `deferring()` waits for it. The same call runs, only elsewhere.
@@ -99,10 +100,18 @@ def pieces(n: int, work: float) -> list[slice]:
     return [slice(0, n // 2), slice(n // 2, n)] if splits(n, work) else [slice(0, n)]
 
 
-def split(task: Callable[[slice], None], n: int, work: float) -> None:
+def shared(n: int, work: float) -> bool:
+    """Whether exact work over n rows (see `split`) is cut in two now: where it `splits` and a
+    second lane is free to take a half."""
+    return splits(n, work) and lanes() > 1
+
+
+def split(task: Callable[[slice], None], n: int, work: float, exact: bool = False) -> None:
     """task(part) for each of `pieces(n, work)`: the first on another lane when there is one, the
-    rest here. Each piece must write only its own part of the output."""
-    parts = pieces(n, work)
+    rest here. Each piece must write only its own part of the output. `exact` work gives the same
+    numbers in pieces as whole (elementwise passes, one product per step of a batch of them): on
+    one lane it then runs whole, as one piece."""
+    parts = pieces(n, work) if not exact or lanes() > 1 else [slice(0, n)]
     if len(parts) == 1 or lanes() == 1:
         for part in parts:
             task(part)
@@ -137,6 +146,8 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     one BLAS call: of a's rows where each block gets MIN_ROWS of them, else of b's columns where
     each gets MIN_COLUMNS (a batch of 100 times a wide layer). Which, is fixed by the shapes."""
     (m, k), n = a.shape, b.shape[1]
+    if m * k * n < SPLIT_WORK:
+        return a @ b if out is None else np.matmul(a, b, out=out)  # `@`: no keywords to parse, at batch 1 it shows
     if m >= 2 * MIN_ROWS:
         axis, length = 0, m
     elif n >= 2 * MIN_COLUMNS:
@@ -158,14 +169,14 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return out
 
 
-def later(task: Callable[[], None], work: float) -> None:
-    """Run task() on another lane if inside `deferring()`, with more than one lane and `work` above
-    DEFER_WORK; else now. The task must not read what the caller changes before the block ends."""
+def later(task: Callable[..., None], work: float, *args: object) -> None:
+    """Run task(*args) on another lane if inside `deferring()`, with more than one lane and `work`
+    above DEFER_WORK; else now. The task must not read what the caller changes before the block ends."""
     pending = getattr(_local, "deferred", None)
-    if not pending or lanes() == 1 or work < DEFER_WORK:
-        task()
+    if not pending or work < DEFER_WORK or lanes() == 1:
+        task(*args)
         return
-    pending[-1].append(_worker_pool().submit(task))
+    pending[-1].append(_worker_pool().submit(task, *args))
 
 
 def then(task: Callable[[], None]) -> None:
@@ -178,20 +189,18 @@ def then(task: Callable[[], None]) -> None:
         task()
 
 
-@contextmanager
-def deferring() -> Iterator[None]:
+class deferring:
     """A block whose `later` tasks may run on another lane; leaving it waits for them all (also
-    when it is left by an exception, so that no task writes into arrays after it)."""
-    stack = _local.__dict__.setdefault("deferred", [])
-    stack.append([])
-    failed = False
-    try:
-        yield
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        handed: list[Future] = stack.pop()
+    when it is left by an exception, so that no task writes into arrays after it). A class, not a
+    generator: a model enters one every backward pass, batch 1 included."""
+
+    def __enter__(self) -> None:
+        stack = _local.__dict__.setdefault("deferred", [])
+        stack.append([])
+
+    def __exit__(self, kind, error, trace) -> None:
+        handed: list[Future] = _local.deferred.pop()
+        failed = kind is not None
         for future in handed:
             exception = future.exception()
             if exception is not None and not failed:

@@ -34,6 +34,16 @@ def test_two_lanes_run_the_first_piece_on_the_other_thread_one_lane_runs_both_he
     assert ran[0].startswith("dnnexp-lane") and ran[5] == here()
 
 
+def test_exact_work_is_cut_only_when_a_second_lane_takes_a_half():
+    parts: list[slice] = []
+    parallel.split(parts.append, 10, parallel.SPLIT_WORK, exact=True)
+    assert parts == [slice(0, 10)]
+    parts.clear()
+    with parallel.using(2):
+        parallel.split(parts.append, 10, parallel.SPLIT_WORK, exact=True)
+    assert sorted(parts, key=lambda part: part.start) == [slice(0, 5), slice(5, 10)]
+
+
 def test_a_sum_over_a_batch_adds_its_halves_in_order_on_one_lane_or_two():
     x = np.random.default_rng(0).normal(size=(1000, 50)).astype(np.float32)
     halves = (x[:500].sum(axis=0), x[500:].sum(axis=0))

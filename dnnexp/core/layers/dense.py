@@ -49,17 +49,15 @@ class Dense(Layer):
         return out
 
     def backward(self, dout):
-        x, dW = self.x, self.grads["W"]
-
-        def weight_grads() -> None:
-            # Written into the existing gradient arrays: no allocation per step.
-            parallel.matmul(x.T, dout, out=dW)
-            if self.use_bias:
-                np.sum(dout, axis=0, out=self.grads["b"])
-
         if not self.needs_input_grad:
-            weight_grads()  # nothing else to do: its row blocks go to both lanes
+            self._weight_grads(self.x, dout)  # nothing else to do: a large product's blocks go to both lanes
             return None
         # dW is not needed before the update: on another lane while the layers below go on.
-        parallel.later(weight_grads, x.size * dout.shape[1])
+        parallel.later(self._weight_grads, self.x.size * dout.shape[1], self.x, dout)
         return parallel.matmul(dout, self.params["W"].T)
+
+    def _weight_grads(self, x: np.ndarray, dout: np.ndarray) -> None:
+        # Written into the existing gradient arrays: no allocation per step.
+        parallel.matmul(x.T, dout, out=self.grads["W"])
+        if self.use_bias:
+            np.sum(dout, axis=0, out=self.grads["b"])

@@ -68,7 +68,7 @@ class MaxPool2D(Pool2D):
             for other in slices[1:]:
                 np.maximum(out, other[part], out=out)
 
-        parallel.split(samples, len(x), len(slices) * parallel.PASS * self.out.size)
+        parallel.split(samples, len(x), len(slices) * parallel.PASS * self.out.size, exact=True)
         return self.out
 
     def backward(self, dout):
@@ -90,7 +90,7 @@ class MaxPool2D(Pool2D):
                 else:  # each input element is in one window: write, no need to add
                     np.multiply(aligned[part], winner[part], out=dxp[index][part])
 
-        parallel.split(samples, len(dout), 5 * self.window.size[0] * self.window.size[1] * parallel.PASS * dout.size)
+        parallel.split(samples, len(dout), 5 * self.window.size[0] * self.window.size[1] * parallel.PASS * dout.size, exact=True)
         return self.window.unpad(dxp)
 
     def backward_reference(self, dout: np.ndarray) -> np.ndarray:

@@ -146,7 +146,7 @@ class Recurrent(Layer):
             np.matmul(W_in.T, self.xt[steps], out=self.a[steps])
             self.a[steps] += b
 
-        parallel.split(inputs, T, self.a.size * D)  # steps in two pieces: see core/parallel.py
+        parallel.split(inputs, T, self.a.size * D, exact=True)  # one product per step: see core/parallel.py
         # One (T + 1, H, N) array per state: index 0 holds the initial state, t + 1 the state after step t.
         self.states = [np.empty((T + 1, self.units, N), x.dtype) for _ in self.state_names]
         for states, initial in zip(self.states, self._initial_state(N)):
@@ -202,7 +202,7 @@ class Recurrent(Layer):
         def inputs(steps: slice) -> None:
             np.matmul(self.params["W_in"], self.da[steps], out=dx[steps])
 
-        parallel.split(inputs, T, dx.size * GH)
+        parallel.split(inputs, T, dx.size * GH, exact=True)
         return dx.transpose(2, 0, 1)
 
     def _weight_grads(self, steps: slice, out: dict[str, np.ndarray]) -> None:
@@ -422,7 +422,7 @@ class LSTM(Recurrent):
         T = len(a)
         self.dc_from_h = np.empty_like(self.tanh_c)
         self.dc_back = np.empty_like(self.tanh_c) if self.peephole else f
-        parallel.split(factors, T, 16 * parallel.PASS * self.tanh_c.size)
+        parallel.split(factors, T, 16 * parallel.PASS * self.tanh_c.size, exact=True)
 
     def _cell_backward(self, t, dnext):
         H = self.units
