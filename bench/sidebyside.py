@@ -1,21 +1,45 @@
-"""What the speed benchmarks share: dnnexp's trainer and a plain PyTorch loop timed epoch by
-epoch on the same uint8 pixels, with the same number of threads, and the report's lines.
+"""What the speed benchmarks share: dnnexp's own trainer and a plain PyTorch loop trained on the
+same uint8 pixels, their passes interleaved in one run, and the tables they print.
 
-Used by bench/mlp_speed.py, bench/lstm_speed.py, bench/cnn_speed.py and bench/attention_speed.py
-(run from the repository root, which puts bench/ on the import path). PyTorch is optional: without it only dnnexp is measured.
+Each row of a table is one network and batch size. dnnexp trains it with its Trainer, under the
+thread setting of a training (`dnnexp.train.threads.blas_threads`: the cores other work leaves
+free, or `--threads`); after each of its passes over the data, PyTorch makes one pass at one
+thread and one at two (in turns, first one then the other), so that all three see the same
+machine. A row gives the median samples/s of each, dnnexp's ratio to the better PyTorch, and the
+lane counts dnnexp's load watcher chose. The machine's load is printed at the start and at the
+end: a table measured while other work held a core reads differently from an idle one.
+
+Used by bench/mlp_speed.py, bench/lstm_speed.py and bench/cnn_speed.py (run from the repository
+root, which puts bench/ on the import path). PyTorch is optional: without it only dnnexp is measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from typing import Any, Callable
 
 import numpy as np
 
 OPTIMIZERS = {"sgd": {"name": "sgd", "lr": 0.01}, "adam": {"name": "adam", "lr": 0.001}}
+TORCH_THREADS = (1, 2)
+
+
+@dataclasses.dataclass
+class Row:
+    """One row of a table: a network (dnnexp layers and the same in torch.nn) trained on `data`."""
+
+    name: str
+    data: Any  # dnnexp.data.base.Batches; its training split is what both frameworks train on
+    layers: list[dict]
+    torch_net: Callable[[], Any]  # a fresh torch.nn module giving logits
+    batch: int
 
 
 def optional_torch() -> Any:
@@ -27,124 +51,157 @@ def optional_torch() -> Any:
     return torch
 
 
-def print_header(threads: int, torch: Any, row_label: str = "optimizer") -> None:
-    """Date, machine, versions and the thread settings: what a reader needs to weigh the figures."""
+def machine_load() -> str:
+    """The load averages and how many cores other work left free over the last second."""
+    from dnnexp.train.threads import LoadReading, usable_cores
+
+    before = LoadReading.now()
+    time.sleep(1.0)
+    free = LoadReading.now().free_since(before, usable_cores())
+    one, five, fifteen = os.getloadavg()
+    left = "unknown" if free is None else f"{free:.2f}"
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min); cores free over 1 s: {left} of {usable_cores()}"
+
+
+def print_header(title: str, threads: int | None, torch: Any) -> None:
+    """Date, machine, versions, thread settings and load: what a reader needs to weigh the figures."""
     from threadpoolctl import threadpool_info
 
-    print(f"{time.strftime('%Y-%m-%d')}  {platform.machine()}  {platform.processor() or ''}  "
-          f"python {platform.python_version()}  numpy {np.__version__}  threads {threads}")
-    print(f"BLAS: {[(i['internal_api'], i.get('architecture'), i['num_threads']) for i in threadpool_info()]}")
-    default = f"{torch.get_num_threads()} threads (torch {torch.__version__})" if torch else "not installed"
-    print(f"dnnexp: {threads} BLAS thread(s); PyTorch measured with the same, and with its own default: {default}")
-    print(f"{row_label:<10}{'dnnexp':>10}{'torch same':>12}{'ratio':>7}{'torch default':>15}{'ratio':>7}  (samples/s)")
+    print(f"\n## {title}")
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {platform.machine()}  {platform.processor() or ''}  "
+          f"python {platform.python_version()}  numpy {np.__version__}  "
+          f"torch {torch.__version__ if torch else 'not installed'}")
+    print(f"BLAS: {[(i['internal_api'], i.get('architecture')) for i in threadpool_info()]}")
+    setting = f"{threads} lane(s), DNNEXP_THREADS/--threads" if threads else "lanes from the cores free (load watcher)"
+    print(f"dnnexp: BLAS on 1 thread, {setting}; PyTorch at {' and '.join(map(str, TORCH_THREADS))} threads, "
+          "passes interleaved with dnnexp's")
+    print(f"at the start: {machine_load()}")
+    print(f"| {'row':<28} | images a pass | dnnexp samples/s | lanes | torch 1 thread | torch 2 threads | dnnexp ÷ better torch |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
 
 
-def print_row(name: str, ours: float, same: float | None, default: float | None) -> None:
-    """One row's (an optimizer's, a model's) medians and dnnexp's ratios to PyTorch."""
-    if same is None or default is None:
-        print(f"{name:<10}{ours:>10,.0f}  (no torch installed)")
-        return
-    print(f"{name:<10}{ours:>10,.0f}{same:>12,.0f}{ours / same:>7.2f}{default:>15,.0f}{ours / default:>7.2f}")
+class TorchTrainer:
+    """`net` trained with cross-entropy on uint8 `pixels` scaled to [0, 1] batch by batch, as
+    dnnexp does; `epoch(threads)` makes one pass and returns its samples/s."""
+
+    def __init__(self, net: Any, pixels: np.ndarray, labels: np.ndarray, optimizer: dict, batch: int):
+        import torch
+
+        torch.manual_seed(0)
+        self.net, self.batch = net, batch
+        self.x, self.t = torch.from_numpy(np.array(pixels)), torch.from_numpy(np.array(labels))  # writable copies
+        make = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[optimizer["name"]]
+        self.optimizer = make(net.parameters(), lr=optimizer["lr"])
+        self.loss = torch.nn.CrossEntropyLoss()
+
+    def epoch(self, threads: int) -> float:
+        import torch
+        from threadpoolctl import threadpool_limits
+
+        # Every thread pool of the process at `threads` (a training's BLAS limit may be in force).
+        with threadpool_limits(threads):
+            torch.set_num_threads(threads)
+            order = torch.randperm(len(self.x))
+            started = time.perf_counter()
+            for start in range(0, len(self.x), self.batch):
+                index = order[start : start + self.batch]
+                self.optimizer.zero_grad(set_to_none=True)
+                self.loss(self.net(self.x[index].float() / 255.0), self.t[index]).backward()
+                self.optimizer.step()
+            return len(self.x) / (time.perf_counter() - started)
 
 
-def dnnexp_rates(data, input_shape: tuple[int, ...], layers: list[dict], optimizer: dict, epochs: int, batch: int) -> list[float]:
-    """samples/s of each epoch of dnnexp's own Trainer (cross-entropy, constant rate) on `data` (Batches)."""
+def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: Any) -> dict[str, Any]:
+    """Median samples/s of dnnexp and of PyTorch at each of TORCH_THREADS, `passes` passes each over
+    the row's training split, interleaved; with the lane counts dnnexp used."""
     from dnnexp.spec.build import sequential
-
-    return trainer_rates(sequential(input_shape, layers, np.random.default_rng(0)), data, optimizer, epochs, batch)
-
-
-def trainer_rates(model: Any, data: Any, optimizer: dict, epochs: int, batch: int) -> list[float]:
-    """samples/s of each epoch of dnnexp's Trainer training the built `model` with cross-entropy on `data` (Batches)."""
     from dnnexp.spec.registry import LOSSES, OPTIMIZERS as REGISTRY, SCHEDULES
     from dnnexp.train.callbacks import Callback
+    from dnnexp.train.threads import blas_threads
     from dnnexp.train.trainer import Trainer
 
-    class EpochTimes(Callback):
-        def __init__(self):
-            self.rates = []
+    train = row.data.train
+    theirs = {}
+    if torch is not None:
+        pixels = train.x.reshape(len(train.x), *row.data.input_shape)
+        theirs = {n: TorchTrainer(row.torch_net(), pixels, train.t, optimizer, row.batch) for n in TORCH_THREADS}
+    rates: dict[Any, list[float]] = {"dnnexp": [], **{n: [] for n in theirs}}
 
+    class Interleave(Callback):
         def on_epoch_end(self, trainer, logs):
-            self.rates.append(len(trainer.data.train) / logs["epoch_time_s"])
+            rates["dnnexp"].append(len(trainer.data.train) / logs["epoch_time_s"])
+            for n in (TORCH_THREADS if len(rates["dnnexp"]) % 2 else TORCH_THREADS[::-1]):
+                if n in theirs:
+                    rates[n].append(theirs[n].epoch(n))
 
-    timer = EpochTimes()
+    model = sequential(row.data.input_shape, row.layers, np.random.default_rng(0))
     trainer = Trainer(
-        model=model, loss=LOSSES.build("cross_entropy"), optimizer=REGISTRY.build(dict(optimizer)), data=data,
-        epochs=epochs, batch_size=batch, data_seed=0, schedule=SCHEDULES.build("constant"),
-        callbacks=[timer],
+        model=model, loss=LOSSES.build("cross_entropy"), optimizer=REGISTRY.build(dict(optimizer)), data=row.data,
+        epochs=passes, batch_size=row.batch, data_seed=0, schedule=SCHEDULES.build("constant"), callbacks=[Interleave()],
     )
-    trainer.fit()
-    return timer.rates
+    with blas_threads(threads) as watcher:
+        trainer.fit()
+    lanes = sorted(set(watcher.decisions)) if watcher is not None and watcher.decisions else [threads or 1]
+    return {key: statistics.median(values) for key, values in rates.items()} | {"lanes": lanes}
 
 
-def torch_rates(
-    net: Any, pixels: np.ndarray, labels: np.ndarray, optimizer: dict, epochs: int, batch: int, threads: int
-) -> list[float]:
-    """samples/s of each epoch of `net` (a torch module giving logits) trained with cross-entropy
-    on uint8 `pixels`, scaled to [0, 1] batch by batch as dnnexp does."""
-    import torch
-
-    loss_fn = torch.nn.CrossEntropyLoss()
-    return torch_loop(net, pixels, labels, lambda x, t: loss_fn(net(x.float() / 255.0), t), optimizer, epochs, batch, threads)
-
-
-def torch_loop(
-    net: Any, inputs: np.ndarray, targets: np.ndarray, loss_of: Callable[[Any, Any], Any],
-    optimizer: dict, epochs: int, batch: int, threads: int,
-) -> list[float]:
-    """samples/s of each epoch of a plain PyTorch loop over shuffled batches of (`inputs`, `targets`),
-    minimizing `loss_of(x, t)` (a scalar tensor) with the parameters of `net`."""
-    import torch
-
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    x_all, t_all = torch.from_numpy(np.array(inputs)), torch.from_numpy(np.array(targets))  # writable copies
-    make: Callable = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[optimizer["name"]]
-    opt = make(net.parameters(), lr=optimizer["lr"])
-    rates = []
-    for _ in range(epochs):
-        order = torch.randperm(len(x_all))
-        started = time.perf_counter()
-        for start in range(0, len(x_all), batch):
-            index = order[start : start + batch]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_of(x_all[index], t_all[index])
-            loss.backward()
-            opt.step()
-        rates.append(len(x_all) / (time.perf_counter() - started))
-    return rates
+def print_row(name: str, images: int, measured: dict[str, Any]) -> None:
+    """One row: the medians, the lanes and dnnexp's ratio to the better PyTorch."""
+    lanes = "–".join(map(str, (measured["lanes"][0], measured["lanes"][-1]))) if len(measured["lanes"]) > 1 else str(
+        measured["lanes"][0])
+    torch_rates = [measured.get(n) for n in TORCH_THREADS]
+    if None in torch_rates:
+        print(f"| {name:<28} | {images:,} | {measured['dnnexp']:,.0f} | {lanes} | – | – | (no torch installed) |")
+        return
+    ratio = measured["dnnexp"] / max(torch_rates)
+    print(f"| {name:<28} | {images:,} | {measured['dnnexp']:,.0f} | {lanes} | {torch_rates[0]:,.0f} | "
+          f"{torch_rates[1]:,.0f} | {ratio:.2f} |", flush=True)
 
 
-def arguments(description: str) -> argparse.ArgumentParser:
-    """The options every benchmark takes: --epochs and --threads."""
+def run_table(title: str, rows: list[Row], optimizer: dict, passes: int, threads: int | None) -> None:
+    """Print a table: header, machine load at the start, one row per entry of `rows` as it is
+    measured, and the load at the end."""
+    torch = optional_torch()
+    print_header(title, threads, torch)
+    for row in rows:
+        print_row(row.name, len(row.data.train), measure(row, optimizer, passes, threads, torch))
+    print(f"at the end: {machine_load()}", flush=True)
+
+
+def arguments(description: str, passes: int = 3) -> argparse.ArgumentParser:
+    """The options every benchmark takes: --passes, --optimizer and --threads."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=None, help="BLAS/torch threads (default: dnnexp's default)")
+    parser.add_argument("--passes", type=int, default=passes, help="passes over the data per framework and row")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="dnnexp's lanes (default: as a training decides, from the cores free)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="share of each row's images a pass trains on (0.1: a quick look, on a busy machine)")
     return parser
 
 
-def run_table(
-    threads: int | None,
-    ours: Callable[[Any], list[float]],
-    theirs: Callable[[Any, int], list[float]],
-    rows: dict[str, Any] = OPTIMIZERS,
-    row_label: str = "optimizer",
-) -> None:
-    """Print the header and one row per entry of `rows` (name → setting; by default the
-    optimizers): median samples/s of `ours(setting)` under `threads` BLAS threads, and of
-    `theirs(setting, threads)` with the same and PyTorch's default."""
-    from threadpoolctl import threadpool_limits
+def scaled(samples: int, scale: float, batch: int) -> int:
+    """`samples` times `scale`, at least two batches."""
+    return max(2 * batch, int(samples * scale))
 
-    from dnnexp.train.threads import default_threads
 
-    threads = threads or default_threads()
-    torch = optional_torch()
-    print_header(threads, torch, row_label)
-    for name, setting in rows.items():
-        with threadpool_limits(threads):
-            mine = statistics.median(ours(setting))
-        same = default = None
-        if torch is not None:
-            same = statistics.median(theirs(setting, threads))
-            default = statistics.median(theirs(setting, torch.get_num_threads()))
-        print_row(name, mine, same, default)
+def images(flatten: bool = False, sequence: bool = False, samples: int | None = None):
+    """Fashion-MNIST's training images as dnnexp's Batches: the first `samples` of them."""
+    from dnnexp.data.base import prepare
+    from dnnexp.data.idx import load_idx
+
+    return prepare(load_idx("fashion_mnist"), flatten=flatten, sequence=sequence, validation=0, subset=samples,
+                   shuffle_seed=0)
+
+
+def peak_memory_mb(code: str) -> float:
+    """Max resident memory of a fresh process (bench/ on its path) that runs `code`.
+
+    Read from the child's own VmHWM (Linux): getrusage's maxrss would carry over this process's
+    size, torch included, through fork and exec.
+    """
+    code = f"import re, sys; sys.path.insert(0, 'bench'); {code}\n" + (
+        "print(re.search(r'VmHWM:\\s*(\\d+) kB', open('/proc/self/status').read())[1])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return int(done.stdout.splitlines()[-1]) / 1024

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnnexp.core import parallel
 from dnnexp.core.functions import sigmoid, softmax
 from dnnexp.core.layers.base import Layer
 
@@ -84,11 +85,26 @@ class ReLU(Activation):
     output_range = (0.0, None)
 
     def forward(self, x, train=False):
-        self.positive = x > 0
-        return np.maximum(x, 0)
+        work = 2 * parallel.PASS * x.size
+        if not parallel.shared(len(x), work):
+            self.positive = x > 0
+            return np.maximum(x, 0)
+        self.positive, out = np.empty_like(x, dtype=bool), np.empty_like(x)  # in x's memory layout
+
+        def samples(part: slice) -> None:  # a part of the batch: the two halves of a large one side by side
+            np.greater(x[part], 0, out=self.positive[part])
+            np.maximum(x[part], 0, out=out[part])
+
+        parallel.split(samples, len(x), work, exact=True)
+        return out
 
     def backward(self, dout):
-        return dout * self.positive
+        work = parallel.PASS * dout.size
+        if not parallel.shared(len(dout), work):
+            return dout * self.positive
+        dx = np.empty_like(dout)
+        parallel.split(lambda part: np.multiply(dout[part], self.positive[part], out=dx[part]), len(dout), work, exact=True)
+        return dx
 
 
 class LeakyReLU(Activation):

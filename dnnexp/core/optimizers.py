@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from dnnexp.core import parallel
 
 
 class Optimizer:
@@ -193,10 +194,18 @@ class Adam(Optimizer):
         super().update(params, grads)
 
     def step(self, key, param, grad):
-        m, v = self.slot(key, "m", param), self.slot(key, "v", param)
+        arrays = (param, grad, self.slot(key, "m", param), self.slot(key, "v", param), self.scratch(param))
+        work = 10 * parallel.PASS * param.size
+        if not parallel.shared(param.size, work) or not all(array.flags.c_contiguous for array in arrays):
+            self._step(*arrays)
+            return
+        flat = [array.reshape(-1) for array in arrays]  # views of the same numbers
+        # Elementwise: a large parameter's halves on two lanes, each writing its own (core/parallel.py).
+        parallel.split(lambda part: self._step(*(array[part] for array in flat)), param.size, work, exact=True)
+
+    def _step(self, param, grad, m, v, work):
         # Every pass writes into `work`: no temporary arrays, which at this size cost more to
         # allocate than to compute.
-        work = self.scratch(param)
         m *= self.beta1
         np.multiply(grad, 1.0 - self.beta1, out=work)
         m += work

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnnexp.core import parallel
 from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer
 from dnnexp.core.layers.im2col import Padding, Pair, Window, col2im, col2im_reference, im2col
@@ -59,23 +60,45 @@ class Conv2D(Layer):
 
     def forward(self, x, train=False):
         self.x_shape = x.shape
-        self.col = im2col(x, self.window)  # (N·OH·OW, f_h·f_w·C), kept for the weight gradient
-        out = self.col @ self.params["W"].transpose(0, 2, 3, 1).reshape(self.filters, -1).T  # (N·OH·OW, filters)
-        if self.use_bias:
-            out += self.params["b"]
+        W_col = self.params["W"].transpose(0, 2, 3, 1).reshape(self.filters, -1).T  # (f_h·f_w·C, filters)
+        per_sample = self.window.out_size[0] * self.window.out_size[1]
+        # (N·OH·OW, f_h·f_w·C), kept for the weight gradient
+        self.col = np.empty((len(x) * per_sample, len(W_col)), x.dtype)
+        out = np.empty((len(self.col), self.filters), x.dtype)  # (N·OH·OW, filters)
+
+        def samples(part: slice) -> None:  # a part of the batch: the two halves of a large one side by side
+            rows = slice(part.start * per_sample, part.stop * per_sample)
+            im2col(x[part], self.window, out=self.col[rows])
+            np.matmul(self.col[rows], W_col, out=out[rows])
+            if self.use_bias:
+                out[rows] += self.params["b"]
+
+        parallel.split(samples, len(x), self.col.size * (self.filters + parallel.PASS))
         # Axes (N, filters, OH, OW); in memory channels-last, as the next im2col wants it.
         return out.reshape(len(x), *self.window.out_size, self.filters).transpose(0, 3, 1, 2)
 
     def backward(self, dout):
         dout = dout.transpose(0, 2, 3, 1).reshape(-1, self.filters)  # (N·OH·OW, filters), like out
         F, C, fh, fw = self.params["W"].shape
-        # Its last use: let the im2col matrix go now, not when the next forward pass has made its own.
+        # Its last use: let the im2col matrix go once the weight gradient is done, not when the
+        # next forward pass has made its own.
         col, self.col = self.col, None
-        self.grads["W"][...] = (dout.T @ col).reshape(F, fh, fw, C).transpose(0, 3, 1, 2)
-        if self.use_bias:
-            dout.sum(axis=0, out=self.grads["b"])
+
+        def shares(rows: slice) -> tuple[np.ndarray, np.ndarray]:  # of some rows (samples) of the batch
+            return dout[rows].T @ col[rows], dout[rows].sum(axis=0)
+
+        def weight_grads() -> None:
+            # Summed over the batch: a large one's halves side by side (core/parallel.py).
+            dW_col, db = parallel.summed(shares, len(dout), col.size * F)
+            self.grads["W"][...] = dW_col.reshape(F, fh, fw, C).transpose(0, 3, 1, 2)
+            if self.use_bias:
+                self.grads["b"][...] = db
+
         if not self.needs_input_grad:
+            weight_grads()
             return None
+        # Not needed before the update: on another lane while the input gradient is made.
+        parallel.later(weight_grads, col.size * F)
         # dcol = dout @ W_col, one kernel offset's C columns at a time: (N·OH·OW, filters) @ (filters, C).
         W = self.params["W"]
         return col2im(lambda i, j: dout @ W[:, :, i, j], self.window, self.x_shape, dout.dtype)

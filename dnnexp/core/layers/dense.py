@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnnexp.core import parallel
 from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
 
@@ -42,14 +43,21 @@ class Dense(Layer):
 
     def forward(self, x, train=False):
         self.x = x
-        out = x @ self.params["W"]
+        out = parallel.matmul(x, self.params["W"])  # a large batch in two row blocks (core/parallel.py)
         if self.use_bias:
             out += self.params["b"]
         return out
 
     def backward(self, dout):
+        if not self.needs_input_grad:
+            self._weight_grads(self.x, dout)  # nothing else to do: a large product's blocks go to both lanes
+            return None
+        # dW is not needed before the update: on another lane while the layers below go on.
+        parallel.later(self._weight_grads, self.x.size * dout.shape[1], self.x, dout)
+        return parallel.matmul(dout, self.params["W"].T)
+
+    def _weight_grads(self, x: np.ndarray, dout: np.ndarray) -> None:
         # Written into the existing gradient arrays: no allocation per step.
-        np.matmul(self.x.T, dout, out=self.grads["W"])
+        parallel.matmul(x.T, dout, out=self.grads["W"])
         if self.use_bias:
             np.sum(dout, axis=0, out=self.grads["b"])
-        return dout @ self.params["W"].T if self.needs_input_grad else None

@@ -154,15 +154,17 @@ def channels_last_full(shape: tuple[int, int, int, int], fill: float, dtype: np.
     return np.full((N, H, W, C), fill, dtype=dtype).transpose(0, 3, 1, 2)
 
 
-def im2col(x: np.ndarray, window: Window) -> np.ndarray:
+def im2col(x: np.ndarray, window: Window, out: np.ndarray | None = None) -> np.ndarray:
     """x (N, C, H, W) → col (N·OH·OW, f_h·f_w·C): row (n, oh, ow) holds the window at that output
-    position, offset by offset, channels innermost.
+    position, offset by offset, channels innermost; into `out` if given.
 
     One copy of the strided window view; it holds one batch's windows and no more.
     """
-    windows = window.windows(window.pad(x))  # (N, C, OH, OW, f_h, f_w), a view
-    rows = len(x) * window.out_size[0] * window.out_size[1]
-    return windows.transpose(0, 2, 3, 4, 5, 1).reshape(rows, -1)
+    windows = window.windows(window.pad(x)).transpose(0, 2, 3, 4, 5, 1)  # (N, OH, OW, f_h, f_w, C), a view
+    if out is None:
+        return windows.reshape(-1, np.prod(windows.shape[3:]))
+    np.copyto(out.reshape(windows.shape), windows)
+    return out
 
 
 def col2im(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnnexp.core import parallel
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
 from dnnexp.core.layers.im2col import Padding, Pair, Window, col2im_reference, pair
 
@@ -59,9 +60,15 @@ class MaxPool2D(Pool2D):
     def forward(self, x, train=False):
         self.xp = self.window.pad(x, fill=-np.inf)
         slices = [self.xp[index] for *_, index in self.window.offsets()]
-        self.out = slices[0].copy(order="K")  # keeps the input's memory layout
-        for other in slices[1:]:
-            np.maximum(self.out, other, out=self.out)
+        self.out = np.empty_like(slices[0])  # keeps the input's memory layout
+
+        def samples(part: slice) -> None:  # a part of the batch: the two halves of a large one side by side
+            out = self.out[part]
+            np.copyto(out, slices[0][part])
+            for other in slices[1:]:
+                np.maximum(out, other[part], out=out)
+
+        parallel.split(samples, len(x), len(slices) * parallel.PASS * self.out.size, exact=True)
         return self.out
 
     def backward(self, dout):
@@ -71,15 +78,19 @@ class MaxPool2D(Pool2D):
         unclaimed = np.ones_like(self.out, dtype=bool)
         winner = np.empty_like(unclaimed)
         aligned = np.empty_like(self.out)
-        aligned[...] = dout
-        for *_, index in self.window.offsets():
-            np.equal(self.xp[index], self.out, out=winner)
-            winner &= unclaimed
-            unclaimed ^= winner
-            if self.window.overlaps:
-                dxp[index] += aligned * winner
-            else:  # each input element is in one window: write, no need to add
-                np.multiply(aligned, winner, out=dxp[index])
+
+        def samples(part: slice) -> None:
+            aligned[part] = dout[part]
+            for *_, index in self.window.offsets():
+                np.equal(self.xp[index][part], self.out[part], out=winner[part])
+                winner[part] &= unclaimed[part]
+                unclaimed[part] ^= winner[part]
+                if self.window.overlaps:
+                    dxp[index][part] += aligned[part] * winner[part]
+                else:  # each input element is in one window: write, no need to add
+                    np.multiply(aligned[part], winner[part], out=dxp[index][part])
+
+        parallel.split(samples, len(dout), 5 * self.window.size[0] * self.window.size[1] * parallel.PASS * dout.size, exact=True)
         return self.window.unpad(dxp)
 
     def backward_reference(self, dout: np.ndarray) -> np.ndarray:

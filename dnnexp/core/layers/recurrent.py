@@ -14,8 +14,10 @@ Inside, arrays are feature-major, (T, features, N): the course's column vectors
 u^t = W_inᵀ x^t + Wᵀ z^{t−1} + b of the N samples side by side, so that each gate of each step is
 one contiguous block (elementwise NumPy on a column slice of a row-major array is several times
 slower). Speed: the input part W_inᵀ x^t + b of every step is one batched product before the loop,
-and W_in, W and b get their gradients from one product each after the backward loop; only
-Wᵀ z^{t−1} (forward) and W δ^t (backward) run per step.
+and W_in, W and b get their gradients from one product per block of steps (`time_blocks`), each
+worked out beside the backward loop once the loop is through its block; only Wᵀ z^{t−1}
+(forward) and W δ^t (backward) run per step, with as few elementwise passes around them as the
+cell allows (the LSTM's backward factors are worked out for all steps before the loop).
 
 State, for wiring an encoder's final state (the "thought vector") into a decoder:
 `set_state(h, c=None)` gives the next forward its initial state (N, H) (zeros otherwise); after a
@@ -42,6 +44,7 @@ from typing import Callable, Iterator, Literal
 
 import numpy as np
 
+from dnnexp.core import parallel
 from dnnexp.core.functions import sigmoid, sigmoid_
 from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
@@ -136,8 +139,14 @@ class Recurrent(Layer):
         self.xt = np.ascontiguousarray(x.transpose(1, 2, 0))
         # W_inᵀ x^t + b for all T steps in one batched product; each step adds Wᵀ z^{t−1} in place
         # and turns the sum into its gate values, which backward reads from here.
-        self.a = np.matmul(self.params["W_in"].T, self.xt)
-        self.a += self.params["b"][:, None]
+        self.a = np.empty((T, self.gates * self.units, N), x.dtype)
+        W_in, b = self.params["W_in"], self.params["b"][:, None]
+
+        def inputs(steps: slice) -> None:
+            np.matmul(W_in.T, self.xt[steps], out=self.a[steps])
+            self.a[steps] += b
+
+        parallel.split(inputs, T, self.a.size * D, exact=True)  # one product per step: see core/parallel.py
         # One (T + 1, H, N) array per state: index 0 holds the initial state, t + 1 the state after step t.
         self.states = [np.empty((T + 1, self.units, N), x.dtype) for _ in self.state_names]
         for states, initial in zip(self.states, self._initial_state(N)):
@@ -163,7 +172,11 @@ class Recurrent(Layer):
         else:
             dnext[0] += dout.T
         self.da = np.empty_like(self.a)  # δ of every step's pre-activations, filled by the cell
+        self._begin_backward()
         norms = np.empty(T) if self.record_time_grads else None
+        # The weight gradients are sums over the steps: each block of steps' share is worked out as
+        # soon as the loop has gone through it, on another lane while the loop goes on.
+        blocks, partials = time_blocks(T), []
         for t in reversed(range(T)):
             if self.return_sequences:
                 dnext[0] += douts[t]
@@ -172,22 +185,40 @@ class Recurrent(Layer):
             dnext = self._cell_backward(t, dnext)
             if self.truncate_bptt and t % self.truncate_bptt == 0 and t > 0:
                 dnext = [np.zeros_like(d) for d in dnext]  # a block boundary: no gradient into the block before
+            if t == blocks[len(partials)].start:
+                steps = blocks[len(partials)]
+                partial = self.grads if len(blocks) == 1 else {key: np.empty_like(g) for key, g in self.grads.items()}
+                partials.append(partial)
+                work = (steps.stop - steps.start) * N * GH * (self.units + len(self.xt[0]))
+                parallel.later(lambda steps=steps, partial=partial: self._weight_grads(steps, partial), work)
+        if len(partials) > 1:
+            parallel.then(lambda: sum_into(self.grads, partials))
         self.dstate = tuple(d.T for d in dnext)
         self.time_grad_norms = norms
-        # The course's ∂E/∂W_(in) = Σ_t δ^t [x^t]ᵀ, as one product over all steps and samples.
-        da = self.da.transpose(1, 0, 2).reshape(GH, T * N)
-        np.matmul(self.xt.transpose(1, 0, 2).reshape(-1, T * N), da.T, out=self.grads["W_in"])
-        np.sum(da, axis=1, out=self.grads["b"])
-        self._weight_grads(da)
         if not self.needs_input_grad:
             return None
-        return np.matmul(self.params["W_in"], self.da).transpose(2, 0, 1)
+        dx = np.empty((T, len(self.params["W_in"]), N), self.da.dtype)
 
-    def _weight_grads(self, da: np.ndarray) -> None:
-        """dL/dW = Σ_t z^{t−1} [δ^t]ᵀ (course: ∂E/∂W = δ^t [z^{t−1}]ᵀ) from δ as (G·H, T·N)."""
-        H = self.units
-        h_prev = self.states[0][:-1].transpose(1, 0, 2).reshape(H, -1)
-        np.matmul(h_prev, da.T, out=self.grads["W"])
+        def inputs(steps: slice) -> None:
+            np.matmul(self.params["W_in"], self.da[steps], out=dx[steps])
+
+        parallel.split(inputs, T, dx.size * GH, exact=True)
+        return dx.transpose(2, 0, 1)
+
+    def _weight_grads(self, steps: slice, out: dict[str, np.ndarray]) -> None:
+        """The share of `steps` in every dL/dparam, into `out`: the course's ∂E/∂W_(in) = Σ_t δ^t [x^t]ᵀ,
+        ∂E/∂b = Σ_t δ^t and ∂E/∂W = Σ_t δ^t [z^{t−1}]ᵀ (stored transposed, like W), each one product
+        over those steps and all samples."""
+        GH, H = self.a.shape[1], self.units
+        da = self.da[steps].transpose(1, 0, 2).reshape(GH, -1)  # (G·H, steps·N)
+        np.matmul(self.xt[steps].transpose(1, 0, 2).reshape(len(self.xt[0]), -1), da.T, out=out["W_in"])
+        np.sum(da, axis=1, out=out["b"])
+        self._recurrent_grads(steps, da, out)
+
+    def _recurrent_grads(self, steps: slice, da: np.ndarray, out: dict[str, np.ndarray]) -> None:
+        """dL/dW = Σ_t z^{t−1} [δ^t]ᵀ over `steps` into out["W"], from their δ as (G·H, steps·N)."""
+        h_prev = self.states[0][:-1][steps].transpose(1, 0, 2).reshape(self.units, -1)
+        np.matmul(h_prev, da.T, out=out["W"])
 
     def _initial_state(self, N: int) -> Iterator[np.ndarray]:
         """The initial state as (N, H) arrays."""
@@ -202,6 +233,9 @@ class Recurrent(Layer):
 
     def _begin_forward(self, T: int, N: int, dtype: type) -> None:
         """Allocate what a cell keeps per step besides its gates (the LSTM's tanh(c))."""
+
+    def _begin_backward(self) -> None:
+        """Work out, for all steps at once, what the cell's backward steps share (the LSTM's factors)."""
 
     def _cell_forward(self, t: int) -> None:
         """Step t: turn self.a[t] into the gate values in place, write the new state at t + 1."""
@@ -306,66 +340,110 @@ class LSTM(Recurrent):
         return self.dstate[1]
 
     def _begin_forward(self, T, N, dtype):
-        self.tanh_c = np.empty((T, self.units, N), dtype)
+        H, W, b = self.units, self.params["W"], self.params["b"]
+        self.tanh_c = np.empty((T, H, N), dtype)
+        self.gate_sum = np.empty((4 * H, N), dtype)  # Wᵀ h^{t−1}, then i ⊙ g: one buffer for every step
+        # σ(a) = (1 + tanh(a/2))/2 (never overflows). The halving is done once: on the input parts of
+        # a (all steps), on the recurrent weights and the peepholes of i, f and o. Halving is exact in
+        # floating point, so each step's a/2 is the same number as halving the full sum.
+        self.a[:, : 3 * H] *= 0.5
+        self.W_half = np.ascontiguousarray(W.T)  # (4H, H): rows are the gate units
+        self.W_half[: 3 * H] *= 0.5
         if self.peephole:
-            self.peep = self.params["p"][:, :, None]  # (3, H, 1): one weight per unit, for every sample
+            self.peep = self.params["p"][:, :, None] * 0.5  # (3, H, 1): one weight per unit, for every sample
 
     def _cell_forward(self, t):
         H = self.units
         hs, cs = self.states
-        a = self.a[t]
-        a += self.params["W"].T @ hs[t]
+        a, tmp = self.a[t], self.gate_sum
+        np.matmul(self.W_half, hs[t], out=tmp)
+        a += tmp
         i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
         if self.peephole:
             i += self.peep[0] * cs[t]
             f += self.peep[1] * cs[t]
-            sigmoid_(a[: 2 * H])
+            squashed = (a[: 2 * H], g)  # o waits for the new cell
         else:
-            sigmoid_(a[: 3 * H])  # i, f and o in one pass
-        np.tanh(g, out=g)
-        c = cs[t + 1]
+            squashed = (a,)  # tanh(a_i/2), tanh(a_f/2), tanh(a_o/2), tanh(a_g): the whole slab in one pass
+        for block in squashed:
+            np.tanh(block, out=block)
+        sigmoids = a[: 2 * H] if self.peephole else a[: 3 * H]
+        sigmoids *= 0.5
+        sigmoids += 0.5
+        c, i_g = cs[t + 1], tmp[:H]
         np.multiply(f, cs[t], out=c)
-        c += i * g
+        np.multiply(i, g, out=i_g)
+        c += i_g
         if self.peephole:
             o += self.peep[2] * c  # the output gate looks at the new cell
-            sigmoid_(o)
+            np.tanh(o, out=o)
+            o *= 0.5
+            o += 0.5
         np.tanh(c, out=self.tanh_c[t])
         np.multiply(o, self.tanh_c[t], out=hs[t + 1])
+
+    def _begin_backward(self):
+        """The factors of each step's backward pass that do not depend on the gradient flowing in,
+        for all T steps at once (a few large passes instead of many small ones each step):
+
+            da_i = dc ⊙ g ⊙ σ'_i    da_f = dc ⊙ c^{t−1} ⊙ σ'_f    da_o = dh ⊙ tanh c ⊙ σ'_o    da_g = dc ⊙ i ⊙ (1 − g²)
+
+        with σ' = σ(1 − σ) and dc = dc^{t} + dh ⊙ o ⊙ (1 − tanh² c) [+ da_o ⊙ p_o]. The four gate
+        factors go into `da` (each step multiplies them by dc or dh in place), dh's factor into
+        `dc_from_h`, and the factor carrying dc back to dc^{t−1} (f [+ p_i ⊙ … + p_f ⊙ …]) into
+        `dc_back` (the forget gate itself without peepholes).
+        """
+        H, a, K, (_, cs) = self.units, self.a, self.da, self.states
+        i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+
+        def factors(steps: slice) -> None:
+            ifo, Kifo = a[steps, : 3 * H], K[steps, : 3 * H]
+            np.subtract(1.0, ifo, out=Kifo)
+            Kifo *= ifo  # σ(1 − σ)
+            K[steps, :H] *= g[steps]
+            K[steps, H : 2 * H] *= cs[:-1][steps]
+            K[steps, 2 * H : 3 * H] *= self.tanh_c[steps]
+            Kg = K[steps, 3 * H :]
+            np.multiply(g[steps], g[steps], out=Kg)
+            np.subtract(1.0, Kg, out=Kg)
+            Kg *= i[steps]
+            dc_from_h = self.dc_from_h[steps]
+            np.multiply(self.tanh_c[steps], self.tanh_c[steps], out=dc_from_h)
+            np.subtract(1.0, dc_from_h, out=dc_from_h)
+            dc_from_h *= o[steps]
+            if self.peephole:
+                p = self.params["p"][:, :, None]
+                dc_from_h += K[steps, 2 * H : 3 * H] * p[2]
+                dc_back = self.dc_back[steps]
+                np.multiply(K[steps, :H], p[0], out=dc_back)
+                dc_back += K[steps, H : 2 * H] * p[1]
+                dc_back += f[steps]
+
+        T = len(a)
+        self.dc_from_h = np.empty_like(self.tanh_c)
+        self.dc_back = np.empty_like(self.tanh_c) if self.peephole else f
+        parallel.split(factors, T, 16 * parallel.PASS * self.tanh_c.size, exact=True)
 
     def _cell_backward(self, t, dnext):
         H = self.units
         dh, dc_next = dnext
-        c_prev = self.states[1][t]
-        a, da = self.a[t], self.da[t]
-        i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
-        dai, daf, dao, dag = da[:H], da[H : 2 * H], da[2 * H : 3 * H], da[3 * H :]
-        tanh_c = self.tanh_c[t]
-        np.multiply(dh, tanh_c, out=dao)
-        dao *= o * (1.0 - o)
-        dc = dh * o
-        dc *= 1.0 - tanh_c * tanh_c
+        da = self.da[t]  # holds the step's factors (see _begin_backward); multiplied in place
+        dc = dh * self.dc_from_h[t]
         dc += dc_next
-        if self.peephole:
-            dc += dao * self.peep[2]
-        np.multiply(dc, g, out=dai)
-        dai *= i * (1.0 - i)
-        np.multiply(dc, c_prev, out=daf)
-        daf *= f * (1.0 - f)
-        np.multiply(dc, i, out=dag)
-        dag *= 1.0 - g * g
-        dc *= f  # now dL/dc^{t−1}
-        if self.peephole:
-            dc += dai * self.peep[0] + daf * self.peep[1]
+        np.multiply(da[: 2 * H].reshape(2, H, -1), dc, out=da[: 2 * H].reshape(2, H, -1))  # i and f
+        da[2 * H : 3 * H] *= dh
+        da[3 * H :] *= dc
+        dc *= self.dc_back[t]  # now dL/dc^{t−1}
         return [self.params["W"] @ da, dc]
 
-    def _weight_grads(self, da):
-        super()._weight_grads(da)
+    def _recurrent_grads(self, steps, da, out):
+        super()._recurrent_grads(steps, da, out)
         if self.peephole:
-            H, cs, dp = self.units, self.states[1], self.grads["p"]
+            H, cs, dp, d = self.units, self.states[1], out["p"], self.da[steps]
             # Σ over steps and samples of δ of the gate ⊙ the cell that gate looked at
-            dp[0] = np.einsum("thn,thn->h", self.da[:, :H], cs[:-1])
-            dp[1] = np.einsum("thn,thn->h", self.da[:, H : 2 * H], cs[:-1])
-            dp[2] = np.einsum("thn,thn->h", self.da[:, 2 * H : 3 * H], cs[1:])
+            dp[0] = np.einsum("thn,thn->h", d[:, :H], cs[:-1][steps])
+            dp[1] = np.einsum("thn,thn->h", d[:, H : 2 * H], cs[:-1][steps])
+            dp[2] = np.einsum("thn,thn->h", d[:, 2 * H : 3 * H], cs[1:][steps])
 
 
 class GRU(Recurrent):
@@ -425,11 +503,11 @@ class GRU(Recurrent):
         dh_prev += W[:, : 2 * H] @ da[: 2 * H]
         return [dh_prev]
 
-    def _weight_grads(self, da):
-        H, dW = self.units, self.grads["W"]
-        h_prev = self.states[0][:-1].transpose(1, 0, 2).reshape(H, -1)
+    def _recurrent_grads(self, steps, da, out):
+        H, dW = self.units, out["W"]
+        h_prev = self.states[0][:-1][steps].transpose(1, 0, 2).reshape(H, -1)
         dW[:, : 2 * H] = h_prev @ da[: 2 * H].T
-        dW[:, 2 * H :] = self.rh.transpose(1, 0, 2).reshape(H, -1) @ da[2 * H :].T
+        dW[:, 2 * H :] = self.rh[steps].transpose(1, 0, 2).reshape(H, -1) @ da[2 * H :].T
 
 
 # ---- the course's form: the reference the fast cells above are tested against ----
@@ -610,6 +688,28 @@ class TimeReference:
                 dstate = [np.zeros_like(d) for d in dstate]
         self.dstate = tuple(dstate)
         return dxs
+
+
+#: how many steps make a block of the weight gradients' sums: the fewest that keep each block's
+#: products large (a block is worked out beside the backward loop, see `Recurrent.backward`)
+BLOCK_STEPS = 8
+
+
+def time_blocks(T: int) -> list[slice]:
+    """The blocks of steps whose shares of the weight gradients are summed, in the order the backward
+    loop finishes them (the last steps first): up to four, fixed by T alone, so the sums come out
+    the same bit for bit whether the blocks ran beside the loop or after it."""
+    count = max(1, min(4, T // BLOCK_STEPS))
+    edges = [T * k // count for k in range(count + 1)]
+    return [slice(edges[k], edges[k + 1]) for k in reversed(range(count))]
+
+
+def sum_into(grads: dict[str, np.ndarray], partials: list[dict[str, np.ndarray]]) -> None:
+    """grads[key] = Σ partials[k][key], added in the order of the list."""
+    for key, grad in grads.items():
+        np.copyto(grad, partials[0][key])
+        for partial in partials[1:]:
+            grad += partial[key]
 
 
 def recurrent_layers(layers: dict[str, Layer]) -> list[tuple[str, Recurrent]]:

@@ -7,6 +7,7 @@ from typing import Callable
 
 import numpy as np
 
+from dnnexp.core import parallel
 from dnnexp.core.activations import Activation
 from dnnexp.core.layers.base import BuildContext, InputError, Layer, ShapeError
 from dnnexp.core.losses import Loss
@@ -135,10 +136,13 @@ class Sequential(Model):
         return x
 
     def _backward(self, layers: list[Layer], dout: np.ndarray) -> np.ndarray | None:
-        for layer in reversed(layers):
-            if self.keep_outputs:
-                self.output_grads[layer.name] = dout
-            dout = layer.backward(dout)
+        # Weight gradients may finish on another lane while the layers below run; all are done
+        # when this returns (core/parallel.py).
+        with parallel.deferring():
+            for layer in reversed(layers):
+                if self.keep_outputs:
+                    self.output_grads[layer.name] = dout
+                dout = layer.backward(dout)
         return dout
 
     @property

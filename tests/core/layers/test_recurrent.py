@@ -14,7 +14,8 @@ import pytest
 
 from dnnexp.core.gradcheck import numerical_gradient, relative_error
 from dnnexp.core.layers import ShapeError
-from dnnexp.core.layers.recurrent import GRUStep, LSTMStep, Recurrent, SimpleRNNStep, TimeReference
+from dnnexp.core import parallel
+from dnnexp.core.layers.recurrent import GRUStep, LSTMStep, Recurrent, SimpleRNNStep, TimeReference, time_blocks
 
 N, T, D, H = 3, 5, 2, 4
 TOLERANCE = 1e-6
@@ -253,3 +254,29 @@ def test_parameter_shapes_and_orthogonal_recurrent_blocks(kind, gates, build_lay
 def test_flat_inputs_are_refused_with_a_hint(output_shape, kind):
     with pytest.raises(ShapeError, match="data.sequence: true"):
         output_shape({"type": kind, "units": H}, (784,))
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+@pytest.mark.parametrize("case", CASES)
+def test_weight_gradients_summed_in_blocks_of_steps_match_the_reference(case, lanes, build_layer):
+    """20 steps: the weight gradients are summed over blocks of steps (`time_blocks`), worked out
+    beside the backward loop; on one lane or two they match the course's step-by-step sums."""
+    steps = 20
+    assert len(time_blocks(steps)) > 1
+    spec, step = CASES[case]
+    layer = build_layer({**spec, "units": H, "return_sequences": True}, (steps, D))
+    rng = np.random.default_rng(3)
+    for value in layer.params.values():
+        value[...] = rng.normal(0.0, 0.6, value.shape)
+    layer.needs_input_grad = True
+    x, state = rng.normal(size=(N, steps, D)), initial_state(layer)
+    dout = rng.normal(size=(N, steps, H))
+    with parallel.using(lanes), parallel.deferring():
+        layer.set_state(*state)
+        layer.forward(x)
+        dx = layer.backward(dout)
+    reference = TimeReference(step, layer.params)
+    reference.forward(x, state)
+    assert_close(dx, reference.backward(dout), "x")
+    for key, grad in layer.grads.items():
+        assert_close(grad, reference.grads[key], key)

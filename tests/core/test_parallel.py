@@ -1,0 +1,163 @@
+"""core/parallel.py: the pieces are fixed by the sizes alone, so a training step gives the same
+bits on one lane and on two; deferred tasks run on the other lane and are done when their block ends."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from dnnexp.core import parallel
+from dnnexp.spec.build import sequential
+from dnnexp.spec.registry import LOSSES, OPTIMIZERS
+
+
+def here() -> str:
+    return threading.current_thread().name
+
+
+def test_the_pieces_depend_on_the_work_alone():
+    for lanes in (1, 2):
+        with parallel.using(lanes):
+            assert parallel.pieces(10, parallel.SPLIT_WORK - 1) == [slice(0, 10)]
+            assert parallel.pieces(11, parallel.SPLIT_WORK) == [slice(0, 5), slice(5, 11)]
+            assert parallel.pieces(1, 10**12) == [slice(0, 1)]
+
+
+def test_two_lanes_run_the_first_piece_on_the_other_thread_one_lane_runs_both_here():
+    ran: dict[int, str] = {}
+    parallel.split(lambda part: ran.update({part.start: here()}), 10, parallel.SPLIT_WORK)
+    assert ran == {0: here(), 5: here()}
+    with parallel.using(2):
+        parallel.split(lambda part: ran.update({part.start: here()}), 10, parallel.SPLIT_WORK)
+    assert ran[0].startswith("dnnexp-lane") and ran[5] == here()
+
+
+def test_exact_work_is_cut_only_when_a_second_lane_takes_a_half():
+    parts: list[slice] = []
+    parallel.split(parts.append, 10, parallel.SPLIT_WORK, exact=True)
+    assert parts == [slice(0, 10)]
+    parts.clear()
+    with parallel.using(2):
+        parallel.split(parts.append, 10, parallel.SPLIT_WORK, exact=True)
+    assert sorted(parts, key=lambda part: part.start) == [slice(0, 5), slice(5, 10)]
+
+
+def test_a_sum_over_a_batch_adds_its_halves_in_order_on_one_lane_or_two():
+    x = np.random.default_rng(0).normal(size=(1000, 50)).astype(np.float32)
+    halves = (x[:500].sum(axis=0), x[500:].sum(axis=0))
+
+    def share(rows: slice) -> tuple[np.ndarray]:
+        return (x[rows].sum(axis=0),)
+
+    (one,) = parallel.summed(share, len(x), parallel.SPLIT_WORK)
+    with parallel.using(2):
+        (two,) = parallel.summed(share, len(x), parallel.SPLIT_WORK)
+    assert np.array_equal(one, halves[0] + halves[1]) and np.array_equal(one, two)
+    (whole,) = parallel.summed(share, len(x), 1)
+    assert np.array_equal(whole, x.sum(axis=0))
+
+
+def test_a_deferred_task_runs_on_the_other_lane_and_is_done_when_the_block_ends():
+    release, ran = threading.Event(), []
+
+    def task() -> None:
+        release.wait(10)
+        ran.append(here())
+
+    with parallel.using(2):
+        with parallel.deferring():
+            parallel.later(task, parallel.DEFER_WORK)
+            assert ran == []  # not run here: this thread went on
+            release.set()
+        assert ran and ran[0].startswith("dnnexp-lane")
+
+
+@pytest.mark.parametrize("lanes, inside, work", [(1, True, parallel.DEFER_WORK), (2, False, parallel.DEFER_WORK), (2, True, 1)])
+def test_one_lane_no_block_or_small_work_runs_the_task_at_once(lanes, inside, work):
+    ran = []
+    with parallel.using(lanes):
+        if inside:
+            with parallel.deferring():
+                parallel.later(lambda: ran.append(here()), work)
+                assert ran == [here()]
+        else:
+            parallel.later(lambda: ran.append(here()), work)
+            assert ran == [here()]
+
+
+def test_then_runs_after_every_deferred_task_and_errors_come_out_at_the_end_of_the_block():
+    order: list[str] = []
+    with parallel.using(2):
+        with parallel.deferring():
+            parallel.later(lambda: order.append("first"), parallel.DEFER_WORK)
+            parallel.later(lambda: order.append("second"), parallel.DEFER_WORK)
+            parallel.then(lambda: order.append("sum"))
+        assert order == ["first", "second", "sum"]
+
+        def fail() -> None:
+            raise ValueError("boom")
+
+        with pytest.raises(ValueError, match="boom"):
+            with parallel.deferring():
+                parallel.later(fail, parallel.DEFER_WORK)
+
+
+MLP = [{"type": "dense", "units": 300, "activation": "relu", "init": "he_normal"},
+       {"type": "dense", "units": 300, "activation": "relu", "init": "he_normal"},
+       {"type": "dense", "units": 10, "activation": "softmax"}]
+CNN = [{"type": "conv2d", "filters": 16, "kernel_size": 3, "activation": "relu"}, {"type": "maxpool2d"},
+       {"type": "conv2d", "filters": 16, "kernel_size": 3, "activation": "relu"},
+       {"type": "flatten"}, {"type": "dense", "units": 10, "activation": "softmax"}]
+LSTM = [{"type": "lstm", "units": 64, "peephole": True}, {"type": "dense", "units": 10, "activation": "softmax"}]
+#: name → (input shape, layers, batch): each large enough that every piece, split and deferral happens
+MODELS = {"mlp": ((784,), MLP, 300), "cnn": ((3, 18, 18), CNN, 64), "lstm": ((24, 8), LSTM, 32)}
+
+
+def trained(name: str, lanes: int, steps: int = 3) -> tuple[dict[str, np.ndarray], int]:
+    """The parameters after `steps` Adam steps of model `name` on `lanes` lanes, and how many
+    tasks went to the other lane."""
+    shape, layers, batch = MODELS[name]
+    model = sequential(shape, layers, np.random.default_rng(0))
+    loss, optimizer = LOSSES.build("cross_entropy"), OPTIMIZERS.build({"name": "adam", "lr": 0.01})
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(batch, *shape)).astype(np.float32), rng.integers(0, 10, batch)
+    pool, handed = parallel._worker_pool(), []
+
+    class Counting:
+        def submit(self, *args):
+            handed.append(args)
+            return pool.submit(*args)
+
+    real, parallel._worker_pool = parallel._worker_pool, Counting
+    try:
+        with parallel.using(lanes):
+            for _ in range(steps):
+                model.forward_loss(x, t, loss, train=True)
+                model.backward_loss(loss)
+                optimizer.update(model.params, model.grads)
+    finally:
+        parallel._worker_pool = real
+    return {key: value.copy() for key, value in model.params.items()}, len(handed)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_training_steps_give_the_same_bits_on_one_lane_and_two(name):
+    one, handed_one = trained(name, 1)
+    two, handed_two = trained(name, 2)
+    assert handed_one == 0 and handed_two > 0
+    assert one.keys() == two.keys()
+    for key in one:
+        assert np.array_equal(one[key], two[key]), key
+
+
+@pytest.mark.parametrize("m, k, n", [(600, 300, 200), (100, 784, 300), (100, 100, 100), (300, 4000, 10)])
+def test_products_cut_by_rows_or_by_columns_are_the_same_bits_on_one_lane_and_two(m, k, n):
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(m, k)).astype(np.float32), rng.normal(size=(k, n)).astype(np.float32)
+    one = parallel.matmul(a, b)
+    with parallel.using(2):
+        two = parallel.matmul(a, b)
+    assert np.array_equal(one, two)
+    np.testing.assert_allclose(one, a @ b, rtol=1e-4, atol=1e-3)
