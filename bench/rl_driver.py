@@ -1,0 +1,151 @@
+"""A small episode loop for dnnexp's function-approximation agents on gymnasium environments,
+until the `kind: rl` task's own loop lands: it reads a spec in that form (configs/day4/rl/*.yaml),
+trains until CartPole-style "solved" (the mean return of `--eval-episodes` greedy episodes at
+least `--solved`) or a step budget, and prints the env steps and wall time it took.
+
+    PYTHONPATH=. python bench/rl_driver.py configs/day4/rl/cartpole_dqn.yaml --seeds 0-4
+
+Seeds: one SeedSequence per seed spawns the weights' stream, the agent's and the environment's;
+evaluation runs on its own environment, seeded apart, and draws nothing from the agent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import yaml
+
+from dnnexp.core.agents.base import Agent, EnvInfo, Network, Transition
+from dnnexp.core.agents.exploration import Exploration
+from dnnexp.core.agents.features import input_shape
+from dnnexp.core.kinds import declared
+from dnnexp.spec.build import sequential
+from dnnexp.spec.registry import OPTIMIZERS
+from dnnexp.train.threads import blas_threads
+
+OUTPUTS = {"actions": lambda info: info.n_actions, "value": lambda info: 1}
+
+
+def env_info(env: gym.Env) -> EnvInfo:
+    space = env.observation_space
+    discrete = isinstance(space, gym.spaces.Discrete)
+    return EnvInfo(int(space.n) if discrete else None, () if discrete else tuple(space.shape), int(env.action_space.n))
+
+
+def build_agent(spec: dict[str, Any], info: EnvInfo, seed: int) -> Agent:
+    """The spec's agent, its networks built from `model.layers` + a last dense layer of the size
+    each asks for, each with its own `optimizer:` instance."""
+    init_seed, agent_seed = np.random.SeedSequence(seed).spawn(3)[:2]
+    init_rng = np.random.default_rng(init_seed)
+    args = dict(spec["agent"])
+    cls = declared(Agent)[args.pop("kind")]
+    if isinstance(args.get("epsilon"), dict):
+        schedule = dict(args["epsilon"])
+        args["epsilon"] = declared(Exploration)[schedule.pop("kind")](**schedule)
+    for name, output in cls.networks.items():
+        if name == "value" and args.get("baseline", "value") != "value":
+            continue
+        layers = [*spec["model"]["layers"], {"type": "dense", "units": OUTPUTS[output](info)}]
+        args[name] = Network(sequential(input_shape(info), layers, rng=init_rng), OPTIMIZERS.build(spec["optimizer"]))
+    return cls(info, np.random.default_rng(agent_seed), **args)
+
+
+def evaluate(agent: Agent, env: gym.Env, episodes: int) -> float:
+    """Mean return of `episodes` greedy episodes."""
+    returns = []
+    for _ in range(episodes):
+        state, _ = env.reset()
+        total, done = 0.0, False
+        while not done:
+            state, reward, terminated, truncated, _ = env.step(agent.act(state, greedy=True))
+            total += float(reward)
+            done = terminated or truncated
+        returns.append(total)
+    return float(np.mean(returns))
+
+
+def solve(spec: dict[str, Any], seed: int, steps: int, eval_every: int, eval_episodes: int, solved: float) -> dict[str, Any]:
+    """Train until the greedy mean return reaches `solved` (checked every `eval_every` env steps: 10
+    episodes first, then `eval_episodes`) or `steps` env steps; returns what happened."""
+    env, eval_env = gym.make(spec["env"]["name"]), gym.make(spec["env"]["name"])
+    info = env_info(env)
+    agent = build_agent(spec, info, seed)
+    env_seed = int(np.random.SeedSequence(seed).spawn(3)[2].generate_state(1)[0])
+    state, _ = env.reset(seed=env_seed)
+    eval_env.reset(seed=env_seed + 1)
+    start, eval_time, episode_return, returns, step, last = time.perf_counter(), 0.0, 0.0, [], 0, None
+    while step < steps:
+        action = agent.act(state)
+        next_state, reward, terminated, truncated, _ = env.step(action)
+        agent.learn(Transition(state, action, float(reward), next_state, terminated, truncated))
+        step += 1
+        episode_return += float(reward)
+        state = next_state
+        if terminated or truncated:
+            agent.end_episode()
+            returns.append(episode_return)
+            episode_return = 0.0
+            state, _ = env.reset()
+        if step % eval_every == 0:
+            t0 = time.perf_counter()
+            last = evaluate(agent, eval_env, 10)
+            if last >= solved:
+                last = evaluate(agent, eval_env, eval_episodes)
+            eval_time += time.perf_counter() - t0
+            recent = np.mean(returns[-20:]) if returns else 0.0
+            print(f"  seed {seed} step {step:>7} episodes {len(returns):>5} train(20) {recent:6.1f} greedy {last:6.1f} "
+                  f"wall {time.perf_counter() - start:6.1f}s", flush=True)
+            if last >= solved:
+                break
+    wall = time.perf_counter() - start
+    return {"seed": seed, "solved": bool(last is not None and last >= solved), "steps": step, "episodes": len(returns),
+            "greedy_return": last, "wall_s": round(wall, 1), "train_wall_s": round(wall - eval_time, 1)}
+
+
+def seed_list(text: str) -> list[int]:
+    if "-" in text:
+        low, high = text.split("-")
+        return list(range(int(low), int(high) + 1))
+    return [int(s) for s in text.split(",")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("spec")
+    parser.add_argument("--seeds", default="0", help="0-4 or 0,2")
+    parser.add_argument("--steps", type=int, help="env-step budget (default: the spec's train.steps)")
+    parser.add_argument("--eval-every", type=int, help="default: the spec's train.eval_every")
+    parser.add_argument("--eval-episodes", type=int, default=100)
+    parser.add_argument("--solved", type=float, default=475.0)
+    parser.add_argument("--set", action="append", default=[], help="agent.lr=… style overrides (YAML values)")
+    args = parser.parse_args()
+    with open(args.spec) as file:
+        spec = yaml.safe_load(file)
+    for item in args.set:
+        key, value = item.split("=", 1)
+        *path, last = key.split(".")
+        node = spec
+        for part in path:
+            node = node[part]
+        node[last] = yaml.safe_load(value)
+    train = spec.get("train", {})
+    results = []
+    for seed in seed_list(args.seeds):
+        with blas_threads():  # one BLAS thread, as dnnexp trains
+            result = solve(spec, seed, args.steps or train["steps"], args.eval_every or train["eval_every"],
+                           args.eval_episodes, args.solved)
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    solved = [r for r in results if r["solved"]]
+    print(f"{len(solved)} of {len(results)} seeds solved; median steps to solve (unsolved count as the budget) "
+          f"{statistics.median(r['steps'] for r in results)}, median wall {statistics.median(r['wall_s'] for r in results)} s")
+
+
+if __name__ == "__main__":
+    main()
