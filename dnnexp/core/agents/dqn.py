@@ -78,7 +78,16 @@ class DQN(EpsilonGreedy):
 
     def gradient_step(self) -> float:
         """One Huber-loss step on a batch from the buffer; returns its loss."""
-        states, actions, rewards, next_states, terminated = self.buffer.sample(self.batch_size, self.rng)
+        loss = self.td_loss(self.buffer.sample(self.batch_size, self.rng))
+        if self.max_grad_norm is not None:
+            clip_by_global_norm(self.q.model.grads, self.max_grad_norm)
+        self.q.optimizer.update(self.q.model.params, self.q.model.grads)
+        return loss
+
+    def td_loss(self, batch: tuple[np.ndarray, ...]) -> float:
+        """The Huber loss of Q(s, a; θ) against the targets y for a batch (states, actions,
+        rewards, next_states, terminated); fills the gradients of θ (y held fixed)."""
+        states, actions, rewards, next_states, terminated = batch
         rows = np.arange(len(actions))
         x, x_next = observations(self.info, states), observations(self.info, next_states)
         q_next = self.target.forward(x_next)
@@ -87,16 +96,13 @@ class DQN(EpsilonGreedy):
         else:
             next_value = q_next.max(axis=1)
         y = rewards + self.gamma * (1.0 - terminated) * next_value
-        # The forward pass that backward follows comes last, after the target's.
+        # The forward pass that backward follows comes last, after those for the targets.
         q = self.q.model.forward(x, train=True)
         loss = self.loss.forward(q[rows, actions], y)
         # Only the taken action's output has a loss: the others get a zero gradient.
         dout = np.zeros_like(q)
         dout[rows, actions] = self.loss.backward()
         self.q.model.backward(dout)
-        if self.max_grad_norm is not None:
-            clip_by_global_norm(self.q.model.grads, self.max_grad_norm)
-        self.q.optimizer.update(self.q.model.params, self.q.model.grads)
         return loss
 
     def update_target(self) -> None:

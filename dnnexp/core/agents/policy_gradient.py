@@ -28,6 +28,9 @@ from dnnexp.core.functions import log_softmax
 from dnnexp.core.losses import MeanSquaredError
 
 BASELINES = ("none", "mean", "value")
+#: how far the `mean` baseline moves toward each episode's mean return: an exponential average,
+#: so that it follows the returns up as the policy improves
+MEAN_BASELINE_RATE = 0.1
 
 
 def policy_loss(u: np.ndarray, actions: np.ndarray, advantages: np.ndarray, entropy: float = 0.0) -> tuple[float, np.ndarray]:
@@ -78,9 +81,11 @@ class Reinforce(PolicyGradient):
     """REINFORCE (Williams 1992): after each episode, one step on all its steps with A_t = G_t − b_t,
     G_t = Σ_k γ^k r_{t+k} the return from step t on.
 
-    baseline: "none" (b = 0), "mean" (b = the mean of the episode's returns G_t) or "value" (b_t =
-    V(s_t), a second network fitted to the returns after each episode; needs `value`). A baseline
-    changes no expectation but lowers the variance of the gradient estimate.
+    baseline: "none" (b = 0), "mean" (b = a running mean of the returns of the episodes before, see
+    MEAN_BASELINE_RATE) or "value" (b_t = V(s_t), a second network fitted to the returns after each
+    episode; needs `value`). A baseline that does not depend on the action changes no expectation
+    but lowers the variance of the gradient estimate. (The mean of the episode's own returns would
+    not do: for one-step episodes it is the return itself, and nothing would be learned.)
     """
 
     kind = "reinforce"
@@ -105,6 +110,7 @@ class Reinforce(PolicyGradient):
         self.baseline = baseline
         self.value = value if baseline == "value" else None
         self.episode: dict[str, list] = {"states": [], "actions": [], "rewards": []}
+        self.mean_return = np.float32(0.0)
 
     def learn(self, step: Transition) -> None:
         self.episode["states"].append(step.state)
@@ -122,8 +128,11 @@ class Reinforce(PolicyGradient):
         if self.baseline == "value":
             advantages = returns - self.value.model.forward(x)[:, 0]
             self.value_step(x, returns)
+        elif self.baseline == "mean":
+            advantages = returns - self.mean_return
+            self.mean_return += np.float32(MEAN_BASELINE_RATE) * (returns.mean() - self.mean_return)
         else:
-            advantages = returns - returns.mean() if self.baseline == "mean" else returns
+            advantages = returns
         return self.policy_step(x, actions, advantages)
 
     def value_step(self, x: np.ndarray, returns: np.ndarray) -> float:
@@ -138,6 +147,7 @@ class Reinforce(PolicyGradient):
         arrays = {
             **network_arrays("policy", self.policy),
             "rng": generator_state(self.rng),
+            "mean_return": np.array(self.mean_return),
             # An episode under way when a checkpoint is written goes on after the resume.
             "episode/states": np.asarray(self.episode["states"], dtype=np.float32).reshape(-1, *self.info.obs_shape),
             "episode/actions": np.asarray(self.episode["actions"], dtype=np.int64),
@@ -152,6 +162,7 @@ class Reinforce(PolicyGradient):
         if self.value is not None:
             load_network_arrays("value", self.value, arrays)
         load_generator_state(self.rng, arrays["rng"])
+        self.mean_return = np.float32(arrays["mean_return"])
         states = arrays["episode/states"]
         self.episode = {
             "states": list(states.astype(np.int64) if self.info.n_states is not None else states),
