@@ -23,6 +23,8 @@ import gymnasium as gym
 
 from rl_driver import SolvedCheck, env_seeds, seed_list, solve
 
+from dnnexp.train.threads import blas_threads
+
 ZOO = {  # rl-baselines3-zoo hyperparams/dqn.yml, CartPole-v1
     "learning_rate": 2.3e-3, "batch_size": 64, "buffer_size": 100_000, "learning_starts": 1000, "gamma": 0.99,
     "target_update_interval": 10, "train_freq": 256, "gradient_steps": 128, "exploration_fraction": 0.16,
@@ -92,7 +94,8 @@ def main() -> None:
                                    f"sb3, {default_threads} torch threads": []}
     for seed in seed_list(args.seeds):
         # interleaved, seed by seed, so that a busy spell of the shared machine hits all three
-        result = solve(dnnexp_spec(args.steps), seed, args.steps, args.eval_every, 100, 475.0, stop=False)
+        with blas_threads(1):
+            result = solve(dnnexp_spec(args.steps), seed, args.steps, args.eval_every, 100, 475.0, stop=False)
         rows["dnnexp (1 BLAS thread)"].append({
             "steps_per_s": args.steps / result["train_wall_s"], "solved_step": result["solved_step"],
             "solved_train_s": result["solved_train_s"], "last_greedy": result["greedy_return"],
