@@ -54,11 +54,15 @@ def policy_loss(u: np.ndarray, actions: np.ndarray, advantages: np.ndarray, entr
 
 
 class PolicyGradient(Agent):
-    """Base of the softmax-policy agents: acting by sampling π(·|s) (greedy: its most likely action)."""
+    """Base of the softmax-policy agents: acting by sampling π(·|s) (greedy: its most likely action),
+    with a state-value network `value` where the agent learns one."""
 
-    def __init__(self, info: EnvInfo, rng: np.random.Generator, policy: Network, gamma: float = 0.99, entropy: float = 0.0):
+    def __init__(
+        self, info: EnvInfo, rng: np.random.Generator, policy: Network, value: Network | None = None,
+        gamma: float = 0.99, entropy: float = 0.0,
+    ):
         super().__init__(info, rng, gamma)
-        self.policy, self.entropy = policy, float(entropy)
+        self.policy, self.value, self.entropy = policy, value, float(entropy)
 
     def act(self, state, greedy=False):
         u = self.policy.model.forward(observations(self.info, state))[0]
@@ -75,6 +79,19 @@ class PolicyGradient(Agent):
         self.policy.model.backward(du)
         self.policy.optimizer.update(self.policy.model.params, self.policy.model.grads)
         return loss
+
+
+    def state_arrays(self):
+        arrays = {**network_arrays("policy", self.policy), "rng": generator_state(self.rng)}
+        if self.value is not None:
+            arrays.update(network_arrays("value", self.value))
+        return arrays
+
+    def load_state_arrays(self, arrays):
+        load_network_arrays("policy", self.policy, arrays)
+        if self.value is not None:
+            load_network_arrays("value", self.value, arrays)
+        load_generator_state(self.rng, arrays["rng"])
 
 
 class Reinforce(PolicyGradient):
@@ -102,13 +119,12 @@ class Reinforce(PolicyGradient):
         baseline: str = "value",
         entropy: float = 0.0,
     ):
-        super().__init__(info, rng, policy, gamma, entropy)
         if baseline not in BASELINES:
             raise ValueError(f"baseline '{baseline}' is not one of {', '.join(BASELINES)}")
         if baseline == "value" and value is None:
             raise ValueError("baseline: value needs a value network")
+        super().__init__(info, rng, policy, value if baseline == "value" else None, gamma, entropy)
         self.baseline = baseline
-        self.value = value if baseline == "value" else None
         self.episode: dict[str, list] = {"states": [], "actions": [], "rewards": []}
         self.mean_return = np.float32(0.0)
 
@@ -144,24 +160,17 @@ class Reinforce(PolicyGradient):
         return loss
 
     def state_arrays(self):
-        arrays = {
-            **network_arrays("policy", self.policy),
-            "rng": generator_state(self.rng),
+        return {
+            **super().state_arrays(),
             "mean_return": np.array(self.mean_return),
             # An episode under way when a checkpoint is written goes on after the resume.
             "episode/states": np.asarray(self.episode["states"], dtype=np.float32).reshape(-1, *self.info.obs_shape),
             "episode/actions": np.asarray(self.episode["actions"], dtype=np.int64),
             "episode/rewards": np.asarray(self.episode["rewards"], dtype=np.float32),
         }
-        if self.value is not None:
-            arrays.update(network_arrays("value", self.value))
-        return arrays
 
     def load_state_arrays(self, arrays):
-        load_network_arrays("policy", self.policy, arrays)
-        if self.value is not None:
-            load_network_arrays("value", self.value, arrays)
-        load_generator_state(self.rng, arrays["rng"])
+        super().load_state_arrays(arrays)
         self.mean_return = np.float32(arrays["mean_return"])
         states = arrays["episode/states"]
         self.episode = {
@@ -180,17 +189,8 @@ class ActorCritic(PolicyGradient):
     kind = "actor_critic"
     networks = {"policy": "actions", "value": "value"}
 
-    def __init__(
-        self,
-        info: EnvInfo,
-        rng: np.random.Generator,
-        policy: Network,
-        value: Network,
-        gamma: float = 0.99,
-        entropy: float = 0.0,
-    ):
-        super().__init__(info, rng, policy, gamma, entropy)
-        self.value = value
+    def __init__(self, info: EnvInfo, rng: np.random.Generator, policy: Network, value: Network, gamma: float = 0.99, entropy: float = 0.0):
+        super().__init__(info, rng, policy, value, gamma, entropy)
 
     def learn(self, step: Transition) -> float:
         """The critic's loss ½δ² plus the actor's −δ log π(a|s) (− β H)."""
@@ -204,14 +204,6 @@ class ActorCritic(PolicyGradient):
         self.value.model.backward(dv)
         self.value.optimizer.update(self.value.model.params, self.value.model.grads)
         return 0.5 * float(delta[0]) ** 2 + self.policy_step(x[:1], np.array([step.action]), delta)
-
-    def state_arrays(self):
-        return {**network_arrays("policy", self.policy), **network_arrays("value", self.value), "rng": generator_state(self.rng)}
-
-    def load_state_arrays(self, arrays):
-        load_network_arrays("policy", self.policy, arrays)
-        load_network_arrays("value", self.value, arrays)
-        load_generator_state(self.rng, arrays["rng"])
 
 
 def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:

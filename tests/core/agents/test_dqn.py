@@ -73,17 +73,6 @@ def test_target_is_copied_every_target_update_steps_or_averaged_with_tau() -> No
     np.testing.assert_allclose(soft.target.params[key], 0.75 * target + 0.25 * online, rtol=1e-6)
 
 
-def test_greedy_actions_draw_nothing_and_exploring_follows_the_schedule() -> None:
-    world = Bandit(0)
-    agent = dqn(world, epsilon=LinearEpsilon(1.0, 0.0, 10))
-    state = agent.rng.bit_generator.state
-    agent.act(np.zeros(2, np.float32), greedy=True)
-    assert agent.rng.bit_generator.state == state
-    assert agent.epsilon == 1.0
-    run(agent, world, 5)
-    assert agent.epsilon == pytest.approx(0.5)
-
-
 def test_updates_stay_float32() -> None:
     world = Bandit(0)
     agent = dqn(world, learning_starts=1)

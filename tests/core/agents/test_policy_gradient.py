@@ -43,12 +43,17 @@ def test_reinforce_learns_the_bandit(baseline: str) -> None:
     assert greedy_accuracy(agent, Bandit(1)) > 0.9
 
 
-def test_reinforce_learns_the_corridor_from_whole_episodes() -> None:
+@pytest.mark.parametrize("agent_class", [Reinforce, ActorCritic])
+def test_the_agents_learn_the_corridor(agent_class) -> None:
+    """REINFORCE from whole episodes, actor-critic step by step."""
     world = Corridor(4, limit=12)
-    agent = Reinforce(world.info, np.random.default_rng(0), network(world.info, 2, lr=0.05),
-                      network(world.info, 1, lr=0.05, seed=1), gamma=0.9)
-    returns = run(agent, world, 2000)
+    agent = agent_class(world.info, np.random.default_rng(0), network(world.info, 2, lr=0.05),
+                        network(world.info, 1, lr=0.05, seed=1), gamma=0.9)
+    returns = run(agent, world, 1500)
     assert np.mean(returns[-20:]) == 1.0 and all(agent.act(s, greedy=True) == 1 for s in range(3))
+    # the value network knows the values: γ², γ, 1 before the goal
+    v = agent.value.model.forward(np.eye(4, dtype=np.float32))[:3, 0]
+    np.testing.assert_allclose(v, [0.81, 0.9, 1.0], atol=0.1)
 
 
 def test_reinforce_learns_only_at_the_end_of_an_episode() -> None:
@@ -77,17 +82,6 @@ def test_the_mean_baseline_follows_the_returns_of_the_episodes_before() -> None:
         agent.end_episode()
     # 0 → 1 (a tenth of the way to 10) → 2.9 (a tenth of the way to 20)
     assert agent.mean_return == pytest.approx(2.9) and agent.mean_return.dtype == np.float32
-
-
-def test_actor_critic_learns_the_corridor_step_by_step() -> None:
-    world = Corridor(4, limit=12)
-    agent = ActorCritic(world.info, np.random.default_rng(0), network(world.info, 2, lr=0.02),
-                        network(world.info, 1, lr=0.02, seed=1), gamma=0.9)
-    returns = run(agent, world, 1500)
-    assert np.mean(returns[-20:]) == 1.0 and all(agent.act(s, greedy=True) == 1 for s in range(3))
-    # the critic knows the values: γ², γ, 1 before the goal
-    v = agent.value.model.forward(np.eye(4, dtype=np.float32))[:3, 0]
-    np.testing.assert_allclose(v, [0.81, 0.9, 1.0], atol=0.1)
 
 
 def test_actions_are_drawn_from_the_softmax_policy() -> None:
