@@ -1,7 +1,8 @@
 """A small episode loop for dnnexp's function-approximation agents on gymnasium environments,
-until the `kind: rl` task's own loop lands: it reads a spec in that form (configs/day4/rl/*.yaml),
-trains until CartPole-style "solved" (the mean return of `--eval-episodes` greedy episodes at
-least `--solved`) or a step budget, and prints the env steps and wall time it took.
+as the issue measures them: it reads a `kind: rl` spec (configs/day4/rl/*.yaml: its env, agent,
+model and optimizer), trains for up to `--steps` env steps, and every `--eval-every` steps checks
+whether the greedy policy solves the task (the mean return of `--eval-episodes` greedy episodes at
+least `--solved`); it prints the env steps and the time it took.
 
     PYTHONPATH=. python bench/rl_driver.py configs/day4/rl/cartpole_dqn.yaml --seeds 0-4
 
@@ -30,6 +31,11 @@ from dnnexp.spec.registry import OPTIMIZERS
 from dnnexp.train.threads import blas_threads
 
 OUTPUTS = {"actions": lambda info: info.n_actions, "value": lambda info: 1}
+
+
+def env_name(spec: dict[str, Any]) -> str:
+    """`env: NAME` or `env: {name: NAME, …}`."""
+    return spec["env"] if isinstance(spec["env"], str) else spec["env"]["name"]
 
 
 def env_info(env: gym.Env) -> EnvInfo:
@@ -103,11 +109,11 @@ def solve(spec: dict[str, Any], seed: int, steps: int, eval_every: int, eval_epi
           stop: bool = True) -> dict[str, Any]:
     """Train for `steps` env steps, checking every `eval_every` whether the greedy policy solves the
     environment (SolvedCheck) and stopping there when `stop`; returns what happened."""
-    env = gym.make(spec["env"]["name"])
+    env = gym.make(env_name(spec))
     info = env_info(env)
     agent = build_agent(spec, info, seed)
     train_seed, eval_seed = env_seeds(seed)
-    check = SolvedCheck(gym.make(spec["env"]["name"]), eval_seed, eval_every, eval_episodes, solved)
+    check = SolvedCheck(gym.make(env_name(spec)), eval_seed, eval_every, eval_episodes, solved)
     state, _ = env.reset(seed=train_seed)
     start, episode_return, returns = time.perf_counter(), 0.0, []
     for step in range(1, steps + 1):
@@ -144,8 +150,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("spec")
     parser.add_argument("--seeds", default="0", help="0-4 or 0,2")
-    parser.add_argument("--steps", type=int, help="env-step budget (default: the spec's train.steps)")
-    parser.add_argument("--eval-every", type=int, help="default: the spec's train.eval_every")
+    parser.add_argument("--steps", type=int, default=100_000, help="env-step budget")
+    parser.add_argument("--eval-every", type=int, default=5_000, help="env steps between checks")
     parser.add_argument("--eval-episodes", type=int, default=100)
     parser.add_argument("--solved", type=float, default=475.0)
     parser.add_argument("--set", action="append", default=[], help="agent.lr=… style overrides (YAML values)")
@@ -159,12 +165,10 @@ def main() -> None:
         for part in path:
             node = node[part]
         node[last] = yaml.safe_load(value)
-    train = spec.get("train", {})
     results = []
     for seed in seed_list(args.seeds):
         with blas_threads():  # one BLAS thread, as dnnexp trains
-            result = solve(spec, seed, args.steps or train["steps"], args.eval_every or train["eval_every"],
-                           args.eval_episodes, args.solved)
+            result = solve(spec, seed, args.steps, args.eval_every, args.eval_episodes, args.solved)
         print(json.dumps(result), flush=True)
         results.append(result)
     solved = [r for r in results if r["solved"]]

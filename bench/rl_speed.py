@@ -8,8 +8,8 @@ steps; evaluation time left out of the training time).
 The same algorithm and settings on both sides: a 256-256 ReLU network, Adam at 2.3e-3, batch 64,
 buffer 100,000, learning from step 1,000, 128 gradient steps every 256 env steps, the target network
 copied every 10 env steps, Huber loss, gradients clipped to norm 10, ε from 1 to 0.04 over the first
-16% of the steps. stable-baselines3 runs with 1 torch thread (dnnexp's BLAS uses 1) and with its
-default; both on the same seeds (the two libraries draw their numbers differently, so a seed's
+16% of the steps. stable-baselines3 runs with 1 torch thread, as dnnexp's BLAS (and with torch's
+default, `--torch-default`); all on the same seeds (the two libraries draw their numbers differently, so a seed's
 trajectories differ).
 """
 
@@ -35,7 +35,7 @@ ZOO = {  # rl-baselines3-zoo hyperparams/dqn.yml, CartPole-v1
 def dnnexp_spec(steps: int) -> dict:
     """The Zoo's settings as a dnnexp spec."""
     return {
-        "env": {"name": "CartPole-v1"},
+        "env": "CartPole-v1",
         "agent": {
             "kind": "dqn", "gamma": ZOO["gamma"], "buffer_size": ZOO["buffer_size"], "batch_size": ZOO["batch_size"],
             "learning_starts": ZOO["learning_starts"], "train_freq": ZOO["train_freq"],
@@ -86,12 +86,15 @@ def main() -> None:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--steps", type=int, default=50_000)
     parser.add_argument("--eval-every", type=int, default=5_000)
+    parser.add_argument("--torch-default", action="store_true",
+                        help="also run stable-baselines3 with torch's default thread count (slow on a busy machine)")
     args = parser.parse_args()
     import torch
 
     default_threads = torch.get_num_threads()
-    rows: dict[str, list[dict]] = {"dnnexp (1 BLAS thread)": [], "sb3, 1 torch thread": [],
-                                   f"sb3, {default_threads} torch threads": []}
+    rows: dict[str, list[dict]] = {"dnnexp (1 BLAS thread)": [], "sb3, 1 torch thread": []}
+    if args.torch_default:
+        rows[f"sb3, {default_threads} torch threads"] = []
     for seed in seed_list(args.seeds):
         # interleaved, seed by seed, so that a busy spell of the shared machine hits all three
         with blas_threads(1):
@@ -101,7 +104,8 @@ def main() -> None:
             "solved_train_s": result["solved_train_s"], "last_greedy": result["greedy_return"],
         })
         rows["sb3, 1 torch thread"].append(run_sb3(seed, args.steps, 1, args.eval_every))
-        rows[f"sb3, {default_threads} torch threads"].append(run_sb3(seed, args.steps, default_threads, args.eval_every))
+        if args.torch_default:
+            rows[f"sb3, {default_threads} torch threads"].append(run_sb3(seed, args.steps, default_threads, args.eval_every))
         for name, results in rows.items():
             print(f"seed {seed}  {name:<24} {results[-1]}", flush=True)
     print(f"\n{'':<26}{'env steps/s (median)':>22}{'ratio dnnexp/it':>17}  solved at step (train s), per seed")

@@ -16,6 +16,7 @@ state) is in `state_arrays`, so that a resumed run continues exactly where it st
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -118,3 +119,14 @@ class Agent:
 
     def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
+
+
+def generator_state(rng: np.random.Generator) -> np.ndarray:
+    """A generator's state as an array of JSON text, for `state_arrays` (it holds 128-bit integers,
+    which no numeric array keeps)."""
+    return np.array(json.dumps(rng.bit_generator.state))
+
+
+def set_generator_state(rng: np.random.Generator, state: np.ndarray) -> None:
+    """Put back a state `generator_state` saved: the generator then draws what it would have."""
+    rng.bit_generator.state = json.loads(str(state))

@@ -20,12 +20,12 @@ import copy
 
 import numpy as np
 
-from dnnexp.core.agents.base import EnvInfo, Network, Transition
+from dnnexp.core.agents.base import EnvInfo, Network, Transition, generator_state, set_generator_state
 from dnnexp.core.agents.epsilon_greedy import EpsilonGreedy
 from dnnexp.core.agents.exploration import Exploration
 from dnnexp.core.agents.features import observations
 from dnnexp.core.agents.replay import ReplayBuffer
-from dnnexp.core.agents.state import generator_state, load_generator_state, load_network_arrays, network_arrays, prefixed
+from dnnexp.core.agents.state import load_network_arrays, network_arrays, prefixed
 from dnnexp.core.losses import Huber
 from dnnexp.core.regularizers import clip_by_global_norm
 
@@ -134,4 +134,4 @@ class DQN(EpsilonGreedy):
         self.target.load_state_arrays(prefixed("target", arrays))
         self.buffer.load_state_arrays(prefixed("buffer", arrays))
         self.steps = int(arrays["steps"])
-        load_generator_state(self.rng, arrays["rng"])
+        set_generator_state(self.rng, arrays["rng"])

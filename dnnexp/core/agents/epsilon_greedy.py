@@ -8,19 +8,19 @@ from typing import Any
 import numpy as np
 
 from dnnexp.core.agents.base import Agent, EnvInfo
-from dnnexp.core.agents.exploration import ConstantEpsilon, Exploration
+from dnnexp.core.agents.exploration import Exploration, epsilon_greedy, schedule
 
 
 class EpsilonGreedy(Agent):
     """Base of agents that act ε-greedily on `action_values(state)`; `steps` counts `learn` calls.
 
     Greedy choices take the first of tied actions and draw nothing, so evaluating never moves the
-    agent's generator; exploring draws one uniform number per step, and a second for a random action.
+    agent's generator; exploring is `epsilon_greedy`'s (ties broken at random).
     """
 
     def __init__(self, info: EnvInfo, rng: np.random.Generator, gamma: float = 0.99, epsilon: float | Exploration = 0.1):
         super().__init__(info, rng, gamma)
-        self.schedule = epsilon if isinstance(epsilon, Exploration) else ConstantEpsilon(float(epsilon))
+        self.schedule = schedule(epsilon)
         self.steps = 0
 
     def action_values(self, state: Any) -> np.ndarray:
@@ -32,6 +32,5 @@ class EpsilonGreedy(Agent):
         return self.schedule.value(self.steps)
 
     def act(self, state, greedy=False):
-        if not greedy and self.rng.random() < self.epsilon:
-            return int(self.rng.integers(self.info.n_actions))
-        return int(np.argmax(self.action_values(state)))
+        q = self.action_values(state)
+        return int(np.argmax(q)) if greedy else epsilon_greedy(q, self.epsilon, self.rng)

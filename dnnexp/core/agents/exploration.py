@@ -5,6 +5,8 @@ Spec form: `epsilon: 0.1` (constant) or `epsilon: {kind: linear, start: 1.0, end
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class Exploration:
     """Base ε schedule: `value(step)` → ε after `step` environment steps."""
@@ -48,3 +50,18 @@ class ExponentialEpsilon(Exploration):
 
     def value(self, step):
         return max(self.end, self.start * self.decay**step)
+
+
+def epsilon_greedy(q: np.ndarray, epsilon: float, rng: np.random.Generator) -> int:
+    """ε-greedy on one state's action values q (n_actions,): a uniformly random action with
+    probability ε, else the best one, ties broken at random (with Q initialised to 0, argmax's
+    first-index rule would always try the same action first)."""
+    if rng.random() < epsilon:
+        return int(rng.integers(len(q)))
+    best = np.flatnonzero(q == q.max())
+    return int(best[rng.integers(len(best))]) if len(best) > 1 else int(best[0])
+
+
+def schedule(epsilon: float | Exploration) -> Exploration:
+    """An ε schedule from a number (constant ε) or a schedule."""
+    return epsilon if isinstance(epsilon, Exploration) else ConstantEpsilon(float(epsilon))

@@ -18,11 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from dnnexp.core.agents.base import EnvInfo, Transition
+from dnnexp.core.agents.base import EnvInfo, Transition, generator_state, set_generator_state
 from dnnexp.core.agents.epsilon_greedy import EpsilonGreedy
 from dnnexp.core.agents.exploration import Exploration
-from dnnexp.core.agents.features import Features, OneHot, build_features
-from dnnexp.core.agents.state import generator_state, load_generator_state
+from dnnexp.core.agents.features import OneHot, build_features
 
 
 class LinearQ(EpsilonGreedy):
@@ -37,7 +36,7 @@ class LinearQ(EpsilonGreedy):
         gamma: float = 0.99,
         epsilon: float | Exploration = 0.1,
         alpha: float = 0.1,
-        features: str | dict[str, Any] | Features = "one_hot",
+        features: str | dict[str, Any] = "one_hot",
     ):
         super().__init__(info, rng, gamma, epsilon)
         self.features = build_features(features, info)
@@ -66,4 +65,4 @@ class LinearQ(EpsilonGreedy):
     def load_state_arrays(self, arrays):
         self.w[...] = arrays["w"]
         self.steps = int(arrays["steps"])
-        load_generator_state(self.rng, arrays["rng"])
+        set_generator_state(self.rng, arrays["rng"])

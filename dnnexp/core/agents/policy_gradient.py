@@ -17,17 +17,18 @@ optional entropy bonus β that keeps the policy from collapsing onto one action 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, get_args
 
 import numpy as np
 
-from dnnexp.core.agents.base import Agent, EnvInfo, Network, Transition
+from dnnexp.core.agents.base import Agent, EnvInfo, Network, Transition, generator_state, set_generator_state
 from dnnexp.core.agents.features import observations
-from dnnexp.core.agents.state import generator_state, load_generator_state, load_network_arrays, network_arrays
+from dnnexp.core.agents.state import load_network_arrays, network_arrays
 from dnnexp.core.functions import log_softmax
 from dnnexp.core.losses import MeanSquaredError
 
-BASELINES = ("none", "mean", "value")
+Baseline = Literal["none", "mean", "value"]
+BASELINES = get_args(Baseline)
 #: how far the `mean` baseline moves toward each episode's mean return: an exponential average,
 #: so that it follows the returns up as the policy improves
 MEAN_BASELINE_RATE = 0.1
@@ -91,7 +92,7 @@ class PolicyGradient(Agent):
         load_network_arrays("policy", self.policy, arrays)
         if self.value is not None:
             load_network_arrays("value", self.value, arrays)
-        load_generator_state(self.rng, arrays["rng"])
+        set_generator_state(self.rng, arrays["rng"])
 
 
 class Reinforce(PolicyGradient):
@@ -116,7 +117,7 @@ class Reinforce(PolicyGradient):
         policy: Network,
         value: Network | None = None,
         gamma: float = 0.99,
-        baseline: str = "value",
+        baseline: Baseline = "value",
         entropy: float = 0.0,
     ):
         if baseline not in BASELINES:

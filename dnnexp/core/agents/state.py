@@ -1,22 +1,11 @@
-"""An agent's state as plain named arrays (checkpoints hold nothing else): its random generator,
-and each network's weights and optimizer slots under a prefix ("q/dense1.W", "q.optimizer/…")."""
+"""A network's part of an agent's state, as plain named arrays (checkpoints hold nothing else): its
+weights and its optimizer's slots under a prefix ("q/dense1.W", "q.optimizer/…")."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 
 from dnnexp.core.agents.base import Network
-
-
-def generator_state(rng: np.random.Generator) -> np.ndarray:
-    """The generator's exact state as a 0-d string array (its bit generator's state, as JSON)."""
-    return np.array(json.dumps(rng.bit_generator.state))
-
-
-def load_generator_state(rng: np.random.Generator, saved: np.ndarray) -> None:
-    rng.bit_generator.state = json.loads(str(saved))
 
 
 def network_arrays(name: str, network: Network) -> dict[str, np.ndarray]:
