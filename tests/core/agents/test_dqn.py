@@ -71,10 +71,3 @@ def test_target_is_copied_every_target_update_steps_or_averaged_with_tau() -> No
     target, online = soft.target.params[key].copy(), soft.q.model.params[key].copy()
     soft.learn(step)
     np.testing.assert_allclose(soft.target.params[key], 0.75 * target + 0.25 * online, rtol=1e-6)
-
-
-def test_updates_stay_float32() -> None:
-    world = Bandit(0)
-    agent = dqn(world, learning_starts=1)
-    run(agent, world, 20)
-    assert all(value.dtype == np.float32 for value in agent.state_arrays().values() if value.dtype.kind == "f")
