@@ -89,13 +89,13 @@ class SolvedCheck:
 
     def __call__(self, act: Callable[[Any], int], step: int, elapsed: float) -> bool:
         """Evaluate at `step` (`elapsed` seconds since training began); True once solved."""
-        t0 = time.perf_counter()
+        t0, before = time.perf_counter(), self.eval_seconds
         self.last = evaluate(act, self.env, 10)
         if self.last >= self.solved:
             self.last = evaluate(act, self.env, self.episodes)
         self.eval_seconds += time.perf_counter() - t0
         if self.last >= self.solved and self.solved_step is None:
-            self.solved_step, self.solved_train_s = step, round(elapsed - self.eval_seconds, 1)
+            self.solved_step, self.solved_train_s = step, round(elapsed - before, 1)
         return self.last >= self.solved
 
 
