@@ -93,3 +93,26 @@ def test_actions_are_drawn_from_the_softmax_policy() -> None:
     share = np.mean([agent.act(state) for _ in range(4000)])
     expected = softmax(np.array([0.0, np.log(3.0)]))[1]
     assert share == pytest.approx(expected, abs=0.03) and agent.act(state, greedy=True) == 1
+
+
+def test_actor_critic_gradients_match_finite_differences() -> None:
+    """The critic's gradient is that of ½(V(s) − target)² with the target r + γV(s') held fixed,
+    the actor's that of −δ log π(a|s); checked with both learning rates 0, so nothing moves."""
+    world = Bandit(0)
+    policy, value = network(world.info, 2, dtype=np.float64), network(world.info, 1, dtype=np.float64, seed=1)
+    policy.optimizer.lr = value.optimizer.lr = 0.0
+    agent = ActorCritic(world.info, np.random.default_rng(0), policy, value, gamma=0.9, entropy=0.1)
+    s, s2 = np.array([0.3, -0.5]), np.array([-0.2, 0.7])
+    agent.learn(Transition(s, 1, 0.5, s2, False, False))
+    target = 0.5 + 0.9 * value.model.forward(s2[None])[0, 0]
+    delta = target - value.model.forward(s[None])[0, 0]
+
+    def critic() -> float:
+        return 0.5 * float(value.model.forward(s[None])[0, 0] - target) ** 2
+
+    def actor() -> float:
+        return policy_loss(policy.model.forward(s[None]), np.array([1]), np.array([delta]), 0.1)[0]
+
+    for net, loss in ((value, critic), (policy, actor)):
+        for key, param in net.model.params.items():
+            assert relative_error(net.model.grads[key], numerical_gradient(loss, param)) < 1e-6, key
