@@ -31,7 +31,10 @@ from dnnexp.core.regularizers import clip_by_global_norm
 
 
 class DQN(EpsilonGreedy):
-    """DQN on the network `q` (its last layer has one output per action)."""
+    """DQN: Q-learning with the network `q` (one output per action), a replay buffer of the last
+    `buffer_size` steps sampled in batches of `batch_size`, a target network (copied every
+    `target_update` env steps, or Polyak-averaged with `tau` < 1), Huber loss, and `double: true`
+    for double DQN."""
 
     kind = "dqn"
     networks = {"q": "actions"}

@@ -25,7 +25,9 @@ from dnnexp.core.agents.features import OneHot, build_features
 
 
 class LinearQ(EpsilonGreedy):
-    """Linear Q-learning on binary features: `w` (features, actions), float32, starting at 0."""
+    """Semi-gradient Q-learning, linear on binary `features` (one_hot, or tile_coding with low, high,
+    tilings, tiles): Q(s, a) = Σ w[i, a] over the features i active in s, w float32 from 0, each
+    step w_a += α δ / (active features)."""
 
     kind = "linear_q"
 
