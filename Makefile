@@ -66,7 +66,7 @@ test: install browser
 	$(BIN)/python -m pytest -n 2
 
 bench: install
-	$(BIN)/pip install --quiet torch==2.13.0 stable-baselines3==2.9.2 gymnasium==1.4.0
+	$(BIN)/pip install --quiet torch==2.13.0 stable-baselines3==2.9.2
 	$(BIN)/python bench/mlp_speed.py
 	$(BIN)/python bench/lstm_speed.py
 	$(BIN)/python bench/cnn_speed.py
