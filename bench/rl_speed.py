@@ -81,6 +81,12 @@ def run_sb3(seed: int, steps: int, threads: int | None, every: int) -> dict:
             "last_greedy": check.last, "threads": torch.get_num_threads()}
 
 
+def report(seed: int, name: str, rows: dict[str, list[dict]], result: dict) -> None:
+    """Keep one run's result and print it at once (a long benchmark cut short keeps what it measured)."""
+    rows[name].append(result)
+    print(f"seed {seed}  {name:<24} {result}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="0")
@@ -96,18 +102,16 @@ def main() -> None:
     if args.torch_default:
         rows[f"sb3, {default_threads} torch threads"] = []
     for seed in seed_list(args.seeds):
-        # interleaved, seed by seed, so that a busy spell of the shared machine hits all three
+        # interleaved, seed by seed, so that a busy spell of the shared machine hits every side
         with blas_threads(1):
             result = solve(dnnexp_spec(args.steps), seed, args.steps, args.eval_every, 100, 475.0, stop=False)
-        rows["dnnexp (1 BLAS thread)"].append({
+        report(seed, "dnnexp (1 BLAS thread)", rows, {
             "steps_per_s": args.steps / result["train_wall_s"], "solved_step": result["solved_step"],
             "solved_train_s": result["solved_train_s"], "last_greedy": result["greedy_return"],
         })
-        rows["sb3, 1 torch thread"].append(run_sb3(seed, args.steps, 1, args.eval_every))
+        report(seed, "sb3, 1 torch thread", rows, run_sb3(seed, args.steps, 1, args.eval_every))
         if args.torch_default:
-            rows[f"sb3, {default_threads} torch threads"].append(run_sb3(seed, args.steps, default_threads, args.eval_every))
-        for name, results in rows.items():
-            print(f"seed {seed}  {name:<24} {results[-1]}", flush=True)
+            report(seed, f"sb3, {default_threads} torch threads", rows, run_sb3(seed, args.steps, default_threads, args.eval_every))
     print(f"\n{'':<26}{'env steps/s (median)':>22}{'ratio dnnexp/it':>17}  solved at step (train s), per seed")
     ours = statistics.median(r["steps_per_s"] for r in rows["dnnexp (1 BLAS thread)"])
     for name, results in rows.items():
