@@ -78,14 +78,14 @@ test: install browser
 	$(BIN)/python -m pytest -n 2
 
 bench: install
-	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/mlp_speed.py
 	$(BIN)/python bench/lstm_speed.py
 	$(BIN)/python bench/cnn_speed.py
 	$(BIN)/python bench/attention_speed.py
 	$(BIN)/python bench/sweep_speed.py --repeats 3
-	$(BIN)/pip install --quiet gensim==4.4.0
 	$(BIN)/python bench/word2vec_speed.py
+	$(BIN)/python bench/rl_speed.py
 
 clean-runs:
 	find $(RUNS) -mindepth 1 -maxdepth 1 ! -name .keep -exec rm -rf {} +

@@ -62,6 +62,33 @@ class MeanSquaredError(Loss):
     forward_logits, backward_logits = forward, backward
 
 
+class Huber(Loss):
+    """Huber loss: ½d² for |d| ≤ δ, δ(|d| − ½δ) beyond, d = y − t, summed over outputs, averaged over
+    the batch; for regression with identity output (DQN's TD error, where a squared error would let
+    one surprising reward dominate the step).
+
+    Its gradient is d clipped to [−δ, δ]: the squared error's inside the band, ±δ outside.
+    """
+
+    kind = "huber"
+
+    def __init__(self, delta: float = 1.0):
+        self.delta = float(delta)
+
+    def forward(self, y, t):
+        self.diff = y - t.reshape(y.shape)
+        size = np.abs(self.diff)
+        quadratic = np.minimum(size, self.delta)
+        # ½q² + δ(|d| − q) is ½d² inside the band and δ(|d| − ½δ) outside it
+        loss = 0.5 * quadratic * quadratic + self.delta * (size - quadratic)
+        return float(np.sum(loss) / len(y))
+
+    def backward(self):
+        return np.clip(self.diff, -self.delta, self.delta) / len(self.diff)
+
+    forward_logits, backward_logits = forward, backward
+
+
 class BinaryCrossEntropy(Loss):
     """−[t log y + (1 − t) log(1 − y)], summed over outputs, averaged over the batch; sigmoid output."""
 

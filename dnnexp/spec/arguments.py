@@ -71,6 +71,18 @@ ARGUMENT_BOUNDS: dict[str, tuple[Any, ...]] = {
     "d_ff": (Ge(1),),
     "blocks": (Ge(1),),
     "dropout": (Ge(0), Lt(1)),
+    "delta": (Gt(0),),  # the Huber loss's band
+    # function-approximation agents (dnnexp.core.agents): DQN's schedule of replay and targets
+    "buffer_size": (Ge(1),),
+    "batch_size": (Ge(1),),
+    "learning_starts": (Ge(0),),
+    "train_freq": (Ge(1),),
+    "gradient_steps": (Ge(1),),
+    "target_update": (Ge(1),),
+    "tau": (Gt(0), Le(1)),
+    "huber_delta": (Gt(0),),
+    "max_grad_norm": (Gt(0),),
+    "entropy": (Ge(0),),
 }
 
 #: parameters the run supplies; a spec cannot set them (an agent's `info`, what it knows of its

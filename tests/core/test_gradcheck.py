@@ -89,6 +89,8 @@ LAYER_INPUTS: dict[str, Callable[[np.random.Generator, tuple[int, ...]], np.ndar
 #: per registered loss: named ways of drawing targets for (N, K) outputs
 LOSS_TARGETS: dict[str, dict[str, Callable[[np.random.Generator], np.ndarray]]] = {
     "mse": {"real": lambda rng: rng.normal(size=(N, K))},
+    # spread wide enough that some differences fall beyond δ = 1, where the gradient is ±δ
+    "huber": {"real": lambda rng: rng.normal(scale=3.0, size=(N, K))},
     "binary_cross_entropy": {
         "binary": lambda rng: rng.integers(0, 2, (N, K)).astype(np.float64),
         "soft": lambda rng: rng.uniform(size=(N, K)),

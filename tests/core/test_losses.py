@@ -114,3 +114,17 @@ def test_cross_entropy_of_labels_per_time_step_sums_the_steps(logits: bool) -> N
     per_step = [forward(y[:, k], t[:, k]) for k in range(4)]
     assert forward(y, t) == pytest.approx(sum(per_step))
     assert check_loss(loss, y, t, logits=logits) < 1e-6
+
+
+def test_huber_is_half_the_square_inside_delta_and_linear_beyond() -> None:
+    huber = LOSSES.build({"name": "huber", "delta": 2.0})
+    y, t = np.array([[1.0], [5.0], [-3.0]]), np.zeros(3)
+    # ½·1², 2·(5 − 1), 2·(3 − 1), averaged over the 3 samples
+    assert huber.forward(y, t) == pytest.approx((0.5 + 8.0 + 4.0) / 3)
+    np.testing.assert_allclose(huber.backward(), [[1 / 3], [2 / 3], [-2 / 3]])
+
+
+def test_huber_keeps_float32() -> None:
+    huber = LOSSES.build("huber")
+    huber.forward(np.ones((2, 1), np.float32), np.zeros(2, np.float32))
+    assert huber.backward().dtype == np.float32

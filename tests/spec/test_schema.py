@@ -145,7 +145,7 @@ def test_schedules_take_warmup_steps(raw):
         ("regularization", {"l2": float("inf")}, "regularization.l2: should be a finite number, got inf"),
         ("seed", -1, "seed: should be greater than or equal to 0, got -1"),
         ("seed", 1.5, "seed: should be a valid integer, got 1.5"),
-        ("loss", "ce", "loss: 'ce' is not a loss; choose from: binary_cross_entropy, cross_entropy, mse"),
+        ("loss", "ce", "loss: 'ce' is not a loss; choose from: binary_cross_entropy, cross_entropy, huber, mse"),
         ("optimizer", "adamm", "optimizer: 'adamm' is not an optimizer; did you mean 'adam'?"),
         ("optimizer", {"name": "sgd", "lr": 0}, "optimizer.lr: should be greater than 0, got 0"),
         ("regularization", {"clip_norm": 0}, "regularization.clip_norm: should be greater than 0, got 0"),
