@@ -1,16 +1,16 @@
-"""Training throughput of seq2seq with attention, dnnexp against an equivalent PyTorch CPU loop, side by side.
+"""Training throughput of seq2seq with attention, dnnexp against PyTorch CPU, side by side in one run.
 
-    python bench/attention_speed.py [--epochs 3] [--samples 6400] [--threads 1]
+    python bench/attention_speed.py [--passes 3] [--optimizer adam] [--threads N] [--scale 1]
 
 The model of configs/day3/attention/dates.yaml on the dates corpus ("September 27, 1994" →
-"1994-09-27": 29 input and 10 output characters): embedding 16, an LSTM encoder of 128 units
-keeping every state, an LSTM decoder of 128 units started from the encoder's last state, attention
-over the encoder's states (dot, and additive with 128 tanh units), a dense layer on [context,
-state]; softmax cross-entropy summed over the output steps, Adam, batch 128, teacher forcing.
-PyTorch runs the same network written with torch.nn (nn.LSTM, torch.bmm) in a plain loop. Each
-trains `--epochs` passes over `--samples` dates; the table gives the median samples/s and
-dnnexp's ratio to PyTorch with the same number of threads and with PyTorch's own default. The
-target is a ratio of at least 0.5.
+"1994-09-27"): embedding 16, an LSTM encoder of 128 units keeping every state, an LSTM decoder of
+128 units started from the encoder's last state, attention over the encoder's states (dot, and
+additive with 128 tanh units), a dense layer on [context, state]; softmax cross-entropy summed
+over the output steps, batch 128, teacher forcing. PyTorch trains the same network written with
+torch.nn (nn.LSTM, batched products) on the same token ids. Each row trains over 6,400 dates
+(times --scale), dnnexp and PyTorch at one and two threads interleaved pass by pass
+(bench/sidebyside.py); the table gives median samples/s and dnnexp's ratio to the better PyTorch.
+The target is a ratio of at least 0.5.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ import numpy as np
 
 import sidebyside as bench
 
-EMBEDDING, UNITS, BATCH = 16, 128, 128
-ADAM = bench.OPTIMIZERS["adam"]
-SCORES = {"dot": "dot", "additive": "additive"}
+EMBEDDING, UNITS, BATCH, DATES = 16, 128, 128, 6_400
+SCORES = ("dot", "additive")
 
 
 def corpus(samples: int):
@@ -29,27 +28,27 @@ def corpus(samples: int):
     from dnnexp.data.base import prepare
     from dnnexp.data.corpora import dates
 
-    return prepare(dates(n=samples, n_test=0, rng=np.random.default_rng(0)), flatten=False, validation=0, subset=None, shuffle_seed=0)
+    return prepare(dates(n=samples, n_test=0, rng=np.random.default_rng(0)), flatten=False, validation=0, subset=None,
+                   shuffle_seed=0)
 
 
-def dnnexp_epochs(score: str, epochs: int, samples: int) -> list[float]:
-    """samples/s of each epoch of dnnexp's own Trainer on its seq2seq with attention."""
+def seq2seq(score: str, data):
+    """dnnexp's seq2seq with `score` attention, built for `data` (weights from seed 0)."""
     from dnnexp.core.layers.base import BuildContext
     from dnnexp.core.models.seq2seq import Seq2Seq
 
-    data = corpus(samples)
     model = Seq2Seq(EMBEDDING, UNITS, "lstm", attention=score)
     model.build(data.info, BuildContext())
-    return bench.trainer_rates(model, data, ADAM, epochs, BATCH)
+    return model
 
 
-def torch_epochs(score: str, epochs: int, samples: int, threads: int) -> list[float]:
-    """samples/s of each epoch of the same network in torch.nn, on the same token ids."""
+def torch_net(score: str, vocab: int):
+    """The same network in torch.nn: (x (N, T_in), decoder tokens (N, T)) → logits (N, T, vocab)."""
     import torch
     from torch import nn
 
     class AttentionSeq2Seq(nn.Module):
-        def __init__(self, vocab: int):
+        def __init__(self):
             super().__init__()
             self.encoder_embedding, self.decoder_embedding = nn.Embedding(vocab, EMBEDDING), nn.Embedding(vocab, EMBEDDING)
             self.encoder, self.decoder = (nn.LSTM(EMBEDDING, UNITS, batch_first=True) for _ in range(2))
@@ -69,27 +68,31 @@ def torch_epochs(score: str, epochs: int, samples: int, threads: int) -> list[fl
             return self.output(torch.cat([context, states], dim=-1))
 
     torch.manual_seed(0)
+    return AttentionSeq2Seq()
+
+
+def teacher_forced_loss(net, x, t):
+    """Cross-entropy summed over the output steps, mean over the batch, as dnnexp's seq2seq: the
+    reference t[:, :-1] in (the start token first), the next character t[:, 1:] out."""
+    from torch import nn
+
+    logits = net(x, t[:, :-1])
+    return nn.functional.cross_entropy(logits.flatten(0, 1), t[:, 1:].flatten(), reduction="sum") / len(x)
+
+
+def row(score: str, samples: int) -> bench.Row:
     data = corpus(samples)
-    net = AttentionSeq2Seq(len(data.vocabulary))
-
-    def loss_of(x, t):
-        logits = net(x, t[:, :-1])  # teacher forcing: the reference in, the next character out
-        return nn.functional.cross_entropy(logits.flatten(0, 1), t[:, 1:].flatten(), reduction="sum") / len(x)
-
-    return bench.torch_loop(net, data.train.x, data.train.t, loss_of, ADAM, epochs, BATCH, threads)
+    return bench.Row(f"{score} attention", data, lambda: seq2seq(score, data),
+                     lambda: torch_net(score, len(data.vocabulary)), BATCH, torch_loss=teacher_forced_loss)
 
 
 def main() -> None:
-    parser = bench.arguments(__doc__.splitlines()[0])
-    parser.set_defaults(epochs=3)
-    parser.add_argument("--samples", type=int, default=6400, help="dates per epoch")
-    args = parser.parse_args()
+    args = bench.arguments(__doc__.splitlines()[0]).parse_args()
     bench.run_table(
-        args.threads,
-        lambda score: dnnexp_epochs(score, args.epochs, args.samples),
-        lambda score, threads: torch_epochs(score, args.epochs, args.samples, threads),
-        rows=SCORES,
-        row_label="attention",
+        f"seq2seq with attention on dates, LSTM {UNITS}, batch {BATCH} ({args.optimizer}, samples/s, median of "
+        f"{args.passes} passes; target: dnnexp ÷ better torch ≥ 0.5)",
+        [row(score, bench.scaled(DATES, args.scale, BATCH)) for score in SCORES],
+        bench.OPTIMIZERS[args.optimizer], args.passes, args.threads, samples="dates",
     )
 
 

@@ -47,8 +47,8 @@ def torch_net(name: str):
 
 
 def row(name: str, batch: int, samples: int) -> bench.Row:
-    return bench.Row(f"{name}, batch {batch}", bench.images(samples=samples), spec_layers(name), lambda: torch_net(name),
-                     batch)
+    return bench.Row.sequential(f"{name}, batch {batch}", bench.images(samples=samples), spec_layers(name),
+                                lambda: torch_net(name), batch)
 
 
 def dnnexp_epoch(name: str, batch: int) -> None:

@@ -52,7 +52,8 @@ def main() -> None:
     layers = [{"type": "lstm", "units": HIDDEN}, {"type": "dense", "units": CLASSES, "activation": "softmax"}]
     bench.run_table(
         f"LSTM {HIDDEN}, batch {BATCH}, by sequence length ({args.optimizer}, samples/s, median of {args.passes} passes)",
-        [bench.Row(f"T = {steps}", sequences(steps, bench.scaled(samples, args.scale, BATCH)), layers, torch_net, BATCH)
+        [bench.Row.sequential(f"T = {steps}", sequences(steps, bench.scaled(samples, args.scale, BATCH)), layers, torch_net,
+                              BATCH)
          for steps, samples in STEPS.items()],
         bench.OPTIMIZERS[args.optimizer], args.passes, args.threads,
     )

@@ -47,7 +47,8 @@ def torch_net(hidden: list[int]):
 
 
 def row(name: str, hidden: list[int], batch: int, samples: int) -> bench.Row:
-    return bench.Row(name, bench.images(flatten=True, samples=samples), layers(hidden), lambda: torch_net(hidden), batch)
+    return bench.Row.sequential(name, bench.images(flatten=True, samples=samples), layers(hidden), lambda: torch_net(hidden),
+                                batch)
 
 
 def dnnexp_epoch(optimizer: dict) -> None:

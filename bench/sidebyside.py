@@ -1,16 +1,17 @@
 """What the speed benchmarks share: dnnexp's own trainer and a plain PyTorch loop trained on the
-same uint8 pixels, their passes interleaved in one run, and the tables they print.
+same data, their passes interleaved in one run, and the tables they print.
 
-Each row of a table is one network and batch size. dnnexp trains it with its Trainer, under the
-thread setting of a training (`dnnexp.train.threads.blas_threads`: the cores other work leaves
-free, or `--threads`); after each of its passes over the data, PyTorch makes one pass at one
+Each row of a table is one network, its data and a batch size. dnnexp trains it with its
+Trainer, under the thread setting of a training (`dnnexp.train.threads.blas_threads`: the cores
+other work leaves free, or `--threads`); after each of its passes over the data, PyTorch makes one pass at one
 thread and one at two (in turns, first one then the other), so that all three see the same
 machine. A row gives the median samples/s of each, dnnexp's ratio to the better PyTorch, and the
 lane counts dnnexp's load watcher chose. The machine's load is printed at the start and at the
 end: a table measured while other work held a core reads differently from an idle one.
 
-Used by bench/mlp_speed.py, bench/lstm_speed.py and bench/cnn_speed.py (run from the repository
-root, which puts bench/ on the import path). PyTorch is optional: without it only dnnexp is measured.
+Used by bench/mlp_speed.py, bench/lstm_speed.py, bench/cnn_speed.py and bench/attention_speed.py
+(run from the repository root, which puts bench/ on the import path). PyTorch is optional:
+without it only dnnexp is measured.
 """
 
 from __future__ import annotations
@@ -31,15 +32,33 @@ OPTIMIZERS = {"sgd": {"name": "sgd", "lr": 0.01}, "adam": {"name": "adam", "lr":
 TORCH_THREADS = (1, 2)
 
 
+def pixel_cross_entropy(net: Any, x: Any, t: Any) -> Any:
+    """The mean cross-entropy of `net`'s logits (N, classes) on uint8 pixels `x` scaled to [0, 1]
+    batch by batch, as dnnexp does, against class ids `t` (N,)."""
+    import torch
+
+    return torch.nn.functional.cross_entropy(net(x.float() / 255.0), t)
+
+
 @dataclasses.dataclass
 class Row:
-    """One row of a table: a network (dnnexp layers and the same in torch.nn) trained on `data`."""
+    """One row of a table: a dnnexp model and the same network in torch.nn, trained on `data`."""
 
     name: str
     data: Any  # dnnexp.data.base.Batches; its training split is what both frameworks train on
-    layers: list[dict]
-    torch_net: Callable[[], Any]  # a fresh torch.nn module giving logits
+    model: Callable[[], Any]  # a fresh dnnexp Model, built for `data`
+    torch_net: Callable[[], Any]  # a fresh torch.nn module
     batch: int
+    loss: str = "cross_entropy"  # dnnexp's loss, by its registry name
+    #: (net, x, t) → one batch's scalar loss tensor; x and t are rows of the training split's arrays
+    torch_loss: Callable[[Any, Any, Any], Any] = pixel_cross_entropy
+
+    @classmethod
+    def sequential(cls, name: str, data: Any, layers: list[dict], torch_net: Callable[[], Any], batch: int) -> Row:
+        """A row of a Sequential of dnnexp `layers` (weights drawn from seed 0) on image `data`."""
+        from dnnexp.spec.build import sequential
+
+        return cls(name, data, lambda: sequential(data.input_shape, layers, np.random.default_rng(0)), torch_net, batch)
 
 
 def optional_torch() -> Any:
@@ -63,8 +82,9 @@ def machine_load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min); cores free over 1 s: {left} of {usable_cores()}"
 
 
-def print_header(title: str, threads: int | None, torch: Any) -> None:
-    """Date, machine, versions, thread settings and load: what a reader needs to weigh the figures."""
+def print_header(title: str, threads: int | None, torch: Any, samples: str = "images") -> None:
+    """Date, machine, versions, thread settings and load: what a reader needs to weigh the figures;
+    then the table's head, whose second column counts the `samples` (images, dates) of a pass."""
     from threadpoolctl import threadpool_info
 
     print(f"\n## {title}")
@@ -76,23 +96,25 @@ def print_header(title: str, threads: int | None, torch: Any) -> None:
     print(f"dnnexp: BLAS on 1 thread, {setting}; PyTorch at {' and '.join(map(str, TORCH_THREADS))} threads, "
           "passes interleaved with dnnexp's")
     print(f"at the start: {machine_load()}")
-    print(f"| {'row':<28} | images a pass | dnnexp samples/s | lanes | torch 1 thread | torch 2 threads | dnnexp ÷ better torch |")
+    print(f"| {'row':<28} | {samples} a pass | dnnexp samples/s | lanes | torch 1 thread | torch 2 threads | dnnexp ÷ better torch |")
     print("|---|---:|---:|---:|---:|---:|---:|")
 
 
 class TorchTrainer:
-    """`net` trained with cross-entropy on uint8 `pixels` scaled to [0, 1] batch by batch, as
-    dnnexp does; `epoch(threads)` makes one pass and returns its samples/s."""
+    """`net` trained to lower `loss(net, x, t)` on shuffled batches of `inputs` and `targets`;
+    `epoch(threads)` makes one pass and returns its samples/s."""
 
-    def __init__(self, net: Any, pixels: np.ndarray, labels: np.ndarray, optimizer: dict, batch: int):
+    def __init__(
+        self, net: Any, inputs: np.ndarray, targets: np.ndarray, loss: Callable[[Any, Any, Any], Any], optimizer: dict,
+        batch: int,
+    ):
         import torch
 
         torch.manual_seed(0)
-        self.net, self.batch = net, batch
-        self.x, self.t = torch.from_numpy(np.array(pixels)), torch.from_numpy(np.array(labels))  # writable copies
+        self.net, self.loss, self.batch = net, loss, batch
+        self.x, self.t = torch.from_numpy(np.array(inputs)), torch.from_numpy(np.array(targets))  # writable copies
         make = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[optimizer["name"]]
         self.optimizer = make(net.parameters(), lr=optimizer["lr"])
-        self.loss = torch.nn.CrossEntropyLoss()
 
     def epoch(self, threads: int) -> float:
         import torch
@@ -106,7 +128,7 @@ class TorchTrainer:
             for start in range(0, len(self.x), self.batch):
                 index = order[start : start + self.batch]
                 self.optimizer.zero_grad(set_to_none=True)
-                self.loss(self.net(self.x[index].float() / 255.0), self.t[index]).backward()
+                self.loss(self.net, self.x[index], self.t[index]).backward()
                 self.optimizer.step()
             return len(self.x) / (time.perf_counter() - started)
 
@@ -114,7 +136,6 @@ class TorchTrainer:
 def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: Any) -> dict[str, Any]:
     """Median samples/s of dnnexp and of PyTorch at each of TORCH_THREADS, `passes` passes each over
     the row's training split, interleaved; with the lane counts dnnexp used."""
-    from dnnexp.spec.build import sequential
     from dnnexp.spec.registry import LOSSES, OPTIMIZERS as REGISTRY, SCHEDULES
     from dnnexp.train.callbacks import Callback
     from dnnexp.train.threads import blas_threads
@@ -123,8 +144,10 @@ def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: 
     train = row.data.train
     theirs = {}
     if torch is not None:
-        pixels = train.x.reshape(len(train.x), *row.data.input_shape)
-        theirs = {n: TorchTrainer(row.torch_net(), pixels, train.t, optimizer, row.batch) for n in TORCH_THREADS}
+        inputs = train.x.reshape(len(train.x), *row.data.input_shape)
+        theirs = {
+            n: TorchTrainer(row.torch_net(), inputs, train.t, row.torch_loss, optimizer, row.batch) for n in TORCH_THREADS
+        }
     rates: dict[Any, list[float]] = {"dnnexp": [], **{n: [] for n in theirs}}
 
     class Interleave(Callback):
@@ -134,9 +157,8 @@ def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: 
                 if n in theirs:
                     rates[n].append(theirs[n].epoch(n))
 
-    model = sequential(row.data.input_shape, row.layers, np.random.default_rng(0))
     trainer = Trainer(
-        model=model, loss=LOSSES.build("cross_entropy"), optimizer=REGISTRY.build(dict(optimizer)), data=row.data,
+        model=row.model(), loss=LOSSES.build(row.loss), optimizer=REGISTRY.build(dict(optimizer)), data=row.data,
         epochs=passes, batch_size=row.batch, data_seed=0, schedule=SCHEDULES.build("constant"), callbacks=[Interleave()],
     )
     with blas_threads(threads) as watcher:
@@ -145,38 +167,40 @@ def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: 
     return {key: statistics.median(values) for key, values in rates.items()} | {"lanes": lanes}
 
 
-def print_row(name: str, images: int, measured: dict[str, Any]) -> None:
+def print_row(name: str, samples: int, measured: dict[str, Any]) -> None:
     """One row: the medians, the lanes and dnnexp's ratio to the better PyTorch."""
     lanes = "–".join(map(str, (measured["lanes"][0], measured["lanes"][-1]))) if len(measured["lanes"]) > 1 else str(
         measured["lanes"][0])
     torch_rates = [measured.get(n) for n in TORCH_THREADS]
     if None in torch_rates:
-        print(f"| {name:<28} | {images:,} | {measured['dnnexp']:,.0f} | {lanes} | – | – | (no torch installed) |")
+        print(f"| {name:<28} | {samples:,} | {measured['dnnexp']:,.0f} | {lanes} | – | – | (no torch installed) |")
         return
     ratio = measured["dnnexp"] / max(torch_rates)
-    print(f"| {name:<28} | {images:,} | {measured['dnnexp']:,.0f} | {lanes} | {torch_rates[0]:,.0f} | "
+    print(f"| {name:<28} | {samples:,} | {measured['dnnexp']:,.0f} | {lanes} | {torch_rates[0]:,.0f} | "
           f"{torch_rates[1]:,.0f} | {ratio:.2f} |", flush=True)
 
 
-def run_table(title: str, rows: list[Row], optimizer: dict, passes: int, threads: int | None) -> None:
+def run_table(
+    title: str, rows: list[Row], optimizer: dict, passes: int, threads: int | None, samples: str = "images"
+) -> None:
     """Print a table: header, machine load at the start, one row per entry of `rows` as it is
-    measured, and the load at the end."""
+    measured, and the load at the end; `samples` names what a row trains on (images, dates)."""
     torch = optional_torch()
-    print_header(title, threads, torch)
+    print_header(title, threads, torch, samples)
     for row in rows:
         print_row(row.name, len(row.data.train), measure(row, optimizer, passes, threads, torch))
     print(f"at the end: {machine_load()}", flush=True)
 
 
 def arguments(description: str, passes: int = 3) -> argparse.ArgumentParser:
-    """The options every benchmark takes: --passes, --optimizer and --threads."""
+    """The options every benchmark takes: --passes, --optimizer, --threads and --scale."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--passes", type=int, default=passes, help="passes over the data per framework and row")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     parser.add_argument("--threads", type=int, default=None,
                         help="dnnexp's lanes (default: as a training decides, from the cores free)")
     parser.add_argument("--scale", type=float, default=1.0,
-                        help="share of each row's images a pass trains on (0.1: a quick look, on a busy machine)")
+                        help="share of each row's samples (images, dates) a pass trains on (0.1: a quick look, on a busy machine)")
     return parser
 
 
