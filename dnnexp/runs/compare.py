@@ -36,12 +36,17 @@ _RESULTS = (
     ("test_loss", "test", "loss"),
     ("test_acc", "test", "acc"),
     # reinforcement learning (kind: rl): the best 100-episode mean return, the greedy policy's return
-    # at the last evaluation and at its best, and the episode the solved threshold was first reached
+    # at the last evaluation and at its best; when a greedy evaluation first reached the solved
+    # threshold (episode, env step, seconds of training), and when the training returns' 100-episode
+    # mean did (`solved`, yes or no, is added from the first)
     ("best_return_mean_100", "best", "return_mean_100"),
     ("final_eval_return_mean", "final", "eval_return_mean"),
     ("best_eval_return_mean", "best", "eval_return_mean"),
     ("final_q_error", "final", "q_error"),
     ("solved_episode", "solved", "episode"),
+    ("solved_step", "solved", "step"),
+    ("solved_wall_time_s", "solved", "wall_time_s"),
+    ("online_solved_episode", "online_solved", "episode"),
 )
 
 _STATUS_STYLE = {"completed": "green", "diverged": "red", "failed": "red", "interrupted": "yellow"}
@@ -95,6 +100,8 @@ def _results(run: RunDir) -> dict[str, Any]:
     sections = {section: _section(summary, section) for _, section, _ in _RESULTS}
     results: dict[str, Any] = {column: sections[section].get(key) for column, section, key in _RESULTS}
     results.update(_model_metrics(summary))
+    if isinstance(summary.get("solved"), dict):  # a run with a threshold: whether it was reached
+        results["solved"] = "no" if results["solved_episode"] is None else "yes"
     results["epochs"] = summary.get("epochs_completed")
     results["episodes"] = summary.get("episodes_completed")
     results["wall_time_s"] = summary.get("wall_time_s")
@@ -141,6 +148,7 @@ def compare_runs(runs: list[RunDir], sort: str | None = None) -> pd.DataFrame:
         row.update(_results(run))
         rows.append(row)
     fixed = ["run", "status", *keys, *(c for c, _, _ in _RESULTS)]
+    fixed.insert(fixed.index("solved_episode"), "solved")  # whether, then when
     counters = ["epochs", "episodes", "wall_time_s"]
     extra = dict.fromkeys(column for row in rows for column in row if column not in {*fixed, *counters})
     frame = pd.DataFrame(rows, columns=[*fixed, *extra, *counters])

@@ -22,7 +22,8 @@ from dnnexp.runs.rundir import RunDir
 
 SEED = "seed"
 #: results that are counts or times: a group shows their mean, not an interval
-COUNTS = ("best_epoch", "epochs", "episodes", "solved_episode", "wall_time_s")
+COUNTS = ("best_epoch", "epochs", "episodes", "solved_episode", "solved_step", "solved_wall_time_s",
+          "online_solved_episode", "wall_time_s")
 #: Student's t at 97.5% for 1 … 30 degrees of freedom: the half-width of a 95% interval is
 #: t · s / √n (beyond 30, the expansion in `t975` is within 0.001 of the table)
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,

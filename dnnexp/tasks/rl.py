@@ -5,7 +5,10 @@ every few episodes.
 
 metrics.csv holds a row per episode (return, length, ε, loss; at evaluations the greedy policy's
 mean and std return, and in worlds whose optimum is known max|Q − Q*|); summary.json the best
-100-episode mean return and when the environment's solved threshold was first reached.
+100-episode mean return and when the environment was solved: `solved`, the first greedy evaluation
+whose mean return reached the threshold (episode, env step, wall time since training began), and
+`online_solved`, the first time the 100-episode mean of the training returns (exploring, still
+learning) did.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ class EpisodesSection(Section):
 
     episodes: PositiveInt
     checkpoint_every: NonNegativeInt = 100  # episodes between checkpoints; 0: only at the end
-    #: the 100-episode mean return that counts as solved; null: the environment's reward_threshold
+    #: the mean return that counts as solved (of a greedy evaluation; for online_solved of the last
+    #: 100 training episodes); null: the environment's reward_threshold
     solved_threshold: float | None = None
 
 
@@ -134,7 +138,8 @@ class RLTask(Task):
         loop, spec, run = prepared.loop, prepared.spec, life.run
         if console is not None:
             console.print(styled((spec.name, "bold"), f"  {spec.agent['kind']} in {spec.env.name}, seed {spec.seed}"))
-        loop.callbacks = run_callbacks(spec, loop, life, console)
+        greedy_solved = None if prepared.threshold is None else cb.GreedySolved(prepared.threshold)
+        loop.callbacks = run_callbacks(spec, loop, life, console, greedy_solved)
         if prepared.checkpoint is not None:
             try:
                 loop.restore(prepared.checkpoint)
@@ -144,7 +149,7 @@ class RLTask(Task):
                 log.resume_from(loop.state.episode, counter="episode")
             loop.state.status, loop.state.stop, loop.state.message = "running", False, ""
         state = loop.fit()
-        summary = results(run, spec, prepared.threshold, state.episode, state.step)
+        summary = results(run, spec, prepared.threshold, state.episode, state.step, greedy_solved)
         headline = f"best {SOLVED_WINDOW}-episode mean return {summary['best'].get('return_mean_100', float('nan')):.4g}"
         if summary["final"].get("eval_return_mean") is not None:
             headline += f"  greedy return {summary['final']['eval_return_mean']:.4g}"
@@ -219,25 +224,38 @@ def reachable(model: WorldModel) -> np.ndarray:
     return arrived
 
 
-def run_callbacks(spec: RLSpec, loop: EpisodeLoop, life: Lifecycle, console: Console | None) -> list[cb.Callback]:
-    """The callbacks of an RL run: metrics.csv, the divergence check, progress lines, checkpoints
-    (last, so that they record the others' state after their episode end)."""
+def run_callbacks(
+    spec: RLSpec, loop: EpisodeLoop, life: Lifecycle, console: Console | None, greedy_solved: cb.GreedySolved | None
+) -> list[cb.Callback]:
+    """The callbacks of an RL run: metrics.csv, the divergence check, progress lines, when the
+    greedy policy first solved the environment, checkpoints (last, so that they record the others'
+    state after their episode end)."""
     run = life.run
     callbacks: list[cb.Callback] = [cb.MetricsLogger(life.log("metrics.csv", loop.columns)), cb.FiniteLoss()]
     if console is not None:
         callbacks.insert(0, cb.EpisodeProgress(console))
+    if greedy_solved is not None:
+        callbacks.append(greedy_solved)
     callbacks.append(cb.Checkpoint(lambda arrays: run.save_npz(CHECKPOINT, arrays), spec.train.checkpoint_every))
     return callbacks
 
 
-def results(run: RunDir, spec: RLSpec, threshold: float | None, episodes: int, steps: int) -> dict[str, Any]:
+def results(
+    run: RunDir, spec: RLSpec, threshold: float | None, episodes: int, steps: int, greedy_solved: cb.GreedySolved | None
+) -> dict[str, Any]:
     """What summary.json records of an RL run: the last episode's row (with the last evaluation),
     the best 100-episode mean return (of as many episodes as a shorter run has) and best greedy
-    return, and the episode and step at which the mean return first reached the solved threshold."""
+    return; `solved`, when a greedy evaluation's mean return first reached the threshold (episode,
+    step, wall time), and `online_solved`, when the 100-episode mean of the training returns did
+    (episode, step); both null without a threshold, their episode null until reached."""
     metrics = run.metrics()
     final: dict[str, Any] = {}
     best: dict[str, Any] = {}
-    solved = None if threshold is None else {"threshold": threshold, "episode": None, "step": None}
+    window = min(SOLVED_WINDOW, spec.train.episodes)
+    solved = None
+    online = None if threshold is None else {"threshold": threshold, "window": window, "episode": None, "step": None}
+    if greedy_solved is not None:
+        solved = {"threshold": threshold, "evaluation_episodes": spec.evaluation.episodes, **greedy_solved.record()}
     if len(metrics):
         final = {key: _number(value) for key, value in metrics.iloc[-1].items() if value == value}  # NaN: not logged
         for counter in ("episode", "step", "length"):
@@ -247,18 +265,18 @@ def results(run: RunDir, spec: RLSpec, threshold: float | None, episodes: int, s
             last = evaluated.iloc[-1]
             final.update({c: _number(last[c]) for c in evaluated.columns if c.startswith("eval_") or c == "q_error"})
             best["eval_return_mean"] = float(evaluated["eval_return_mean"].max())
-        window = min(SOLVED_WINDOW, spec.train.episodes)
         means = moving_mean(metrics["return"].to_numpy(), window)[window - 1 :]
         if len(means):
             best["return_mean_100"] = float(means.max())
             best["episode"] = int(metrics["episode"].iloc[window - 1 + int(means.argmax())])
-            if solved is not None:
+            if online is not None:
                 reached = first_reaching(means, threshold)
                 if reached is not None:
                     row = metrics.iloc[window - 1 + reached]
-                    solved.update(episode=int(row["episode"]), step=int(row["step"]))
+                    online.update(episode=int(row["episode"]), step=int(row["step"]))
     return {
-        "episodes_completed": episodes, "steps": steps, "final": final, "best": best, "solved": solved, "seed": spec.seed,
+        "episodes_completed": episodes, "steps": steps, "final": final, "best": best,
+        "solved": solved, "online_solved": online, "seed": spec.seed,
     }
 
 

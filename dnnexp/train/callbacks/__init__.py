@@ -2,8 +2,8 @@
 
 EarlyStopping and ReduceLROnPlateau share the MonitorCallback base; LayerStats and TimeGrads
 average over each epoch with EpochMeans. The episode loop of reinforcement learning uses
-MetricsLogger and Checkpoint as they are (an episode is its epoch), and EpisodeProgress and
-FiniteLoss of its own. See `base` for what a callback may do.
+MetricsLogger and Checkpoint as they are (an episode is its epoch), and EpisodeProgress,
+FiniteLoss and GreedySolved of its own. See `base` for what a callback may do.
 """
 
 from dnnexp.train.callbacks.base import Callback, RowLog, SaveArrays
@@ -13,6 +13,7 @@ from dnnexp.train.callbacks.early_stopping import EarlyStopping
 from dnnexp.train.callbacks.epoch_means import EpochMeans
 from dnnexp.train.callbacks.episode_progress import EpisodeProgress
 from dnnexp.train.callbacks.finite_loss import FiniteLoss
+from dnnexp.train.callbacks.greedy_solved import GreedySolved
 from dnnexp.train.callbacks.layer_stats import LayerStats
 from dnnexp.train.callbacks.metrics_logger import MetricsLogger
 from dnnexp.train.callbacks.monitor import MonitorCallback
@@ -29,6 +30,7 @@ __all__ = [
     "EpisodeProgress",
     "EpochMeans",
     "FiniteLoss",
+    "GreedySolved",
     "LayerStats",
     "MetricsLogger",
     "MonitorCallback",
