@@ -541,7 +541,7 @@ def play(
 #: what `dnnexp list` lists: each registry of dnnexp.spec.registry by its plural (a test keeps them equal)
 RegistryName = Literal[
     "models", "layers", "activations", "losses", "initializers", "optimizers", "schedules", "regularizers", "datasets",
-    "agents", "explorations", "environments",
+    "agents", "explorations", "features", "environments",
 ]
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import PlainValidator, SerializeAsAny, model_validator
 
 from dnnexp.core.agents.base import Agent, EnvInfo, Network
+from dnnexp.core.agents.features import Features, build_features
 from dnnexp.core.layers.base import InputError, ShapeError
 from dnnexp.data.environments import KNOWN_MODELS, make_env
 from dnnexp.errors import SpecError
@@ -160,7 +161,19 @@ def build_agent(
     cls = AGENTS.get(arguments.pop("kind"))
     if "epsilon" in arguments:
         arguments["epsilon"] = build_exploration(arguments["epsilon"])
+    if "features" in arguments:
+        arguments["features"] = build_agent_features(arguments["features"], info)
     if cls.networks:
         assert model is not None and optimizer is not None  # check_agent_fits
         arguments.update(build_networks(cls, info, model, optimizer, streams))
     return cls(info=info, rng=streams.agent, **arguments)
+
+
+def build_agent_features(features: str | dict[str, Any], info: EnvInfo) -> Features:
+    """An agent's validated `features:` for a world described by `info`; what only the world can
+    tell is wrong with them (one_hot for real observations, low and high of the wrong length) as
+    a SpecError."""
+    try:
+        return build_features(features, info)
+    except ValueError as error:
+        raise SpecError(f"agent.features: {error}") from None

@@ -23,7 +23,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError, create_model, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from dnnexp.spec.registry import ACTIVATIONS, EXPLORATIONS, INITIALIZERS, LAYERS, Registry, UnknownNameError
+from dnnexp.spec.registry import ACTIVATIONS, EXPLORATIONS, FEATURES, INITIALIZERS, LAYERS, Registry, UnknownNameError
 
 #: parameters that mean the same wherever they appear, with the values that make sense for them:
 #: the one place these bounds are kept (the constructors trust a validated spec)
@@ -217,6 +217,8 @@ def spec_type(name: str, hint: Any) -> Any:
         return Layer
     if name == "epsilon":
         return Epsilon
+    if name == "features":
+        return AgentFeatures
     if typing.get_origin(hint) is Literal:  # the names it allows, e.g. simple_rnn's tanh | relu
         return hint
     registry = INITIALIZERS if name == "init" or name.endswith("_init") else ACTIVATIONS if name == "activation" else None
@@ -308,6 +310,21 @@ def _epsilon(value: Any) -> float | dict[str, Any]:
 
 #: an agent's ε: `0.1`, or `{kind: linear, start: 1.0, end: 0.05, steps: 10000}` (every default filled in)
 Epsilon = Annotated[Union[float, dict[str, Any]], PlainValidator(_epsilon)]
+
+
+class FeaturesArguments(Section):
+    """What a linear agent reads of a state, `one_hot` or `{kind: tile_coding, low: [...], high: [...], ...}`
+    (`dnnexp list features`)."""
+
+    registry_key: ClassVar[str] = "kind"
+
+    kind: str
+
+
+#: a linear agent's features: `one_hot` (kept as the name) or a mapping with every default filled in
+AgentFeatures = Annotated[
+    Union[str, dict[str, Any]], PlainValidator(Implementation(FEATURES, FeaturesArguments, keep_short=True))
+]
 
 
 class LayerArguments(Section):

@@ -139,11 +139,12 @@ DATASETS: Registry = Registry("dataset", ("dnnexp.data",), _datasets)
 # family's file is all it takes to add agents.
 AGENTS: Registry = Registry("agent", ("dnnexp.core.agents",), _declared("dnnexp.core.agents.base", "Agent"))
 EXPLORATIONS: Registry = Registry("exploration", (), _declared("dnnexp.core.agents.exploration", "Exploration"))
+FEATURES: Registry = Registry("feature", (), _declared("dnnexp.core.agents.features", "Features"))
 ENVIRONMENTS: Registry = Registry("environment", (), _environments)
 REGISTRIES: dict[str, Registry] = {
     r.kind: r
     for r in (
         MODELS, LAYERS, ACTIVATIONS, LOSSES, INITIALIZERS, OPTIMIZERS, SCHEDULES, REGULARIZERS, DATASETS, AGENTS,
-        EXPLORATIONS, ENVIRONMENTS,
+        EXPLORATIONS, FEATURES, ENVIRONMENTS,
     )
 }

@@ -180,6 +180,29 @@ def test_a_spec_that_cannot_run_leaves_no_folder(cli, tmp_path, runs_dir):
     assert not runs_dir.exists()
 
 
+TILES = {"kind": "tile_coding", "low": [-1.2, -0.07], "high": [0.6, 0.07]}
+
+
+@pytest.mark.parametrize("env, features, expected", [
+    ("MountainCar-v0", {**TILES, "kind": "tile_code"}, "agent.features.kind: 'tile_code' is not a feature; did you mean 'tile_coding'?"),
+    ("MountainCar-v0", {**TILES, "tiling": 4}, "agent.features.tiling: unknown key; did you mean 'tilings'?"),
+    ("MountainCar-v0", {"kind": "tile_coding", "low": [-1.2, -0.07]}, "agent.features.high: missing; this key is required"),
+    ("MountainCar-v0", {**TILES, "low": [-1.2, -0.07, 0.0]},
+     "agent.features: tile_coding needs low and high for each of the observation's 2 dimensions, and low has 3, high 2"),
+    ("MountainCar-v0", {**TILES, "high": [-1.2, 0.07]}, "high > low in every dimension, and dimension(s) [0] are not"),
+    ("MountainCar-v0", "one_hot", "agent.features: one_hot features need a discrete world; use tile_coding"),
+    ("FrozenLake-v1", TILES, "agent.features: tile_coding covers a vector of real numbers"),
+])
+def test_wrong_features_are_one_spec_error_and_leave_no_folder(cli, tmp_path, runs_dir, env, features, expected):
+    spec = tmp_path / "bad.yaml"
+    agent = {"kind": "linear_q", "epsilon": 0.0, "features": features}
+    spec.write_text(yaml.safe_dump({"kind": "rl", "env": env, "agent": agent, "train": {"episodes": 2}}))
+    result = cli("train", spec, "--runs-dir", runs_dir)
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert not runs_dir.exists()
+
+
 @pytest.fixture
 def two_runs(runs_dir) -> list[RunDir]:
     return [train(lake(agent, episodes=20, name=agent), runs_dir)[0] for agent in ("q_learning", "sarsa")]

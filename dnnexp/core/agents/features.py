@@ -60,12 +60,17 @@ class TileCoding(Features):
     kind = "tile_coding"
 
     def __init__(self, info: EnvInfo, low: list[float], high: list[float], tilings: int = 8, tiles: int = 8):
-        dims = info.obs_shape[0] if len(info.obs_shape) == 1 else None
-        if dims is None or len(low) != dims or len(high) != dims:
-            raise ValueError(f"tile_coding needs low and high for each of the observation's {info.obs_shape} dimensions")
+        if info.n_states is not None or len(info.obs_shape) != 1:
+            raise ValueError(f"tile_coding covers a vector of real numbers, and this world observes "
+                             f"{'one of its states' if info.n_states is not None else info.obs_shape}; use one_hot")
+        dims = info.obs_shape[0]
+        if len(low) != dims or len(high) != dims:
+            raise ValueError(f"tile_coding needs low and high for each of the observation's {dims} dimensions, "
+                             f"and low has {len(low)}, high {len(high)}; give {dims} numbers each")
         self.low, self.high = np.asarray(low, np.float32), np.asarray(high, np.float32)
         if not np.all(self.high > self.low):
-            raise ValueError("tile_coding needs high > low in every dimension")
+            raise ValueError(f"tile_coding needs high > low in every dimension, and dimension(s) "
+                             f"{np.flatnonzero(self.high <= self.low).tolist()} are not; widen them")
         self.tilings, self.tiles = tilings, tiles
         per_tiling = (tiles + 1) ** dims
         self.size, self.active_count = tilings * per_tiling, tilings
