@@ -148,10 +148,10 @@ def train(
                 f"--resume: the spec differs from the run's config.yaml in {', '.join(changed)}; "
                 "resume with the same spec, or start a new run"
             )
-        if finished := finished_message(run):
-            console.print(finished, markup=False)
-            return
     task = tasks.task_for(loaded)
+    if run is not None and (finished := finished_message(run, task.length_key)):
+        console.print(finished, markup=False)
+        return
     prepared = task.prepare(loaded, run)
     for warning in task.warnings(prepared):
         _warn(console, warning)

@@ -175,15 +175,16 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def finished_message(run: RunDir) -> str | None:
-    """Why `run` has nothing left to resume (it completed, or stopped early), or None if it has."""
+def finished_message(run: RunDir, length_key: str) -> str | None:
+    """Why `run` has nothing left to resume (it completed, or stopped early), or None if it has;
+    `length_key` is the spec key that counts how long its kind of run trains (train.epochs)."""
     summary = run.summary()
     if summary.get("status") != "completed":
         return None
     how = f" ({summary['message']})" if summary.get("message") else ""
     return (
         f"{run.path} has finished{how}; there is nothing to resume. To train longer, start a new run "
-        "with more epochs (`dnnexp train SPEC --set train.epochs=N`)"
+        f"with more {length_key.rsplit('.', 1)[-1]} (`dnnexp train SPEC --set {length_key}=N`)"
     )
 
 

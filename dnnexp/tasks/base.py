@@ -36,6 +36,8 @@ class Task:
     #: whether a spec without `kind:` is this task's
     default: ClassVar[bool] = False
     spec_class: ClassVar[type[SpecBase]]
+    #: the spec key that counts how long a run trains (what to raise to train longer)
+    length_key: ClassVar[str] = "train.epochs"
 
     def prepare(self, spec: Any, resume: RunDir | None = None) -> Any:
         """Everything a run of `spec` needs, built and checked before any folder is made; with

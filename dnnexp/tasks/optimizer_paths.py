@@ -64,6 +64,7 @@ class OptimizerPathsTask(Task):
     """Optimizers walking the same 2-D function: paths.csv, paths.png (course Day 2 §2)."""
 
     kind = "optimizer_paths"
+    length_key = "steps"
     spec_class = OptimizerPathsSpec
 
     def prepare(self, spec: OptimizerPathsSpec, resume: RunDir | None = None) -> Prepared:

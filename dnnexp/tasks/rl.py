@@ -103,6 +103,7 @@ class RLTask(Task):
 
     kind = "rl"
     spec_class = RLSpec
+    length_key = "train.episodes"
 
     def prepare(self, spec: RLSpec, resume: RunDir | None = None) -> Prepared:
         env, eval_env = spec.env.make(), spec.env.make()

@@ -89,10 +89,10 @@ def test_a_signal_waits_until_summary_json_is_written(tmp_path, monkeypatch):
 def test_only_a_finished_run_has_nothing_to_resume(tmp_path):
     with Lifecycle.start(tmp_path, CONFIG) as life:
         life.finish(Outcome("interrupted"))
-    assert finished_message(life.run) is None
+    assert finished_message(life.run, "train.epochs") is None
     with Lifecycle.resume(life.run, CONFIG) as again:
         again.finish(Outcome("completed", "stopped early after epoch 3"))
-    assert finished_message(life.run) == (
+    assert finished_message(life.run, "train.epochs") == (
         f"{life.run.path} has finished (stopped early after epoch 3); there is nothing to resume. To train longer, "
         "start a new run with more epochs (`dnnexp train SPEC --set train.epochs=N`)"
     )

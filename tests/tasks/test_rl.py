@@ -203,6 +203,12 @@ def test_wrong_features_are_one_spec_error_and_leave_no_folder(cli, tmp_path, ru
     assert not runs_dir.exists()
 
 
+def test_resuming_a_finished_run_says_to_give_more_episodes(cli, two_runs):
+    result = cli("train", "--resume", two_runs[0].path)
+    assert result.exit_code == 0 and "nothing to resume" in result.output
+    assert "with more episodes (`dnnexp train SPEC --set train.episodes=N`)" in " ".join(result.output.split())
+
+
 @pytest.fixture
 def two_runs(runs_dir) -> list[RunDir]:
     return [train(lake(agent, episodes=20, name=agent), runs_dir)[0] for agent in ("q_learning", "sarsa")]
