@@ -96,8 +96,8 @@ def _seeds(seeds: Sequence[Any]) -> str:
 
 def grouped_frame(frame: pd.DataFrame, groups: Sequence[Group]) -> pd.DataFrame:
     """compare's per-run `frame` as one row per group: its name, n, seeds, statuses, the keys
-    that differ (seed aside), and for each result column its mean, `_std` and `_ci95`
-    (the half-width of the 95% interval)."""
+    that differ (seed aside), how many solved (RL runs), and for each result column its mean,
+    `_std` and `_ci95` (the half-width of the 95% interval)."""
     keys = frame.attrs.get("keys", [])
     results = [c for c in frame.columns[2 + len(keys):] if pd.api.types.is_numeric_dtype(frame[c])]
     shown_keys = [key for key in keys if key != SEED]
@@ -113,6 +113,9 @@ def grouped_frame(frame: pd.DataFrame, groups: Sequence[Group]) -> pd.DataFrame:
             "status": ", ".join(f"{count} {status}" for status, count in counts.items()) if len(counts) > 1 else counts.index[0],
         }
         row.update({key: part[key].iloc[0] for key in shown_keys})
+        if "solved" in part and part["solved"].notna().any():  # RL: how many of the runs solved (the
+            # solved_* means are over those alone)
+            row["solved"] = f"{(part['solved'] == 'yes').sum()}/{part['solved'].notna().sum()}"
         for column in results:
             mean, std, half, _ = interval(part[column].tolist())
             row.update({column: mean} if column in COUNTS else {column: mean, f"{column}_std": std, f"{column}_ci95": half})

@@ -150,13 +150,16 @@ def test_compare_shows_whether_and_when_a_run_was_solved(cli, runs_dir):
         "name": "grid", "kind": "rl", "env": "GridWorld-v0", "agent": {"kind": "value_iteration", "gamma": 0.9},
         "train": {"episodes": 4, "solved_threshold": 1.0}, "evaluation": {"every": 2, "episodes": 1},
     }
-    runs = [train(grid, runs_dir)[0], train({**grid, "train": {"episodes": 4, "solved_threshold": 2.0}}, runs_dir)[0]]
-    result = cli("compare", *[run.path for run in runs], "--format", "json")
+    unreachable = {**grid, "train": {"episodes": 4, "solved_threshold": 2.0}}
+    runs = [train(grid, runs_dir)[0], *(train({**unreachable, "seed": seed}, runs_dir)[0] for seed in (0, 1))]
+    result = cli("compare", *[run.path for run in runs], "--format", "json", "--no-group")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
-    assert [row["solved"] for row in rows] == ["yes", "no"]
+    assert [row["solved"] for row in rows] == ["yes", "no", "no"]
     assert rows[0]["solved_episode"] == 2 and rows[0]["solved_step"] == 10 and rows[0]["solved_wall_time_s"] >= 0
     assert rows[1]["solved_episode"] is None
+    grouped = json.loads(cli("compare", *[run.path for run in runs], "--format", "json").output)
+    assert [(row["n"], row["solved"]) for row in grouped] == [(1, "1/1"), (2, "0/2")]
 
 
 def test_the_course_grid_world_value_iteration_and_q_learning_agree_with_the_optimum(runs_dir):
