@@ -35,6 +35,12 @@ $(DNNEXP): pyproject.toml
 		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq python3-venv; } || \
 		{ echo "error: $(PYTHON) cannot make virtual environments; install python3-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+# What the tests need beyond dnnexp itself (pytest, import-linter, gensim to load exported vectors, …).
+TEST_DEPS := $(VENV)/.test-deps
+$(TEST_DEPS): $(DNNEXP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
@@ -43,20 +49,13 @@ install: $(DNNEXP) data
 # Fashion-MNIST from Debian's package where we may install it, else dnnexp downloads on first use;
 # and the King James Bible (bible-kjv) for word2vec's kjv corpus.
 data:
-	@if [ -d $(DEBIAN_FASHION) ]; then :; \
+	@missing=$$(echo $$([ -d $(DEBIAN_FASHION) ] || echo dataset-fashion-mnist) $$(command -v bible >/dev/null 2>&1 || echo bible-kjv)); \
+	if [ -z "$$missing" ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		(apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
-		|| echo "note: could not install dataset-fashion-mnist; dnnexp will download Fashion-MNIST when first needed"; \
+		(apt-get update -qq && apt-get install -y -qq $$missing >/dev/null) \
+		|| echo "note: could not install $$missing; dnnexp downloads Fashion-MNIST when first needed, and word2vec's kjv corpus needs bible-kjv"; \
 	else \
-		echo "note: not root or no apt-get: run 'sudo apt-get install dataset-fashion-mnist', or 'dnnexp data fetch fashion_mnist'"; \
-	fi
-	@# word2vec's kjv corpus: the King James Bible of Debian's bible-kjv (its `bible` program prints it).
-	@if command -v bible >/dev/null 2>&1; then :; \
-	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		(apt-get update -qq && apt-get install -y -qq bible-kjv >/dev/null) \
-		|| echo "note: could not install bible-kjv; word2vec's kjv corpus needs it"; \
-	else \
-		echo "note: not root or no apt-get: run 'sudo apt-get install bible-kjv' for word2vec's kjv corpus"; \
+		echo "note: not root or no apt-get: run 'sudo apt-get install $$missing' (or 'dnnexp data fetch fashion_mnist' for the images)"; \
 	fi
 
 # Headless Chromium renders `dnnexp report`'s page in its tests (tests/plots/test_report.py), from
@@ -74,7 +73,7 @@ demo: install
 	$(DNNEXP) train configs/day2/init/relu_he.yaml --runs-dir $(RUNS)
 	@echo "next: open the run folder's learning_curves.png, or try 'make -j2 init-compare'"
 
-test: install browser
+test: install browser $(TEST_DEPS)
 	$(BIN)/python -m pytest -n 2
 
 bench: install

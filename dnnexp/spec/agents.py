@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import PlainValidator, SerializeAsAny, model_validator
 
 from dnnexp.core.agents.base import Agent, EnvInfo, Network
-from dnnexp.core.agents.features import Features, build_features
+from dnnexp.core.agents.features import Features, build_features, input_shape
 from dnnexp.core.layers.base import InputError, ShapeError
 from dnnexp.data.environments import KNOWN_MODELS, make_env
 from dnnexp.errors import SpecError
@@ -123,11 +123,6 @@ def check_agent_fits(agent: dict[str, Any], env_name: str, info: EnvInfo, model:
         raise SpecError(problems)
 
 
-def network_input_shape(info: EnvInfo) -> tuple[int, ...]:
-    """What a network takes of one observation: a one-hot vector (n_states,) in a discrete world."""
-    return (info.n_states,) if info.n_states is not None else info.obs_shape
-
-
 def build_networks(
     cls: type[Agent], info: EnvInfo, model: ModelSection, optimizer: dict[str, Any], streams: AgentStreams
 ) -> dict[str, Network]:
@@ -137,7 +132,7 @@ def build_networks(
         units = info.n_actions if output == "actions" else 1
         layers = [*model.layers, {"type": "dense", "units": units}]
         try:
-            built = sequential(network_input_shape(info), layers, streams.init, streams.noise)
+            built = sequential(input_shape(info), layers, streams.init, streams.noise)
         except (ShapeError, InputError) as error:
             raise SpecError(f"{layer_place(error)}: {error}") from None
         networks[keyword] = Network(built, OPTIMIZERS.build(optimizer))
