@@ -255,7 +255,6 @@ def test_play_shows_text_frames_of_the_toy_text_worlds(cli, two_runs):
 
 
 def test_play_writes_an_animation(cli, two_runs, tmp_path):
-    pytest.importorskip("pygame")
     out = tmp_path / "lake.gif"
     result = cli("play", two_runs[0].path, "--episodes", "1", "-o", out)
     assert result.exit_code == 0, result.output
