@@ -87,12 +87,15 @@ def print_header(title: str, threads: int | None, torch: Any, samples: str = "im
     then the table's head, whose second column counts the `samples` (images, dates) of a pass."""
     from threadpoolctl import threadpool_info
 
+    from dnnexp.train.threads import AUTO, override_threads
+
     print(f"\n## {title}")
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {platform.machine()}  {platform.processor() or ''}  "
           f"python {platform.python_version()}  numpy {np.__version__}  "
           f"torch {torch.__version__ if torch else 'not installed'}")
     print(f"BLAS: {[(i['internal_api'], i.get('architecture')) for i in threadpool_info()]}")
-    setting = f"{threads} lane(s), DNNEXP_THREADS/--threads" if threads else "lanes from the cores free (load watcher)"
+    chosen = threads or override_threads() or 1
+    setting = "lanes from the cores free (DNNEXP_THREADS=auto)" if chosen == AUTO else f"{chosen} lane(s) (--threads, DNNEXP_THREADS; default 1)"
     print(f"dnnexp: BLAS on 1 thread, {setting}; PyTorch at {' and '.join(map(str, TORCH_THREADS))} threads, "
           "passes interleaved with dnnexp's")
     print(f"at the start: {machine_load()}")

@@ -17,7 +17,7 @@ import typer
 #: every environment variable dnnexp reads, as `dnnexp --help` lists them (\b: click keeps the lines)
 ENVIRONMENT = """\b
 Environment:
-  DNNEXP_THREADS   cores a training uses (default: those other work leaves free, watched as it runs)
+  DNNEXP_THREADS   cores a training uses: 1 (default), 2, or auto (those other work leaves free, watched as it runs)
   DNNEXP_DEBUG     any value: show Python tracebacks, as --debug does
   DNNEXP_DATA      a folder with the image sets' files, or their NAME/ subfolders; searched before the cache
   DNNEXP_MIRROR    a base URL to download data sets from (URL/NAME/FILE) instead of the built-in mirrors
@@ -118,6 +118,7 @@ def train(
     from dnnexp.runs.lifecycle import EXIT_CODES, Lifecycle, finished_message
     from dnnexp.runs.rundir import RunDir
     from dnnexp.spec import apply_overrides
+    from dnnexp.train.threads import override_threads
 
     console = _console()
     if as_sweep or seeds is not None:
@@ -135,6 +136,7 @@ def train(
     run = RunDir.open(resume) if resume is not None else None
     if spec is None and run is None:
         raise SpecError("give a spec file to train, or --resume RUN_DIR to continue a run")
+    override_threads()  # a mistyped DNNEXP_THREADS is told before any folder exists
     if spec is not None:
         loaded = tasks.load_spec(spec, overrides)
     else:
@@ -342,6 +344,14 @@ def plot(
     from dnnexp.plots import curves, default_plot_path, layers, time_grads as time_grad_plots
     from dnnexp.runs.rundir import find_runs
 
+    pictures = {
+        "--layer-stats": layer_stats, "--activations": activations, "--time-grads": time_grads, "--filters": filters,
+        "--feature-maps": feature_maps, "--fit": fit, "--embeddings": embeddings, "--values": values,
+        "--attention": attention is not None,
+    }
+    chosen = [option for option, wanted in pictures.items() if wanted]
+    if len(chosen) > 1:
+        raise DnnexpError(f"{' and '.join(chosen)} each draw a picture of their own; give one of them at a time")
     found = find_runs(runs, _note)
     if (layer_stats or activations or filters or feature_maps or fit or embeddings or values) and len(found) != 1:
         raise DnnexpError(
@@ -405,7 +415,11 @@ def _plot_embeddings(run, out: Optional[Path], words: Optional[str]) -> Path:
         from dnnexp.errors import DnnexpError
 
         raise DnnexpError(f"{run.path}: --embeddings draws the word vectors of a word2vec run")
-    chosen = [w.strip() for w in words.split(",") if w.strip()] if words else list(rebuilt.words[:DEFAULT_WORDS])
+    chosen = list(dict.fromkeys(w.strip() for w in words.split(",") if w.strip())) if words else list(rebuilt.words[:DEFAULT_WORDS])
+    if len(chosen) < 2:
+        from dnnexp.errors import DnnexpError
+
+        raise DnnexpError(f"--words '{words}': give at least two different words, separated by commas, to place in 2-D")
     ids = rebuilt.ids(chosen, run)
     return plot_embeddings(run, [rebuilt.words[k] for k in ids], rebuilt.vectors[ids], out or default_plot_path([run], kind="embeddings"))
 
@@ -418,6 +432,11 @@ def _plot_trained(run, out: Optional[Path], picture: str) -> Path:
 
     task = tasks.task_for(tasks.run_spec(run))
     rebuilt = task.rebuild(run)
+    if not hasattr(rebuilt, "model"):
+        from dnnexp.errors import DnnexpError
+
+        option = "--" + picture.replace("_", "-")
+        raise DnnexpError(f"{run.path}: {option} draws a trained network of a supervised run; a run of kind {task.kind} has none")
     out = out or default_plot_path([run], kind=picture)
     if picture == "fit":
         return fit.plot_fit(run, rebuilt.model, rebuilt.data, out)

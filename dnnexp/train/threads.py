@@ -1,5 +1,11 @@
-"""How many cores a training uses: the cores that other work leaves free, watched while it runs,
-unless `DNNEXP_THREADS` says.
+"""How many cores a training uses: one unless `DNNEXP_THREADS` says 2, or `auto`: the cores that
+other work leaves free, watched while it runs.
+
+One is the default because a second lane measured slower for the small networks the course trains
+most (an idle 2-core machine, bench/mlp_speed.py: the 784-5×100-10 MLP at batch 100 went from 1.45×
+PyTorch on one lane to 0.96–1.07× on two; batch 1 from 1.84–2.13× to 1.41–1.49×), while it pays for
+wide layers, long sequences and large batches (width 1000: 0.67× → 0.90×). Choosing by the size of
+the work is the next step; until then `auto` is the switch for large models on a quiet machine.
 
 BLAS always runs on one thread: OpenBLAS's own threads spin while they wait, and with the other
 core busy (another run of a `make -j2` sweep) two of them made a CNN's training step 2–3 times
@@ -25,7 +31,11 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
+from dnnexp.errors import DnnexpError
+
 THREADS_ENV = "DNNEXP_THREADS"
+#: `DNNEXP_THREADS=auto`: lanes follow the cores other work leaves free
+AUTO = "auto"
 #: the share of a core that other work must leave for it to count as free: a second lane on a
 #: core that other work holds waits for that work's time slices, and the whole step waits with it
 FREE_SHARE = 0.75
@@ -51,10 +61,17 @@ def decide_threads(usable: int, free: float | None) -> int:
     return max(1, min(usable, int(free + (1.0 - FREE_SHARE))))
 
 
-def override_threads() -> int | None:
-    """`DNNEXP_THREADS` as a count, or None when it is not set."""
-    value = os.environ.get(THREADS_ENV)
-    return int(value) if value else None
+def override_threads() -> int | str | None:
+    """`DNNEXP_THREADS` as a lane count (1 or 2; more means 2), "auto", or None when it is not set.
+    Raises DnnexpError, saying how to fix it, for anything else."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return None
+    if value == AUTO:
+        return AUTO
+    if not value.isdigit() or int(value) < 1:
+        raise DnnexpError(f"{THREADS_ENV}={value!r} is not a number of cores; give 1, 2 or {AUTO}, or unset it")
+    return int(value)
 
 
 def starting_lanes() -> int:
@@ -142,15 +159,17 @@ class LoadWatcher:
 
 @contextmanager
 def blas_threads(count: int | None = None) -> Iterator[LoadWatcher | None]:
-    """Inside the block: BLAS on one thread, and dnnexp's own work on `count` lanes, or (no count
-    and no `DNNEXP_THREADS`) on as many as a `LoadWatcher` finds free, which it yields."""
+    """Inside the block: BLAS on one thread, and dnnexp's own work on `count` lanes, else as
+    `DNNEXP_THREADS` says: a count, or `auto` — as many as a `LoadWatcher` finds free, which it
+    yields — and one lane when it is not set."""
     from threadpoolctl import threadpool_limits
 
     from dnnexp.core import parallel
 
-    count = count or override_threads()
-    with threadpool_limits(1, user_api="blas"), parallel.using(count or starting_lanes()) as lanes:
-        watcher = None if count else LoadWatcher(lanes).start()
+    setting = count or override_threads() or 1
+    following = setting == AUTO
+    with threadpool_limits(1, user_api="blas"), parallel.using(starting_lanes() if following else setting) as lanes:
+        watcher = LoadWatcher(lanes).start() if following else None
         try:
             yield watcher
         finally:

@@ -102,6 +102,13 @@ def test_the_commands_read_a_run_back(spec, runs_dir, cli, tmp_path):
     picture = cli("plot", run.path, "--embeddings", "--words", "king,queen,man,woman")
     assert picture.exit_code == 0 and run.has("embeddings.png"), picture.output
     assert cli("plot", run.path, "--embeddings", "--words", "king,kingg").exit_code == 2
+    for words in ("king", "king, king", " , "):
+        fewer = cli("plot", run.path, "--embeddings", "--words", words)
+        assert fewer.exit_code == 2 and "at least two different words" in fewer.output
+    network = cli("plot", run.path, "--fit")
+    assert network.exit_code == 2 and "a run of kind word2vec has none" in network.output
+    both = cli("plot", run.path, "--embeddings", "--layer-stats")
+    assert both.exit_code == 2 and "--layer-stats and --embeddings each draw a picture" in both.output
 
 
 def test_the_cli_draws_the_loss_and_the_analogy_accuracy(spec, cli, tmp_path, runs_dir):

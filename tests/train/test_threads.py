@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_info
 
 from dnnexp.core import parallel
 from dnnexp.train import threads
+from dnnexp.errors import DnnexpError
 from dnnexp.train.threads import LoadReading, LoadWatcher, blas_threads, decide_threads
 
 
@@ -60,10 +61,27 @@ def test_dnnexp_threads_sets_the_lanes_and_blas_stays_on_one_thread(monkeypatch)
     with blas_threads() as watcher:
         assert watcher is None and parallel.lanes() == 2 and blas_thread_counts() == {1}
     monkeypatch.delenv("DNNEXP_THREADS")
+    with blas_threads() as watcher:  # unset: one lane, whatever the load
+        assert watcher is None and parallel.lanes() == 1
+    monkeypatch.setenv("DNNEXP_THREADS", "auto")
     monkeypatch.setattr(threads.os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # busy: one lane until the first reading
     with blas_threads() as watcher:
         assert isinstance(watcher, LoadWatcher) and parallel.lanes() == 1
     assert parallel.lanes() == 1
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "2.5"])
+def test_a_mistyped_dnnexp_threads_is_told_before_a_run_folder_exists(monkeypatch, value, tmp_path):
+    from typer.testing import CliRunner
+
+    from dnnexp.cli import app
+
+    monkeypatch.setenv("DNNEXP_THREADS", value)
+    with pytest.raises(DnnexpError, match="give 1, 2 or auto"):
+        threads.override_threads()
+    result = CliRunner().invoke(app, ["train", "configs/day1/linear_regression.yaml", "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 2 and "DNNEXP_THREADS" in result.output
+    assert not (tmp_path / "runs").exists()
 
 
 @pytest.mark.parametrize("load, lanes", [(0.1, 2), (0.9, 1), (3.0, 1)])
