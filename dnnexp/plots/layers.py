@@ -39,7 +39,8 @@ MARKERS_PER_LINE = 12
 
 def _missing(run: RunDir, filename: str) -> RunDirError:
     return RunDirError(
-        f"{run.path}: no {filename}; set `logging.layer_stats: true` in the spec and rerun `dnnexp train`"
+        f"{run.path}: no {filename}; a supervised run records it: set `logging.layer_stats: true` in its spec "
+        "and rerun `dnnexp train`"
     )
 
 

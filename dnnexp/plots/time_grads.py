@@ -35,7 +35,10 @@ def time_grads_figure(runs: Sequence[RunDir]) -> Figure:
     for run in runs:
         table = run.table("time_grads.csv")
         if table.empty:
-            raise RunDirError(f"{run.path}: no time_grads.csv; set `logging.time_grads: true` in the spec and rerun `dnnexp train`")
+            raise RunDirError(
+                f"{run.path}: no time_grads.csv; a supervised recurrent run records it: set `logging.time_grads: true` "
+                "in its spec and rerun `dnnexp train`"
+            )
         tables.append(table)
     stages = {"first epoch": min, "last epoch": max}
     if all(table["epoch"].nunique() == 1 for table in tables):

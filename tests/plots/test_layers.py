@@ -70,9 +70,9 @@ def test_each_histogram_spans_its_activations_range_with_the_middle_marked(make_
 
 def test_missing_files_say_to_turn_layer_stats_on(make_run) -> None:
     run = RunDir.open(make_run())
-    with pytest.raises(RunDirError, match=r"no layer_stats\.csv; set `logging\.layer_stats: true`"):
+    with pytest.raises(RunDirError, match=r"no layer_stats\.csv; a supervised run records it: set `logging\.layer_stats: true`"):
         layer_stats_figure(run)
-    with pytest.raises(RunDirError, match=r"no activations\.npz; set `logging\.layer_stats: true`"):
+    with pytest.raises(RunDirError, match=r"no activations\.npz; a supervised run records it: set `logging\.layer_stats: true`"):
         activations_figure(run)
 
 

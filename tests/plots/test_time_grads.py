@@ -48,5 +48,5 @@ def test_one_epoch_one_panel(make_run):
 
 
 def test_a_run_without_time_grads_says_how_to_get_them(make_run):
-    with pytest.raises(RunDirError, match=r"no time_grads\.csv; set `logging\.time_grads: true`"):
+    with pytest.raises(RunDirError, match=r"no time_grads\.csv; a supervised recurrent run records it: set `logging\.time_grads: true`"):
         time_grads_figure([RunDir.open(make_run())])
