@@ -26,6 +26,7 @@ import sys
 import time
 from typing import Any, Callable
 
+import dnnexp  # noqa: F401  before NumPy: it sets how OpenBLAS's threads wait (dnnexp/__init__.py)
 import numpy as np
 
 OPTIMIZERS = {"sgd": {"name": "sgd", "lr": 0.01}, "adam": {"name": "adam", "lr": 0.001}}
@@ -94,8 +95,8 @@ def print_header(title: str, threads: int | None, torch: Any, samples: str = "im
           f"python {platform.python_version()}  numpy {np.__version__}  "
           f"torch {torch.__version__ if torch else 'not installed'}")
     print(f"BLAS: {[(i['internal_api'], i.get('architecture')) for i in threadpool_info()]}")
-    chosen = threads or override_threads() or 1
-    setting = "lanes from the cores free (DNNEXP_THREADS=auto)" if chosen == AUTO else f"{chosen} lane(s) (--threads, DNNEXP_THREADS; default 1)"
+    chosen = threads or override_threads() or AUTO
+    setting = "lanes from the cores free (DNNEXP_THREADS=auto, the default)" if chosen == AUTO else f"{chosen} lane(s) (--threads, DNNEXP_THREADS)"
     print(f"dnnexp: BLAS on 1 thread, {setting}; PyTorch at {' and '.join(map(str, TORCH_THREADS))} threads, "
           "passes interleaved with dnnexp's")
     print(f"at the start: {machine_load()}")
@@ -139,6 +140,7 @@ class TorchTrainer:
 def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: Any) -> dict[str, Any]:
     """Median samples/s of dnnexp and of PyTorch at each of TORCH_THREADS, `passes` passes each over
     the row's training split, interleaved; with the lane counts dnnexp used."""
+    from dnnexp.core import parallel
     from dnnexp.spec.registry import LOSSES, OPTIMIZERS as REGISTRY, SCHEDULES
     from dnnexp.train.callbacks import Callback
     from dnnexp.train.threads import blas_threads
@@ -165,8 +167,9 @@ def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: 
         epochs=passes, batch_size=row.batch, data_seed=0, schedule=SCHEDULES.build("constant"), callbacks=[Interleave()],
     )
     with blas_threads(threads) as watcher:
+        starting = parallel.lanes()
         trainer.fit()
-    lanes = sorted(set(watcher.decisions)) if watcher is not None and watcher.decisions else [threads or 1]
+    lanes = sorted(set(watcher.decisions)) if watcher is not None and watcher.decisions else [starting]
     return {key: statistics.median(values) for key, values in rates.items()} | {"lanes": lanes}
 
 

@@ -17,7 +17,7 @@ import typer
 #: every environment variable dnnexp reads, as `dnnexp --help` lists them (\b: click keeps the lines)
 ENVIRONMENT = """\b
 Environment:
-  DNNEXP_THREADS   cores a training uses: 1 (default), 2, or auto (those other work leaves free, watched as it runs)
+  DNNEXP_THREADS   cores a training uses: auto (default: those other work leaves free, watched as it runs), 1 or 2
   DNNEXP_DEBUG     any value: show Python tracebacks, as --debug does
   DNNEXP_DATA      a folder with the image sets' files, or their NAME/ subfolders; searched before the cache
   DNNEXP_MIRROR    a base URL to download data sets from (URL/NAME/FILE) instead of the built-in mirrors

@@ -85,7 +85,7 @@ class ReLU(Activation):
     output_range = (0.0, None)
 
     def forward(self, x, train=False):
-        work = 2 * parallel.PASS * x.size
+        work = parallel.PASS * x.size  # of each of its two passes: the GIL changes lanes between them
         if not parallel.shared(len(x), work):
             self.positive = x > 0
             return np.maximum(x, 0)

@@ -1,9 +1,15 @@
-"""Work shared between cores: the large products and passes of a training step, cut into pieces
-that run side by side on the lanes (threads) dnnexp may use.
+"""Work shared between cores: the products and passes of a training step that the second core
+takes, when dnnexp may use it (lanes: dnnexp.train.threads decides how many, from the cores other
+work leaves free).
 
-BLAS runs on one thread (dnnexp.train.threads); what this module adds is the second core's work,
-chosen by dnnexp rather than by BLAS, where a training step has it:
+BLAS runs on one thread, except where a second is known to give the very same numbers:
 
+- `matmul(a, b)`: a product whose inner dimension k is at most EXACT_K runs on two BLAS threads
+  when it is large (BLAS_WORK) and the other lane is idle. OpenBLAS's threads then divide only
+  the rows and columns of the result, so each number is the same sum in the same order as on one
+  thread. A larger k OpenBLAS blocks differently with threads than without, so such a product,
+  when very large (SPLIT_WORK), is cut here instead, into two blocks of rows (or columns) with the
+  whole of k in each.
 - `split(task, n, work)`: a batch of n cut into pieces, `task(part)` for each. A piece writes only
   its own rows, so the result is the same bit for bit whether the pieces run one after the other
   or side by side. The number of pieces is fixed by the size of the work alone (two above
@@ -12,13 +18,18 @@ chosen by dnnexp rather than by BLAS, where a training step has it:
   or two, so results do not depend on the thread setting or the machine's load, and a run
   resumed under another setting stays exact. Work whose pieces give the whole's very numbers
   (elementwise passes) is `exact`: it is cut only when a second lane is there to take a half.
+  Each piece runs on whichever lane takes it first: the other lane may still be busy with
+  deferred tasks, and this thread then does every piece itself rather than wait.
 - `later(task, work)`: inside `deferring()` (a model's backward pass), a task whose result is
   not needed before the pass ends — a layer's weight gradient — runs on another lane while the
   pass goes on; leaving `deferring()` waits for it. The same call runs, only elsewhere.
 
 NumPy releases the GIL inside BLAS and inside its elementwise loops over arrays of more than a few
-hundred numbers, so the lanes run at once. With one lane (the default, and in the worker threads
-themselves) every piece runs in the calling thread, in order.
+hundred numbers, so the lanes run at once. But handing a task to the other lane's thread and
+waiting for it costs ~70 µs on a 2-core virtual machine (each side's wake-up), where OpenBLAS's
+own threads, spinning while they wait, take ~10 µs: hence BLAS threads for the products they give
+exactly, and this module's pieces only for work of more than a millisecond. With one lane (the
+default, and in the worker threads themselves) every piece runs in the calling thread, in order.
 """
 
 from __future__ import annotations
@@ -27,13 +38,26 @@ import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-#: work (in multiply-adds: a product's m·k·n) above which it is cut in two pieces: a piece must
-#: outweigh the ~20–60 µs of handing it to another thread and back (4·10⁶ take ~80 µs in BLAS)
-SPLIT_WORK = 4_000_000
+#: work (in multiply-adds: a product's m·k·n) above which work is cut in two pieces: a piece must
+#: outweigh the ~70 µs of handing it to another thread and back (a product of 16·10⁶ takes ~350 µs
+#: on one thread; at 10⁷ two row blocks side by side measured no faster than the whole)
+SPLIT_WORK = 16_000_000
+#: the same for `exact` work (elementwise passes): each NumPy call of a piece takes the GIL from
+#: the other lane and gives it back, ~30 µs of wake-ups where both lanes run many calls (a CNN's
+#: ReLU, pooling and Adam passes cut at 16·10⁶ made its training step 10% slower than whole)
+PASSES_SPLIT_WORK = 48_000_000
+#: the longest inner dimension k of a product that OpenBLAS's threads give the same bits as its
+#: one thread: it takes k in runs of GEMM_Q (384 to 448 floats for single precision on x86) and
+#: its threaded driver cuts a longer k at other places than its unthreaded one
+EXACT_K = 384
+#: multiply-adds above which a product with k ≤ EXACT_K runs on two BLAS threads: waking the
+#: second takes ~25 µs (a 784×100×100 product beside other work: 189 µs on one thread, 164 on two;
+#: a batch-100 MLP, whose largest product that is, trained no faster for it)
+BLAS_WORK = 8_000_000
 #: the fewest rows of a product's block: BLAS packs all of b for each block, which a block of
 #: fewer rows does not repay (a 100-row batch cut in two took 25% more time on one core)
 MIN_ROWS = 128
@@ -43,9 +67,10 @@ MIN_COLUMNS = 64
 #: the work of one elementwise pass over one number, in multiply-adds: such a pass is bound by
 #: memory, ~0.5 ns a number, where BLAS does a multiply-add in ~0.02 ns
 PASS = 30
-#: multiply-adds above which a deferred task goes to another lane: handing it over costs the
-#: calling thread about 5 µs, which a product of this size takes
-DEFER_WORK = 250_000
+#: multiply-adds above which a deferred task goes to another lane: it must outweigh the wake-ups
+#: and the GIL it takes from this thread at its start and end (at 10⁶, a batch-100 MLP's weight
+#: gradients, deferring them made the training step 40% slower)
+DEFER_WORK = 4_000_000
 
 #: the calling thread and one worker, which runs the deferred tasks in the order given
 MAX_LANES = 2
@@ -53,6 +78,7 @@ MAX_LANES = 2
 _local = threading.local()  # per thread: `lanes` and the stack of `deferring()` blocks
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_handed: list[Future] = []  # what went to the other lane, oldest first, until seen done
 
 
 class Lanes:
@@ -89,72 +115,112 @@ def using(count: int) -> Iterator[Lanes]:
         _local.lanes = previous
 
 
-def splits(n: int, work: float) -> bool:
-    """Whether work over n rows is cut in two: `work` of at least SPLIT_WORK and n > 1. Depends on
-    the sizes only; where it does not, callers take their plain one-piece path."""
-    return work >= SPLIT_WORK and n > 1
+def splits(n: int, work: float, exact: bool = False) -> bool:
+    """Whether work over n rows is cut in two: `work` of at least SPLIT_WORK (PASSES_SPLIT_WORK
+    where `exact`) and n > 1. Depends on the sizes only; where it does not, callers take their
+    plain one-piece path."""
+    return work >= (PASSES_SPLIT_WORK if exact else SPLIT_WORK) and n > 1
 
 
-def pieces(n: int, work: float) -> list[slice]:
+def pieces(n: int, work: float, exact: bool = False) -> list[slice]:
     """range(n) cut into the pieces `split` runs: two halves where `splits`, else the whole."""
-    return [slice(0, n // 2), slice(n // 2, n)] if splits(n, work) else [slice(0, n)]
+    return [slice(0, n // 2), slice(n // 2, n)] if splits(n, work, exact) else [slice(0, n)]
 
 
 def shared(n: int, work: float) -> bool:
     """Whether exact work over n rows (see `split`) is cut in two now: where it `splits` and a
     second lane is free to take a half."""
-    return splits(n, work) and lanes() > 1
+    return splits(n, work, exact=True) and lanes() > 1
 
 
 def split(task: Callable[[slice], None], n: int, work: float, exact: bool = False) -> None:
-    """task(part) for each of `pieces(n, work)`: the first on another lane when there is one, the
-    rest here. Each piece must write only its own part of the output. `exact` work gives the same
-    numbers in pieces as whole (elementwise passes, one product per step of a batch of them): on
-    one lane it then runs whole, as one piece."""
-    parts = pieces(n, work) if not exact or lanes() > 1 else [slice(0, n)]
+    """task(part) for each of `pieces(n, work)`, each on whichever lane takes it first (see the
+    module's text). Each piece must write only its own part of the output. `exact` work gives the
+    same numbers in pieces as whole (elementwise passes, one product per step of a batch of them):
+    on one lane it then runs whole, as one piece."""
+    parts = pieces(n, work, exact) if not exact or lanes() > 1 else [slice(0, n)]
     if len(parts) == 1 or lanes() == 1:
         for part in parts:
             task(part)
         return
-    handed = _worker_pool().submit(task, parts[0])
-    try:
-        for part in parts[1:]:
-            task(part)
-    finally:
-        handed.result()
+    shared_out = _Pieces(task, parts)
+    _hand(shared_out.take_there)
+    shared_out.take_here()
 
 
 def summed(task: Callable[[slice], tuple[np.ndarray, ...]], n: int, work: float) -> tuple[np.ndarray, ...]:
     """Σ task(part) over `pieces(n, work)`, term by term: a reduction over a batch (a weight
-    gradient) in two halves added in that order, the first half on the other lane when there is one."""
+    gradient) in two halves added in that order, each half on whichever lane takes it first."""
     parts = pieces(n, work)
     if len(parts) == 1:
         return task(parts[0])
-    if lanes() == 1:
-        first, second = task(parts[0]), task(parts[1])
-    else:
-        handed = _worker_pool().submit(task, parts[0])
+    results: list[tuple[np.ndarray, ...]] = [()] * len(parts)
+
+    def share(part: slice) -> None:
+        results[parts.index(part)] = task(part)
+
+    split(share, n, work)
+    return tuple(sum(terms[1:], terms[0]) for terms in zip(*results))
+
+
+class _Pieces:
+    """The pieces of one `split`, each taken once, by this thread or the other lane; this thread
+    waits only for the pieces the other lane took."""
+
+    def __init__(self, task: Callable[[slice], None], parts: list[slice]):
+        self.task, self.parts = task, parts
+        self.taken, self.taken_there = 0, 0
+        self.lock, self.there_done = threading.Lock(), threading.Event()
+        self.error: BaseException | None = None
+
+    def _next(self, there: bool) -> slice | None:
+        with self.lock:
+            if self.taken == len(self.parts):
+                return None
+            self.taken += 1
+            self.taken_there += there
+            return self.parts[self.taken - 1]
+
+    def take_there(self) -> None:
+        """On the other lane: run pieces until none is left (none, when it comes late)."""
         try:
-            second = task(parts[1])
+            while (part := self._next(there=True)) is not None:
+                self.task(part)
+        except BaseException as error:  # handed to the waiting thread, which raises it
+            self.error = error
         finally:
-            first = handed.result()
-    return tuple(a + b for a, b in zip(first, second))
+            self.there_done.set()
+
+    def take_here(self) -> None:
+        """Here: run pieces until none is left, then wait for those the other lane is running."""
+        while (part := self._next(there=False)) is not None:
+            self.task(part)
+        if self.taken_there:
+            self.there_done.wait()
+            if self.error is not None:
+                raise self.error
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """a (m, k) @ b (k, n), into `out` if given; when m·k·n exceeds SPLIT_WORK, in two blocks, each
-    one BLAS call: of a's rows where each block gets MIN_ROWS of them, else of b's columns where
-    each gets MIN_COLUMNS (a batch of 100 times a wide layer). Which, is fixed by the shapes."""
+    """a (m, k) @ b (k, n), into `out` if given: on two BLAS threads where they give one thread's
+    numbers (k ≤ EXACT_K) and pay, else, when very large, in two blocks side by side, each one BLAS
+    call with the whole of k: of a's rows where each block gets MIN_ROWS of them, else of b's
+    columns where each gets MIN_COLUMNS (a batch of 100 times a wide layer). Which, is fixed by
+    the shapes; where it runs, by the lanes free."""
     (m, k), n = a.shape, b.shape[1]
-    if m * k * n < SPLIT_WORK:
+    work = m * k * n
+    if work < BLAS_WORK:
         return a @ b if out is None else np.matmul(a, b, out=out)  # `@`: no keywords to parse, at batch 1 it shows
+    if k <= EXACT_K or work < SPLIT_WORK:
+        if k <= EXACT_K and lanes() > 1 and not _other_lane_busy():
+            with _blas_threads(2):
+                return np.matmul(a, b, out=out)
+        return np.matmul(a, b, out=out)
     if m >= 2 * MIN_ROWS:
         axis, length = 0, m
     elif n >= 2 * MIN_COLUMNS:
         axis, length = 1, n
     else:
-        axis, length = None, 1
-    if axis is None or not splits(length, m * k * n):
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty((m, n), np.result_type(a, b))
@@ -165,18 +231,20 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         else:
             np.matmul(a, b[:, part], out=out[:, part])
 
-    split(block, length, m * k * n)
+    split(block, length, work)
     return out
 
 
-def later(task: Callable[..., None], work: float, *args: object) -> None:
+def later(task: Callable[..., None], work: float, *args: object, depth: int | None = None) -> None:
     """Run task(*args) on another lane if inside `deferring()`, with more than one lane and `work`
-    above DEFER_WORK; else now. The task must not read what the caller changes before the block ends."""
+    above DEFER_WORK; else now. A task that is one product of inner dimension `depth` ≤ EXACT_K
+    also runs now: two BLAS threads then do it exactly, at less cost than handing it over. The task
+    must not read what the caller changes before the block ends."""
     pending = getattr(_local, "deferred", None)
-    if not pending or work < DEFER_WORK or lanes() == 1:
+    if not pending or work < DEFER_WORK or lanes() == 1 or (depth is not None and depth <= EXACT_K):
         task(*args)
         return
-    pending[-1].append(_worker_pool().submit(task, *args))
+    pending[-1].append(_hand(task, *args))
 
 
 def then(task: Callable[[], None]) -> None:
@@ -184,7 +252,7 @@ def then(task: Callable[[], None]) -> None:
     behind them when some went there (that lane runs its tasks in order), else now."""
     pending = getattr(_local, "deferred", None)
     if pending and pending[-1]:
-        pending[-1].append(_worker_pool().submit(task))
+        pending[-1].append(_hand(task))
     else:
         task()
 
@@ -217,10 +285,74 @@ def _worker_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+def _hand(task: Callable[..., Any], *args: object) -> Future:
+    """task(*args) on the other lane, behind what it was given before."""
+    handed = _worker_pool().submit(task, *args)
+    _handed.append(handed)
+    return handed
+
+
+def _other_lane_busy() -> bool:
+    """Whether a task handed to the other lane is still to run or running (it runs them in order)."""
+    while _handed and _handed[0].done():
+        _handed.pop(0)
+    return bool(_handed)
+
+
+@contextmanager
+def _blas_threads(count: int) -> Iterator[None]:
+    """OpenBLAS on `count` threads inside the block, where its threads are known to give exact
+    products (`_exact_blas`); its own setting again after. Only while the other lane is idle: a
+    product the other lane started inside the block would take the count too."""
+    blas = _exact_blas()
+    if blas is None:
+        yield
+        return
+    previous = blas.get_num_threads()
+    blas.set_num_threads(count)
+    try:
+        yield
+    finally:
+        blas.set_num_threads(previous)
+
+
+_UNCHECKED = object()
+_exact_blas_controller: Any = _UNCHECKED
+
+
+def _exact_blas() -> Any:
+    """threadpoolctl's controller of the OpenBLAS NumPy uses, once a product with k = EXACT_K has
+    come out the same on two of its threads as on one; None where it did not, or where NumPy's
+    BLAS is another (whose threads this module then leaves alone)."""
+    global _exact_blas_controller
+    if _exact_blas_controller is _UNCHECKED:
+        from threadpoolctl import ThreadpoolController
+
+        found = ThreadpoolController().select(internal_api="openblas").lib_controllers
+        _exact_blas_controller = found[0] if len(found) == 1 and _gives_exact_products(found[0]) else None
+    return _exact_blas_controller
+
+
+def _gives_exact_products(blas: Any) -> bool:
+    """Whether products with k = EXACT_K, plain and with a transposed operand as a weight gradient
+    has, are the same bits on 2 OpenBLAS threads as on 1."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(EXACT_K, 517)).astype(np.float32), rng.normal(size=(EXACT_K, 263)).astype(np.float32)
+    previous, products = blas.get_num_threads(), []
+    try:
+        for count in (1, 2):
+            blas.set_num_threads(count)
+            products.append((a.T @ b, np.ascontiguousarray(a.T) @ b))
+    finally:
+        blas.set_num_threads(previous)
+    return all(np.array_equal(one, two) for one, two in zip(*products))
+
+
 def _forget_pool_after_fork() -> None:
     """A forked child (a sweep's trial) has none of its parent's threads: it makes its own pool."""
     global _pool, _pool_lock
     _pool, _pool_lock = None, threading.Lock()
+    _handed.clear()
 
 
 os.register_at_fork(after_in_child=_forget_pool_after_fork)

@@ -1,19 +1,19 @@
-"""How many cores a training uses: one unless `DNNEXP_THREADS` says 2, or `auto`: the cores that
-other work leaves free, watched while it runs.
+"""How many cores a training uses: those other work leaves free, watched while it runs, unless
+`DNNEXP_THREADS` fixes it (1 or 2; `auto` is the default spelled out).
 
-One is the default because a second lane measured slower for the small networks the course trains
-most (an idle 2-core machine, bench/mlp_speed.py: the 784-5×100-10 MLP at batch 100 went from 1.45×
-PyTorch on one lane to 0.96–1.07× on two; batch 1 from 1.84–2.13× to 1.41–1.49×), while it pays for
-wide layers, long sequences and large batches (width 1000: 0.67× → 0.90×). Choosing by the size of
-the work is the next step; until then `auto` is the switch for large models on a quiet machine.
+The second core takes only work large enough to pay for handing it over (dnnexp.core.parallel):
+products of more than a few million multiply-adds, on two BLAS threads where those give one
+thread's numbers, else cut in two blocks side by side; the weight gradients of a backward pass
+beside it; very large elementwise passes in halves. The course's small networks have none of
+that, so they train as on one core (an idle 2-core machine, bench/mlp_speed.py: the 784-5×100-10
+MLP at batch 100 the same on one lane or two), while wide layers, large batches, convolutions
+and long sequences gain (width 1000: 5.7k → 8k images/s).
 
-BLAS always runs on one thread: OpenBLAS's own threads spin while they wait, and with the other
-core busy (another run of a `make -j2` sweep) two of them made a CNN's training step 2–3 times
-slower (bench/cnn_speed.py, README), while on the course's small products they barely split the
-work (a dense layer's weight gradient, xᵀ·dout, stays on one thread). The second core's work is
-chosen by dnnexp instead (dnnexp.core.parallel): the weight gradients of the backward pass run
-beside it, and large products and batch passes are cut in two, the pieces fixed by the sizes
-alone, so that the results are the same bit for bit however many lanes run them.
+BLAS runs on one thread otherwise: OpenBLAS's own threads spin while they wait, and with the
+other core busy (another run of a `make -j2` sweep) two of them made a CNN's training step 2–3
+times slower (bench/cnn_speed.py, README). Every piece is fixed by the sizes alone and two BLAS
+threads are used only where they divide rows and columns, not sums, so the results are the same
+bit for bit however many lanes run them.
 
 That is what lets the count follow the machine: a `LoadWatcher` thread reads /proc/stat every
 `SAMPLE_S` seconds, takes this process's own CPU time out of what the cores did, and gives the
@@ -62,7 +62,8 @@ def decide_threads(usable: int, free: float | None) -> int:
 
 
 def override_threads() -> int | str | None:
-    """`DNNEXP_THREADS` as a lane count (1 or 2; more means 2), "auto", or None when it is not set.
+    """`DNNEXP_THREADS` as a lane count (1 or 2; more means 2), "auto", or None when it is not set
+    (which means auto).
     Raises DnnexpError, saying how to fix it, for anything else."""
     value = os.environ.get(THREADS_ENV, "").strip()
     if not value:
@@ -159,14 +160,14 @@ class LoadWatcher:
 
 @contextmanager
 def blas_threads(count: int | None = None) -> Iterator[LoadWatcher | None]:
-    """Inside the block: BLAS on one thread, and dnnexp's own work on `count` lanes, else as
-    `DNNEXP_THREADS` says: a count, or `auto` — as many as a `LoadWatcher` finds free, which it
-    yields — and one lane when it is not set."""
+    """Inside the block: BLAS on one thread (two for the products dnnexp.core.parallel gives
+    them), and dnnexp's own work on `count` lanes, else as `DNNEXP_THREADS` says; `auto`, the
+    default, follows the cores a `LoadWatcher` finds free, which it yields."""
     from threadpoolctl import threadpool_limits
 
     from dnnexp.core import parallel
 
-    setting = count or override_threads() or 1
+    setting = count or override_threads() or AUTO
     following = setting == AUTO
     with threadpool_limits(1, user_api="blas"), parallel.using(starting_lanes() if following else setting) as lanes:
         watcher = LoadWatcher(lanes).start() if following else None

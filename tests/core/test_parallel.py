@@ -8,6 +8,8 @@ import threading
 import numpy as np
 import pytest
 
+from threadpoolctl import threadpool_limits
+
 from dnnexp.core import parallel
 from dnnexp.spec.build import sequential
 from dnnexp.spec.registry import LOSSES, OPTIMIZERS
@@ -23,24 +25,56 @@ def test_the_pieces_depend_on_the_work_alone():
             assert parallel.pieces(10, parallel.SPLIT_WORK - 1) == [slice(0, 10)]
             assert parallel.pieces(11, parallel.SPLIT_WORK) == [slice(0, 5), slice(5, 11)]
             assert parallel.pieces(1, 10**12) == [slice(0, 1)]
+            # elementwise passes are cut later: each of their calls hands the GIL between lanes
+            assert parallel.pieces(10, parallel.PASSES_SPLIT_WORK - 1, exact=True) == [slice(0, 10)]
+            assert parallel.pieces(10, parallel.PASSES_SPLIT_WORK, exact=True) == [slice(0, 5), slice(5, 10)]
 
 
-def test_two_lanes_run_the_first_piece_on_the_other_thread_one_lane_runs_both_here():
+def test_one_lane_runs_every_piece_here_two_lanes_share_them_out():
     ran: dict[int, str] = {}
     parallel.split(lambda part: ran.update({part.start: here()}), 10, parallel.SPLIT_WORK)
     assert ran == {0: here(), 5: here()}
+    ran.clear()
+    both_started = threading.Barrier(2, timeout=10)  # neither lane can take both pieces
+
+    def piece(part: slice) -> None:
+        ran[part.start] = here()
+        both_started.wait()
+
     with parallel.using(2):
-        parallel.split(lambda part: ran.update({part.start: here()}), 10, parallel.SPLIT_WORK)
-    assert ran[0].startswith("dnnexp-lane") and ran[5] == here()
+        parallel.split(piece, 10, parallel.SPLIT_WORK)
+    assert sorted(ran) == [0, 5] and {name[:11] for name in ran.values()} == {"MainThread", "dnnexp-lane"}
+
+
+def test_pieces_run_here_rather_than_wait_behind_a_busy_other_lane():
+    release, ran = threading.Event(), []
+    with parallel.using(2):
+        with parallel.deferring():
+            parallel.later(lambda: release.wait(10), parallel.DEFER_WORK)  # the other lane is busy
+            parallel.split(lambda part: ran.append((part.start, here())), 10, parallel.SPLIT_WORK)
+            assert ran == [(0, here()), (5, here())]  # done, while the other lane still waits
+            release.set()
+
+
+def test_an_error_in_a_piece_the_other_lane_took_comes_out_here():
+    both_started = threading.Barrier(2, timeout=10)
+
+    def piece(part: slice) -> None:
+        both_started.wait()
+        if here() != "MainThread":
+            raise ValueError("piece failed")
+
+    with parallel.using(2), pytest.raises(ValueError, match="piece failed"):
+        parallel.split(piece, 10, parallel.SPLIT_WORK)
 
 
 def test_exact_work_is_cut_only_when_a_second_lane_takes_a_half():
     parts: list[slice] = []
-    parallel.split(parts.append, 10, parallel.SPLIT_WORK, exact=True)
+    parallel.split(parts.append, 10, parallel.PASSES_SPLIT_WORK, exact=True)
     assert parts == [slice(0, 10)]
     parts.clear()
     with parallel.using(2):
-        parallel.split(parts.append, 10, parallel.SPLIT_WORK, exact=True)
+        parallel.split(parts.append, 10, parallel.PASSES_SPLIT_WORK, exact=True)
     assert sorted(parts, key=lambda part: part.start) == [slice(0, 5), slice(5, 10)]
 
 
@@ -132,7 +166,7 @@ def trained(name: str, lanes: int, steps: int = 3) -> tuple[dict[str, np.ndarray
 
     real, parallel._worker_pool = parallel._worker_pool, Counting
     try:
-        with parallel.using(lanes):
+        with threadpool_limits(1, user_api="blas"), parallel.using(lanes):  # as a training runs
             for _ in range(steps):
                 model.forward_loss(x, t, loss, train=True)
                 model.backward_loss(loss)
@@ -152,12 +186,57 @@ def test_training_steps_give_the_same_bits_on_one_lane_and_two(name):
         assert np.array_equal(one[key], two[key]), key
 
 
-@pytest.mark.parametrize("m, k, n", [(600, 300, 200), (100, 784, 300), (100, 100, 100), (300, 4000, 10)])
-def test_products_cut_by_rows_or_by_columns_are_the_same_bits_on_one_lane_and_two(m, k, n):
+@pytest.mark.parametrize("m, k, n", [(600, 300, 200), (100, 784, 300), (100, 100, 100), (300, 4000, 10), (1000, 1000, 100)])
+def test_products_on_blas_threads_or_cut_in_blocks_are_the_same_bits_on_one_lane_and_two(m, k, n):
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(m, k)).astype(np.float32), rng.normal(size=(k, n)).astype(np.float32)
-    one = parallel.matmul(a, b)
-    with parallel.using(2):
-        two = parallel.matmul(a, b)
-    assert np.array_equal(one, two)
+    a_read_transposed = np.ascontiguousarray(a.T).T  # as a weight gradient reads x: BLAS packs it differently
+    with threadpool_limits(1, user_api="blas"):
+        one, one_transposed = parallel.matmul(a, b), parallel.matmul(a_read_transposed, b)
+        with parallel.using(2):
+            two, two_transposed = parallel.matmul(a, b), parallel.matmul(a_read_transposed, b)
+    assert np.array_equal(one, two) and np.array_equal(one_transposed, two_transposed)
     np.testing.assert_allclose(one, a @ b, rtol=1e-4, atol=1e-3)
+
+
+def test_a_product_of_short_inner_dimension_runs_on_two_blas_threads_only_with_a_free_lane(monkeypatch):
+    counts = []
+    real = parallel._blas_threads
+
+    def recording(count):
+        counts.append(count)
+        return real(count)
+
+    monkeypatch.setattr(parallel, "_blas_threads", recording)
+    a = np.ones((1000, parallel.EXACT_K), np.float32)
+    b = np.ones((parallel.EXACT_K, 100), np.float32)
+    parallel.matmul(a, b)
+    assert counts == []  # one lane
+    with parallel.using(2):
+        parallel.matmul(a, b)
+        assert counts == [2]
+        release = threading.Event()
+        with parallel.deferring():
+            parallel.later(lambda: release.wait(10), parallel.DEFER_WORK)
+            parallel.matmul(a, b)  # the other core is taken: one thread
+            release.set()
+        assert counts == [2]
+        parallel.matmul(np.ones((1000, parallel.EXACT_K + 1), np.float32), np.ones((parallel.EXACT_K + 1, 20), np.float32))
+        assert counts == [2]  # a longer k would be summed differently on two threads
+
+
+def test_openblas_threads_are_checked_to_give_the_same_bits_before_they_are_used():
+    blas = parallel._exact_blas()
+    if blas is not None:
+        assert parallel._gives_exact_products(blas)
+    else:  # another BLAS, or an OpenBLAS whose threads did not pass the check: nothing uses them
+        with parallel.using(2):
+            assert np.array_equal(parallel.matmul(np.eye(400, dtype=np.float32), np.eye(400, dtype=np.float32)), np.eye(400))
+
+
+def test_dnnexp_lets_openblas_threads_sleep_soon_when_it_is_imported_before_numpy():
+    import subprocess
+    import sys
+
+    code = "import os; os.environ.pop('OPENBLAS_THREAD_TIMEOUT', None); import dnnexp; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "14"

@@ -60,13 +60,17 @@ def test_dnnexp_threads_sets_the_lanes_and_blas_stays_on_one_thread(monkeypatch)
     monkeypatch.setenv("DNNEXP_THREADS", "2")
     with blas_threads() as watcher:
         assert watcher is None and parallel.lanes() == 2 and blas_thread_counts() == {1}
-    monkeypatch.delenv("DNNEXP_THREADS")
-    with blas_threads() as watcher:  # unset: one lane, whatever the load
-        assert watcher is None and parallel.lanes() == 1
-    monkeypatch.setenv("DNNEXP_THREADS", "auto")
-    monkeypatch.setattr(threads.os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # busy: one lane until the first reading
+    monkeypatch.setenv("DNNEXP_THREADS", "1")
     with blas_threads() as watcher:
-        assert isinstance(watcher, LoadWatcher) and parallel.lanes() == 1
+        assert watcher is None and parallel.lanes() == 1
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # busy: one lane until the first reading
+    for setting in ("auto", None):  # unset is auto
+        if setting is None:
+            monkeypatch.delenv("DNNEXP_THREADS")
+        else:
+            monkeypatch.setenv("DNNEXP_THREADS", setting)
+        with blas_threads() as watcher:
+            assert isinstance(watcher, LoadWatcher) and parallel.lanes() == 1
     assert parallel.lanes() == 1
 
 

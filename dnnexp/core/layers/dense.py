@@ -52,8 +52,9 @@ class Dense(Layer):
         if not self.needs_input_grad:
             self._weight_grads(self.x, dout)  # nothing else to do: a large product's blocks go to both lanes
             return None
-        # dW is not needed before the update: on another lane while the layers below go on.
-        parallel.later(self._weight_grads, self.x.size * dout.shape[1], self.x, dout)
+        # dW is not needed before the update: on another lane while the layers below go on, unless
+        # BLAS's threads can share its sum over the batch.
+        parallel.later(self._weight_grads, self.x.size * dout.shape[1], self.x, dout, depth=len(dout))
         return parallel.matmul(dout, self.params["W"].T)
 
     def _weight_grads(self, x: np.ndarray, dout: np.ndarray) -> None:
