@@ -195,8 +195,7 @@ class Adam(Optimizer):
 
     def step(self, key, param, grad):
         arrays = (param, grad, self.slot(key, "m", param), self.slot(key, "v", param), self.scratch(param))
-        # The work of one of its passes, not of all ten: the GIL changes lanes at each of them.
-        work = parallel.PASS * param.size
+        work = 12 * parallel.PASS * param.size  # its passes over the parameter's numbers
         if not parallel.shared(param.size, work) or not all(array.flags.c_contiguous for array in arrays):
             self._step(*arrays)
             return

@@ -42,6 +42,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+import dnnexp
+
 #: work (in multiply-adds: a product's m·k·n) above which work is cut in two pieces: a piece must
 #: outweigh the ~70 µs of handing it to another thread and back (a product of 16·10⁶ takes ~350 µs
 #: on one thread; at 10⁷ two row blocks side by side measured no faster than the whole)
@@ -212,7 +214,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     if work < BLAS_WORK:
         return a @ b if out is None else np.matmul(a, b, out=out)  # `@`: no keywords to parse, at batch 1 it shows
     if k <= EXACT_K or work < SPLIT_WORK:
-        if k <= EXACT_K and lanes() > 1 and not _other_lane_busy():
+        if k <= EXACT_K and lanes() > 1 and not _other_lane_busy() and _exact_blas() is not None:
             with _blas_threads(2):
                 return np.matmul(a, b, out=out)
         return np.matmul(a, b, out=out)
@@ -301,13 +303,10 @@ def _other_lane_busy() -> bool:
 
 @contextmanager
 def _blas_threads(count: int) -> Iterator[None]:
-    """OpenBLAS on `count` threads inside the block, where its threads are known to give exact
-    products (`_exact_blas`); its own setting again after. Only while the other lane is idle: a
+    """OpenBLAS on `count` threads inside the block (where `_exact_blas` has it); its own setting
+    again after. Only while the other lane is idle: a
     product the other lane started inside the block would take the count too."""
     blas = _exact_blas()
-    if blas is None:
-        yield
-        return
     previous = blas.get_num_threads()
     blas.set_num_threads(count)
     try:
@@ -322,9 +321,12 @@ _exact_blas_controller: Any = _UNCHECKED
 
 def _exact_blas() -> Any:
     """threadpoolctl's controller of the OpenBLAS NumPy uses, once a product with k = EXACT_K has
-    come out the same on two of its threads as on one; None where it did not, or where NumPy's
-    BLAS is another (whose threads this module then leaves alone)."""
+    come out the same on two of its threads as on one; None where it did not, where its threads
+    spin long after each product (dnnexp/__init__.py), or where NumPy's BLAS is another: this
+    module then leaves BLAS on one thread."""
     global _exact_blas_controller
+    if _exact_blas_controller is _UNCHECKED and not dnnexp.OPENBLAS_SLEEPS_SOON:
+        _exact_blas_controller = None
     if _exact_blas_controller is _UNCHECKED:
         from threadpoolctl import ThreadpoolController
 
