@@ -166,7 +166,9 @@ def blas_threads(count: int | None = None) -> Iterator[LoadWatcher | None]:
     from threadpoolctl import threadpool_limits
 
     from dnnexp.core import parallel
+    from dnnexp.train.memory import keep_freed_memory
 
+    keep_freed_memory()  # what a training needs besides its cores: its last step's memory
     setting = count or override_threads() or AUTO
     following = setting == AUTO
     with threadpool_limits(1, user_api="blas"), parallel.using(starting_lanes() if following else setting) as lanes:
