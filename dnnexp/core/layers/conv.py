@@ -88,8 +88,9 @@ class Conv2D(Layer):
             return dout[rows].T @ col[rows], dout[rows].sum(axis=0)
 
         def weight_grads() -> None:
-            # Summed over the batch: a large one's halves side by side (core/parallel.py).
-            dW_col, db = parallel.summed(shares, len(dout), col.size * F)
+            # Summed over the batch: a large one's halves side by side (core/parallel.py). A pass over
+            # col besides the multiply-adds: with so few filters, the product is bound by reading col.
+            dW_col, db = parallel.summed(shares, len(dout), col.size * (F + parallel.PASS))
             self.grads["W"][...] = dW_col.reshape(F, fh, fw, C).transpose(0, 3, 1, 2)
             if self.use_bias:
                 self.grads["b"][...] = db
