@@ -12,6 +12,8 @@
 #   make cnn-compare       Day 2 §4, Day 4: MLP vs SimpleConvNet vs the Keras CNN (~25 min)
 #   make rl-compare        Day 4 §2: reinforcement learning, every configs/sweeps/rl-*.yaml sweep
 #   make -j2 optimizer-compare DATASET=mnist
+#   make bench             every speed benchmark against its peer (PyTorch, gensim, stable-baselines3)
+#   make bench-cores       dnnexp against PyTorch CPU on both cores (BENCH_FLAGS=--busy: one core taken)
 #
 # Every sweep (configs/sweeps/) trains into a fresh folder runs/<sweep>-<time>/ and leaves
 # comparison.md and comparison.png there; `make -j2` trains two trials at a time.
@@ -24,7 +26,7 @@ RUNS     ?= runs
 DNNEXP   := $(BIN)/dnnexp
 DEBIAN_FASHION := /usr/share/datasets/fashion-mnist
 
-.PHONY: install data browser demo test bench clean-runs help sweep optimizer-paths binary-addition course
+.PHONY: install data browser demo test bench bench-cores clean-runs help sweep optimizer-paths binary-addition course
 
 help:
 	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
@@ -85,6 +87,14 @@ bench: install
 	$(BIN)/python bench/sweep_speed.py --repeats 3
 	$(BIN)/python bench/word2vec_speed.py
 	$(BIN)/python bench/rl_speed.py
+
+# The three tables of dnnexp against PyTorch CPU on both cores (MLP, LSTM, CNN; about 6 minutes);
+# BENCH_FLAGS=--busy measures them while another process keeps one core busy.
+bench-cores: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/mlp_speed.py --scale 0.5 $(BENCH_FLAGS)
+	$(BIN)/python bench/lstm_speed.py --scale 0.5 $(BENCH_FLAGS)
+	$(BIN)/python bench/cnn_speed.py --scale 0.5 $(BENCH_FLAGS)
 
 clean-runs:
 	find $(RUNS) -mindepth 1 -maxdepth 1 ! -name .keep -exec rm -rf {} +

@@ -17,6 +17,7 @@ without it only dnnexp is measured.
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import os
 import platform
@@ -198,8 +199,21 @@ def run_table(
     print(f"at the end: {machine_load()}", flush=True)
 
 
+class BusyCore(argparse.Action):
+    """--busy: start a process that keeps one core busy until the benchmark ends, as a neighbouring
+    training would (the load printed with each table shows it)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(nargs=0, **kwargs)
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        neighbour = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        atexit.register(neighbour.kill)
+        setattr(namespace, self.dest, True)
+
+
 def arguments(description: str, passes: int = 3) -> argparse.ArgumentParser:
-    """The options every benchmark takes: --passes, --optimizer, --threads and --scale."""
+    """The options every benchmark takes: --passes, --optimizer, --threads, --scale and --busy."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--passes", type=int, default=passes, help="passes over the data per framework and row")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
@@ -207,6 +221,8 @@ def arguments(description: str, passes: int = 3) -> argparse.ArgumentParser:
                         help="dnnexp's lanes (default: as a training decides, from the cores free)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="share of each row's samples (images, dates) a pass trains on (0.1: a quick look, on a busy machine)")
+    parser.add_argument("--busy", action=BusyCore, default=False,
+                        help="keep one core busy with another process while measuring, as a neighbouring run would")
     return parser
 
 
