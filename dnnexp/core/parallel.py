@@ -241,41 +241,97 @@ def later(task: Callable[..., None], work: float, *args: object, depth: int | No
     """Run task(*args) on another lane if inside `deferring()`, with more than one lane and `work`
     above DEFER_WORK; else now. A task that is one product of inner dimension `depth` ≤ EXACT_K
     also runs now: two BLAS threads then do it exactly, at less cost than handing it over. The task
-    must not read what the caller changes before the block ends."""
+    must not read what the caller changes before the block ends; if the other lane has not started
+    it by then, this thread runs it there and then."""
     pending = getattr(_local, "deferred", None)
     if not pending or work < DEFER_WORK or lanes() == 1 or (depth is not None and depth <= EXACT_K):
         task(*args)
         return
-    pending[-1].append(_hand(task, *args))
+    deferred = _Deferred(task, args)
+    _hand(deferred.run_there)
+    pending[-1].tasks.append(deferred)
 
 
 def then(task: Callable[[], None]) -> None:
-    """Run task() after every `later` task of the current `deferring()` block: on the other lane
-    behind them when some went there (that lane runs its tasks in order), else now."""
+    """Run task() after every `later` task of the current `deferring()` block: when the block ends,
+    if some went to the other lane, else now."""
     pending = getattr(_local, "deferred", None)
-    if pending and pending[-1]:
-        pending[-1].append(_hand(task))
+    if pending and pending[-1].tasks:
+        pending[-1].after.append(task)
     else:
         task()
 
 
+class _Deferred:
+    """A `later` task: run by the other lane, or taken back by this thread if that lane has not
+    started it when the `deferring()` block ends (a lane still busy with the tasks before it)."""
+
+    def __init__(self, task: Callable[..., None], args: tuple):
+        self.task, self.args = task, args
+        self.taken, self.lock, self.done = False, threading.Lock(), threading.Event()
+        self.error: BaseException | None = None
+
+    def _take(self) -> bool:
+        with self.lock:
+            taken, self.taken = self.taken, True
+        return not taken
+
+    def run_there(self) -> None:
+        if not self._take():
+            return
+        try:
+            self.task(*self.args)
+        except BaseException as error:  # raised by the thread that waits for it
+            self.error = error
+        finally:
+            self.done.set()
+
+    def take_back(self, run: bool = True) -> bool:
+        """Run the task here (or drop it, `run` false) unless the other lane has taken it; whether
+        this thread did."""
+        if not self._take():
+            return False
+        if run:
+            self.task(*self.args)
+        return True
+
+    def wait(self) -> BaseException | None:
+        """Wait until the other lane has run the task; what it raised."""
+        self.done.wait()
+        return self.error
+
+
+class _Block:
+    """What one `deferring()` block handed over: its `later` tasks in order, and the `then` tasks."""
+
+    def __init__(self) -> None:
+        self.tasks: list[_Deferred] = []
+        self.after: list[Callable[[], None]] = []
+
+
 class deferring:
-    """A block whose `later` tasks may run on another lane; leaving it waits for them all (also
-    when it is left by an exception, so that no task writes into arrays after it). A class, not a
-    generator: a model enters one every backward pass, batch 1 included."""
+    """A block whose `later` tasks may run on another lane. Leaving it, this thread runs those the
+    other lane has not started, waits for the rest, then runs the `then` tasks: all are done when
+    it is left (also when it is left by an exception, so that no task writes into arrays after it;
+    tasks not started then are dropped). A class, not a generator: a model enters one every
+    backward pass, batch 1 included."""
 
     def __enter__(self) -> None:
         stack = _local.__dict__.setdefault("deferred", [])
-        stack.append([])
+        stack.append(_Block())
 
     def __exit__(self, kind, error, trace) -> None:
-        handed: list[Future] = _local.deferred.pop()
+        block: _Block = _local.deferred.pop()
         failed = kind is not None
-        for future in handed:
-            exception = future.exception()
-            if exception is not None and not failed:
-                failed = True
-                raise exception
+        running_there = [task for task in block.tasks if not task.take_back(run=not failed)]
+        errors = [task.wait() for task in running_there]
+        if failed:
+            return
+        for raised in errors:
+            if raised is not None:
+                raise raised
+        for task in block.after:
+            task()
 
 
 def _worker_pool() -> ThreadPoolExecutor:

@@ -94,18 +94,35 @@ def test_a_sum_over_a_batch_adds_its_halves_in_order_on_one_lane_or_two():
 
 
 def test_a_deferred_task_runs_on_the_other_lane_and_is_done_when_the_block_ends():
-    release, ran = threading.Event(), []
+    started, release, ran = threading.Event(), threading.Event(), []
 
     def task() -> None:
+        started.set()
         release.wait(10)
         ran.append(here())
 
     with parallel.using(2):
         with parallel.deferring():
             parallel.later(task, parallel.DEFER_WORK)
-            assert ran == []  # not run here: this thread went on
+            assert started.wait(10) and ran == []  # not run here: this thread went on
             release.set()
         assert ran and ran[0].startswith("dnnexp-lane")
+
+
+def test_deferred_tasks_the_other_lane_has_not_started_are_run_here_when_the_block_ends():
+    started, release, ran = threading.Event(), threading.Event(), []
+
+    def busy() -> None:
+        started.set()
+        release.wait(10)
+
+    with parallel.using(2):
+        with parallel.deferring():
+            parallel.later(busy, parallel.DEFER_WORK)
+            parallel.later(lambda: ran.append(here()), parallel.DEFER_WORK)  # queued behind the busy one
+            assert started.wait(10)
+            threading.Timer(0.2, release.set).start()
+        assert ran == [here()]  # taken back rather than waited for
 
 
 @pytest.mark.parametrize("lanes, inside, work", [(1, True, parallel.DEFER_WORK), (2, False, parallel.DEFER_WORK), (2, True, 1)])
