@@ -162,8 +162,11 @@ CNN = [{"type": "conv2d", "filters": 16, "kernel_size": 3, "activation": "relu"}
        {"type": "conv2d", "filters": 16, "kernel_size": 3, "activation": "relu"},
        {"type": "flatten"}, {"type": "dense", "units": 10, "activation": "softmax"}]
 LSTM = [{"type": "lstm", "units": 64, "peephole": True}, {"type": "dense", "units": 10, "activation": "softmax"}]
+#: two recurrent layers, the first giving every step: δ from above at each step, the input gradient
+GRU = [{"type": "gru", "units": 64, "return_sequences": True}, {"type": "simple_rnn", "units": 64},
+       {"type": "dense", "units": 10, "activation": "softmax"}]
 #: name → (input shape, layers, batch): each large enough that every piece, split and deferral happens
-MODELS = {"mlp": ((784,), MLP, 300), "cnn": ((3, 18, 18), CNN, 64), "lstm": ((24, 8), LSTM, 32)}
+MODELS = {"mlp": ((784,), MLP, 300), "cnn": ((3, 18, 18), CNN, 64), "lstm": ((24, 8), LSTM, 32), "gru": ((24, 8), GRU, 70)}
 
 
 def trained(name: str, lanes: int, steps: int = 3) -> tuple[dict[str, np.ndarray], int]:
