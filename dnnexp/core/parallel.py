@@ -22,14 +22,16 @@ BLAS runs on one thread, except where a second is known to give the very same nu
   deferred tasks, and this thread then does every piece itself rather than wait.
 - `later(task, work)`: inside `deferring()` (a model's backward pass), a task whose result is
   not needed before the pass ends — a layer's weight gradient — runs on another lane while the
-  pass goes on; leaving `deferring()` waits for it. The same call runs, only elsewhere.
+  pass goes on; leaving `deferring()`, this thread runs those the other lane has not started and
+  waits for the rest. The same call runs, only elsewhere.
 
 NumPy releases the GIL inside BLAS and inside its elementwise loops over arrays of more than a few
 hundred numbers, so the lanes run at once. But handing a task to the other lane's thread and
 waiting for it costs ~70 µs on a 2-core virtual machine (each side's wake-up), where OpenBLAS's
 own threads, spinning while they wait, take ~10 µs: hence BLAS threads for the products they give
 exactly, and this module's pieces only for work of more than a millisecond. With one lane (the
-default, and in the worker threads themselves) every piece runs in the calling thread, in order.
+other core busy, DNNEXP_THREADS=1, and in the worker thread itself) every piece runs in the
+calling thread, in order.
 """
 
 from __future__ import annotations
