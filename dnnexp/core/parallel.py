@@ -209,8 +209,8 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     """a (m, k) @ b (k, n), into `out` if given: on two BLAS threads where they give one thread's
     numbers (k ≤ EXACT_K) and pay, else, when very large, in two blocks side by side, each one BLAS
     call with the whole of k: of a's rows where each block gets MIN_ROWS of them, else of b's
-    columns where each gets MIN_COLUMNS (a batch of 100 times a wide layer). Which, is fixed by
-    the shapes; where it runs, by the lanes free."""
+    columns where each gets MIN_COLUMNS (a batch of 100 times a wide layer), else the sum over k
+    in two halves added up. Which, is fixed by the shapes; where it runs, by the lanes free."""
     (m, k), n = a.shape, b.shape[1]
     work = m * k * n
     if work < BLAS_WORK:
@@ -224,8 +224,12 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         axis, length = 0, m
     elif n >= 2 * MIN_COLUMNS:
         axis, length = 1, n
-    else:
-        return np.matmul(a, b, out=out)
+    else:  # few rows and columns, a long sum (a dense layer after a convolution's flatten): its halves
+        (whole,) = summed(lambda part: (a[:, part] @ b[part],), k, work)
+        if out is None:
+            return whole
+        np.copyto(out, whole)
+        return out
     if out is None:
         out = np.empty((m, n), np.result_type(a, b))
 

@@ -206,7 +206,9 @@ def test_training_steps_give_the_same_bits_on_one_lane_and_two(name):
         assert np.array_equal(one[key], two[key]), key
 
 
-@pytest.mark.parametrize("m, k, n", [(600, 300, 200), (100, 784, 300), (100, 100, 100), (300, 4000, 10), (1000, 1000, 100)])
+#: two BLAS threads; column blocks; too small to cut (twice); row blocks; k in halves (a CNN's dense layer)
+@pytest.mark.parametrize("m, k, n", [(600, 300, 200), (100, 784, 300), (100, 100, 100), (300, 4000, 10), (1000, 1000, 100),
+                                     (100, 4320, 100)])
 def test_products_on_blas_threads_or_cut_in_blocks_are_the_same_bits_on_one_lane_and_two(m, k, n):
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(m, k)).astype(np.float32), rng.normal(size=(k, n)).astype(np.float32)
