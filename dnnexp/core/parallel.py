@@ -393,7 +393,10 @@ def _exact_blas() -> Any:
         from threadpoolctl import ThreadpoolController
 
         found = ThreadpoolController().select(internal_api="openblas").lib_controllers
-        _exact_blas_controller = found[0] if len(found) == 1 and _gives_exact_products(found[0]) else None
+        # NumPy's own where others are loaded too (SciPy brings one of its own)
+        numpy_dir = os.path.realpath(os.path.dirname(np.__file__))
+        own = [blas for blas in found if os.path.realpath(blas.filepath).startswith(numpy_dir)] or found
+        _exact_blas_controller = own[0] if len(own) == 1 and _gives_exact_products(own[0]) else None
     return _exact_blas_controller
 
 

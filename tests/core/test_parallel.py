@@ -258,6 +258,17 @@ def test_openblas_threads_are_checked_to_give_the_same_bits_before_they_are_used
             assert np.array_equal(parallel.matmul(np.eye(400, dtype=np.float32), np.eye(400, dtype=np.float32)), np.eye(400))
 
 
+def test_numpy_s_own_openblas_is_the_one_given_threads_when_scipy_brings_another():
+    import subprocess
+    import sys
+
+    # SciPy (in the test extra: gensim needs it) loads an OpenBLAS of its own beside NumPy's.
+    code = ("import dnnexp, numpy, scipy.linalg; from dnnexp.core import parallel; blas = parallel._exact_blas(); "
+            "print(blas is not None, blas is None or 'numpy' in blas.filepath)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [str(parallel._exact_blas() is not None), "True"]
+
+
 @pytest.mark.parametrize("first, sleeps_soon", [("dnnexp", True), ("numpy", False)])
 def test_dnnexp_lets_openblas_threads_sleep_soon_when_imported_before_numpy_else_leaves_them_idle(first, sleeps_soon):
     import subprocess
