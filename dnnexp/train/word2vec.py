@@ -115,6 +115,8 @@ def metric_columns(trainer: Word2VecTrainer) -> list[str]:
 class CorpusProgress(Progress):
     """Progress with the corpus and the model's size first, where a layer table would stand."""
 
+    UNIT = "examples"  # a (centre, context) pair for skip-gram, a centre word for CBOW
+
     def on_train_begin(self, trainer):
         corpus, model = trainer.data, trainer.model
         self.console.print(

@@ -56,3 +56,17 @@ def test_training_logs_loss_speed_and_lowers_the_loss():
     assert list(rows[0]) == [c for c in metric_columns(t)]
     assert rows[-1]["train_loss"] < rows[0]["train_loss"] and rows[0]["words_per_s"] > 0
     assert rows[-1]["lr"] == pytest.approx(0.05 * (1 - 0.99 * 17 / 18))
+
+
+def test_the_progress_bar_counts_examples_where_a_classifier_counts_samples():
+    import io
+
+    from rich.console import Console
+
+    from dnnexp.train.word2vec import CorpusProgress
+
+    out = io.StringIO()
+    t = trainer(epochs=1)
+    t.callbacks = [CorpusProgress(Console(file=out, width=200, force_terminal=True))]
+    t.fit()
+    assert "examples/s" in out.getvalue() and "samples/s" not in out.getvalue()

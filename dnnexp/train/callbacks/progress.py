@@ -13,6 +13,8 @@ class Progress(Callback):
     one summary line per epoch; the bar only on a terminal, where it can redraw in place."""
 
     TRAIN = "train_"  # the training metrics go by Keras's short names: loss, acc, running_loss, penalty, …
+    #: what a training counts in `state.seen`, for the bar's rate
+    UNIT = "samples"
 
     def __init__(self, console):
         self.console = console
@@ -32,7 +34,7 @@ class Progress(Callback):
             TextColumn("epoch {task.fields[epoch]}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("running loss {task.fields[loss]:.4f}  {task.fields[speed]:,.0f} samples/s"),
+            TextColumn("running loss {task.fields[loss]:.4f}  {task.fields[speed]:,.0f} " + self.UNIT + "/s"),
             TimeRemainingColumn(),
             console=self.console,
             transient=True,
