@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from dnnexp.core import parallel
+from dnnexp.core.functions import batch_sum
 from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer
 from dnnexp.core.layers.im2col import Padding, Pair, Window, col2im, col2im_reference, im2col
@@ -85,7 +86,7 @@ class Conv2D(Layer):
         col, self.col = self.col, None
 
         def shares(rows: slice) -> tuple[np.ndarray, np.ndarray]:  # of some rows (samples) of the batch
-            return dout[rows].T @ col[rows], dout[rows].sum(axis=0)
+            return dout[rows].T @ col[rows], batch_sum(dout[rows])
 
         def weight_grads() -> None:
             # Summed over the batch: a large one's halves side by side (core/parallel.py). A pass over

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dnnexp.core import parallel
+from dnnexp.core.functions import batch_sum
 from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
 
@@ -61,4 +62,4 @@ class Dense(Layer):
         # Written into the existing gradient arrays: no allocation per step.
         parallel.matmul(x.T, dout, out=self.grads["W"])
         if self.use_bias:
-            np.sum(dout, axis=0, out=self.grads["b"])
+            batch_sum(dout, out=self.grads["b"])

@@ -20,6 +20,7 @@ CASES = {
     ),
     "non-square, padding 1": ({"pool_size": [2, 3], "stride": 1, "padding": 1}, (2, 4, 5), (2, 3), (1, 1), (1, 1, 1, 1), (2, 5, 5)),
     "drop remainder": ({"pool_size": 2, "drop_remainder": True}, (1, 7, 5), (2, 2), (2, 2), (0, 0, 0, 0), (1, 3, 2)),
+    "gaps between windows": ({"pool_size": 2, "stride": 3, "drop_remainder": True}, (2, 6, 6), (2, 2), (3, 3), (0, 0, 0, 0), (2, 2, 2)),
 }
 KINDS = {"maxpool2d": (np.max, -np.inf), "avgpool2d": (np.mean, 0.0)}
 
