@@ -66,13 +66,17 @@ class Conv2D(Layer):
         # (N·OH·OW, f_h·f_w·C), kept for the weight gradient
         self.col = np.empty((len(x) * per_sample, len(W_col)), x.dtype)
         out = np.empty((len(self.col), self.filters), x.dtype)  # (N·OH·OW, filters)
+        # The bias of all a sample's outputs, filters innermost: added a sample at a time, NumPy's
+        # loop runs that long, not `filters` long (0.2 against 0.7 ms for a batch of 100 images).
+        bias = np.tile(self.params["b"], per_sample) if self.use_bias else None
 
         def samples(part: slice) -> None:  # a part of the batch: the two halves of a large one side by side
             rows = slice(part.start * per_sample, part.stop * per_sample)
             im2col(x[part], self.window, out=self.col[rows])
             np.matmul(self.col[rows], W_col, out=out[rows])
-            if self.use_bias:
-                out[rows] += self.params["b"]
+            if bias is not None:
+                by_sample = out[rows].reshape(part.stop - part.start, -1)
+                np.add(by_sample, bias, out=by_sample)
 
         parallel.split(samples, len(x), self.col.size * (self.filters + parallel.PASS))
         # Axes (N, filters, OH, OW); in memory channels-last, as the next im2col wants it.
