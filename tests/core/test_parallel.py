@@ -221,6 +221,16 @@ def test_products_on_blas_threads_or_cut_in_blocks_are_the_same_bits_on_one_lane
     np.testing.assert_allclose(one, a @ b, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_outer_product_is_the_products_numbers_into_out(dtype):
+    """k = 1, a dense layer's weight gradient at batch 1: multiplied, not NumPy's slow matmul loop."""
+    rng = np.random.default_rng(0)
+    x, dout = rng.normal(size=(1, 4320)).astype(dtype), rng.normal(size=(1, 100)).astype(dtype)
+    out = np.empty((4320, 100), dtype)
+    assert parallel.matmul(x.T, dout, out=out) is out
+    assert out.dtype == dtype and np.array_equal(out, x.T @ dout)
+
+
 def test_a_product_of_short_inner_dimension_runs_on_two_blas_threads_only_with_a_free_lane(monkeypatch):
     counts = []
     real = parallel._blas_threads
