@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from dnnexp.core import parallel
 from dnnexp.core.optimizers import AdamReference
 from dnnexp.core.surfaces import descend, ellipse
 from dnnexp.spec.registry import OPTIMIZERS
@@ -87,6 +88,35 @@ def test_adam_matches_the_course_three_lines_step_after_step() -> None:
         assert fast.state.keys() == reference.state.keys()
         for name, state in fast.state.items():
             np.testing.assert_allclose(state, reference.state[name], rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+@pytest.mark.parametrize("lanes, rows", [(1, 50), (2, 300)], ids=["small", "in halves on two lanes"])
+def test_adam_packed_from_its_second_step_gives_the_per_parameter_numbers(name, lanes, rows, through_npz) -> None:
+    """From the second step on the same arrays, every m and v are views of two flat arrays, one
+    set of passes for all; the parameters and the state come out the same bits as stepping each
+    parameter alone (one optimizer each: one array is never packed), also across a checkpoint,
+    after which the slots are packed again from the loaded ones."""
+    rng = np.random.default_rng(0)
+    start = {"W": rng.normal(size=(rows, 1000)).astype(np.float32), "b": rng.normal(size=1000).astype(np.float32)}
+    packed_params, alone_params = ({key: value.copy() for key, value in start.items()} for _ in range(2))
+    make = lambda: OPTIMIZERS.build({"name": name, "lr": 0.01})  # noqa: E731
+    packed, alone = make(), {key: make() for key in start}
+    with parallel.using(lanes):
+        for step in range(6):
+            grads = {key: rng.normal(size=value.shape).astype(np.float32) for key, value in start.items()}
+            if step == 3:  # resumed from a checkpoint
+                packed_params = {key: value.copy() for key, value in packed_params.items()}
+                packed, saved = make(), packed.state_arrays()
+                packed.load_state_arrays(through_npz(saved))
+            packed.update(packed_params, grads)
+            for key, optimizer in alone.items():
+                optimizer.update({key: alone_params[key]}, {key: grads[key]})
+    assert packed.state["W/m"].base is packed.state["b/m"].base  # packed again after the checkpoint
+    for key in start:
+        np.testing.assert_array_equal(packed_params[key], alone_params[key], err_msg=key)
+        for slot in "mv":
+            np.testing.assert_array_equal(packed.state[f"{key}/{slot}"], alone[key].state[f"{key}/{slot}"], err_msg=slot)
 
 
 def test_adam_reference_keeps_float32() -> None:
