@@ -92,9 +92,9 @@ bench: install
 # BENCH_FLAGS=--busy measures them while another process keeps one core busy.
 bench-cores: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	$(BIN)/python bench/mlp_speed.py --scale 0.5 $(BENCH_FLAGS)
-	$(BIN)/python bench/lstm_speed.py --scale 0.5 $(BENCH_FLAGS)
-	$(BIN)/python bench/cnn_speed.py --scale 0.5 $(BENCH_FLAGS)
+	$(BIN)/python bench/mlp_speed.py --scale 0.5 --passes 5 $(BENCH_FLAGS)
+	$(BIN)/python bench/lstm_speed.py --scale 0.5 --passes 5 $(BENCH_FLAGS)
+	$(BIN)/python bench/cnn_speed.py --scale 0.5 --passes 5 $(BENCH_FLAGS)
 
 clean-runs:
 	find $(RUNS) -mindepth 1 -maxdepth 1 ! -name .keep -exec rm -rf {} +

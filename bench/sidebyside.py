@@ -5,8 +5,8 @@ Each row of a table is one network, its data and a batch size. dnnexp trains it 
 Trainer, under the thread setting of a training (`dnnexp.train.threads.blas_threads`: the cores
 other work leaves free, or `--threads`); after each of its passes over the data, PyTorch makes one pass at one
 thread and one at two (in turns, first one then the other), so that all three see the same
-machine. A row gives the median samples/s of each, dnnexp's ratio to the better PyTorch, and the
-lane counts dnnexp's load watcher chose. The machine's load is printed at the start and at the
+machine. A row gives the median samples/s of each, the median over those rounds of dnnexp's
+ratio to the better PyTorch pass of the round, and the lane counts dnnexp's load watcher chose. The machine's load is printed at the start and at the
 end: a table measured while other work held a core reads differently from an idle one.
 
 Used by bench/mlp_speed.py, bench/lstm_speed.py, bench/cnn_speed.py and bench/attention_speed.py
@@ -140,7 +140,8 @@ class TorchTrainer:
 
 def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: Any) -> dict[str, Any]:
     """Median samples/s of dnnexp and of PyTorch at each of TORCH_THREADS, `passes` passes each over
-    the row's training split, interleaved; with the lane counts dnnexp used."""
+    the row's training split, interleaved; the median ratio of dnnexp's to the better PyTorch's in
+    each round ("ratio"); the lane counts dnnexp used."""
     from dnnexp.core import parallel
     from dnnexp.spec.registry import LOSSES, OPTIMIZERS as REGISTRY, SCHEDULES
     from dnnexp.train.callbacks import Callback
@@ -171,20 +172,26 @@ def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: 
         starting = parallel.lanes()
         trainer.fit()
     lanes = sorted(set(watcher.decisions)) if watcher is not None and watcher.decisions else [starting]
-    return {key: statistics.median(values) for key, values in rates.items()} | {"lanes": lanes}
+    measured = {key: statistics.median(values) for key, values in rates.items()} | {"lanes": lanes}
+    if theirs:
+        # Each dnnexp pass against the better PyTorch pass of its round: a shared machine's speed
+        # drifts, by tens of percent within a minute, and a ratio within a round leaves that out.
+        rounds = zip(rates["dnnexp"], *(rates[n] for n in theirs))
+        measured["ratio"] = statistics.median(ours / max(torch_passes) for ours, *torch_passes in rounds)
+    return measured
 
 
 def print_row(name: str, samples: int, measured: dict[str, Any]) -> None:
-    """One row: the medians, the lanes and dnnexp's ratio to the better PyTorch."""
+    """One row: the medians, the lanes and dnnexp's ratio to the better PyTorch (its median over
+    the rounds of passes)."""
     lanes = "–".join(map(str, (measured["lanes"][0], measured["lanes"][-1]))) if len(measured["lanes"]) > 1 else str(
         measured["lanes"][0])
     torch_rates = [measured.get(n) for n in TORCH_THREADS]
     if None in torch_rates:
         print(f"| {name:<28} | {samples:,} | {measured['dnnexp']:,.0f} | {lanes} | – | – | (no torch installed) |")
         return
-    ratio = measured["dnnexp"] / max(torch_rates)
     print(f"| {name:<28} | {samples:,} | {measured['dnnexp']:,.0f} | {lanes} | {torch_rates[0]:,.0f} | "
-          f"{torch_rates[1]:,.0f} | {ratio:.2f} |", flush=True)
+          f"{torch_rates[1]:,.0f} | {measured['ratio']:.2f} |", flush=True)
 
 
 def run_table(
