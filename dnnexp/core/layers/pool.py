@@ -82,10 +82,11 @@ class MaxPool2D(Pool2D):
         # passes below never mix memory orders, which would make them several times slower.
         unclaimed = np.ones_like(self.out, dtype=bool)
         winner = np.empty_like(unclaimed)
-        aligned = np.empty_like(self.out)
+        aligned = dout if dout.strides == self.out.strides else np.empty_like(self.out)
 
         def samples(part: slice) -> None:
-            aligned[part] = dout[part]
+            if aligned is not dout:
+                aligned[part] = dout[part]
             for *_, index in self.window.offsets():
                 np.equal(self.xp[index][part], self.out[part], out=winner[part])
                 winner[part] &= unclaimed[part]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from dnnexp.core.layers.base import BuildContext, Layer
 
 
@@ -20,7 +22,16 @@ class Flatten(Layer):
         return self.compute_output_shape(input_shape)
 
     def forward(self, x, train=False):
+        # The input's axes from the slowest-varying in memory to the fastest (channels-last after a
+        # convolution): dx goes back laid out so, since the passes below it run several times
+        # slower on arrays of mixed memory orders.
+        self.memory_order = tuple(int(axis) for axis in np.argsort([-stride for stride in x.strides], kind="stable"))
         return x.reshape(len(x), -1)
 
     def backward(self, dout):
-        return dout.reshape(len(dout), *self.input_shape)
+        dx = dout.reshape(len(dout), *self.input_shape)
+        if self.memory_order == tuple(range(dx.ndim)):
+            return dx
+        laid_out = np.empty([dx.shape[axis] for axis in self.memory_order], dx.dtype).transpose(np.argsort(self.memory_order))
+        laid_out[...] = dx
+        return laid_out

@@ -8,8 +8,9 @@ from typing import Callable
 import numpy as np
 
 from dnnexp.core import parallel
-from dnnexp.core.activations import Activation
+from dnnexp.core.activations import Activation, ReLU
 from dnnexp.core.layers.base import BuildContext, InputError, Layer, ShapeError
+from dnnexp.core.layers.pool import MaxPool2D
 from dnnexp.core.losses import Loss
 from dnnexp.core.models.base import DataInfo, Model
 
@@ -124,8 +125,23 @@ class Sequential(Model):
         first layer skips it)."""
         return self._backward(self.layers, dout)
 
+    def _running_order(self, layers: list[Layer]) -> list[Layer]:
+        """The layers in the order they run: as written, except that a ReLU followed by max pooling
+        runs after it, on the pooled output (a quarter of the numbers for 2×2 windows). The two
+        commute: max(relu(x)) = relu(max(x)), and the gradient reaches the same elements, since a
+        window's largest input is positive exactly where its largest ReLU output is; where none is,
+        both give the window nothing. Not while outputs are kept: each layer's output then is what
+        the spec says it is."""
+        order = list(layers)
+        if self.keep_outputs:
+            return order
+        for i in range(len(order) - 1):
+            if type(order[i]) is ReLU and type(order[i + 1]) is MaxPool2D:
+                order[i], order[i + 1] = order[i + 1], order[i]
+        return order
+
     def _forward(self, layers: list[Layer], x: np.ndarray, train: bool) -> np.ndarray:
-        for layer in layers:
+        for layer in self._running_order(layers):
             try:
                 x = layer.forward(x, train)
             except InputError as error:
@@ -139,7 +155,7 @@ class Sequential(Model):
         # Weight gradients may finish on another lane while the layers below run; all are done
         # when this returns (core/parallel.py).
         with parallel.deferring():
-            for layer in reversed(layers):
+            for layer in reversed(self._running_order(layers)):
                 if self.keep_outputs:
                     self.output_grads[layer.name] = dout
                 dout = layer.backward(dout)

@@ -48,16 +48,20 @@ def test_gradients_match_finite_differences(build_layer, kind, case, batch) -> N
     assert set(errors) == {"x"} and errors["x"] < TOLERANCE, errors
 
 
+@pytest.mark.parametrize("channels_last", [False, True], ids=["NCHW in memory", "channels-last input"])
 @pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
 @pytest.mark.parametrize("case", CASES)
-def test_max_pool_backward_matches_the_course_form_argmax_scatter(build_layer, case, ties) -> None:
+def test_max_pool_backward_matches_the_course_form_argmax_scatter(build_layer, case, ties, channels_last) -> None:
     """The fast backward (winners claimed offset by offset) against backward_reference (dout
     written at each window's argmax, then col2im): overlapping windows, padding, and inputs of
-    three values only, where most windows hold their maximum more than once."""
+    three values only, where most windows hold their maximum more than once; also an input
+    channels-last in memory (a convolution's output) with dout in NCHW order, laid out anew."""
     args, shape, *_ = CASES[case]
     layer = build_layer({"type": "maxpool2d", **args}, shape)
     rng = np.random.default_rng(4)
     x = rng.integers(0, 3, size=(2, *shape)).astype(np.float64) if ties else rng.normal(size=(2, *shape))
+    if channels_last:
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
     dout = rng.normal(size=layer.forward(x).shape)
     np.testing.assert_allclose(layer.backward(dout), layer.backward_reference(dout), rtol=1e-10, atol=1e-12)
 

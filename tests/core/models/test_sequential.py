@@ -121,6 +121,34 @@ def test_fused_and_unfused_loss_agree(head: str, loss_name: str, t: np.ndarray) 
         np.testing.assert_allclose(grad, fused_grads[key], rtol=1e-9, atol=1e-15)
 
 
+@pytest.mark.parametrize(
+    "pool", [{"pool_size": 2}, {"pool_size": 3, "stride": 2, "padding": "same"}], ids=["side by side", "overlapping, padded"]
+)
+def test_max_pooling_runs_before_the_relu_it_follows_with_the_same_numbers(pool) -> None:
+    """Without kept outputs, conv → ReLU → max pool runs as conv → max pool → ReLU, on the pooled
+    numbers; losses, gradients and the weights after three Adam steps are the same bits as the
+    layers run as written (each layer's output kept, as layer statistics keep them)."""
+    layers = [{"type": "conv2d", "filters": 4, "kernel_size": 3, "activation": "relu"}, {"type": "maxpool2d", **pool},
+              {"type": "flatten"}, {"type": "dense", "units": 3, "activation": "softmax"}]
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(5, 2, 10, 10)).astype(np.float32), rng.integers(0, 3, size=5)
+    results = []
+    for keep in (False, True):
+        model, loss = sequential((2, 10, 10), layers, rng=np.random.default_rng(1)), LOSSES.build("cross_entropy")
+        model.keep_outputs, optimizer, losses = keep, OPTIMIZERS.build({"name": "adam", "lr": 0.01}), []
+        for _ in range(3):
+            losses.append(model.forward_loss(x, t, loss, train=True)[0])
+            model.backward_loss(loss)
+            optimizer.update(model.params, model.grads)
+        relu, pooling = model.layers[1], model.layers[2]
+        assert relu.positive.shape[2:] == (pooling.out.shape[2:] if not keep else (8, 8))  # where the ReLU ran
+        results.append((losses, {key: value.copy() for key, value in model.params.items()}))
+    (fused_losses, fused), (written_losses, written) = results
+    assert fused_losses == written_losses
+    for key in written:
+        np.testing.assert_array_equal(fused[key], written[key], err_msg=key)
+
+
 def test_xor_is_learned() -> None:
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
     t = np.array([0, 1, 1, 0], np.float32)
