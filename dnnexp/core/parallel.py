@@ -247,12 +247,15 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
 
 def later(task: Callable[..., None], work: float, *args: object, depth: int | None = None) -> None:
     """Run task(*args) on another lane if inside `deferring()`, with more than one lane and `work`
-    above DEFER_WORK; else now. A task that is one product of inner dimension `depth` ≤ EXACT_K
-    also runs now: two BLAS threads then do it exactly, at less cost than handing it over. The task
-    must not read what the caller changes before the block ends; if the other lane has not started
-    it by then, this thread runs it there and then."""
+    above DEFER_WORK; else now. A task that is one product of inner dimension `depth` ≤ EXACT_K,
+    below SPLIT_WORK, also runs now: two BLAS threads then do it exactly, at less cost than handing
+    it over; a larger one goes over all the same, to run beside what follows (a CNN's dense weight
+    gradient, 4320×100×100, beside max pooling's backward pass). The task must not read what the
+    caller changes before the block ends; if the other lane has not started it by then, this
+    thread runs it there and then."""
     pending = getattr(_local, "deferred", None)
-    if not pending or work < DEFER_WORK or lanes() == 1 or (depth is not None and depth <= EXACT_K):
+    short = depth is not None and depth <= EXACT_K and work < SPLIT_WORK
+    if not pending or work < DEFER_WORK or lanes() == 1 or short:
         task(*args)
         return
     deferred = _Deferred(task, args)

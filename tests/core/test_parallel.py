@@ -138,6 +138,19 @@ def test_one_lane_no_block_or_small_work_runs_the_task_at_once(lanes, inside, wo
             assert ran == [here()]
 
 
+@pytest.mark.parametrize("work", [parallel.DEFER_WORK, parallel.SPLIT_WORK], ids=["small", "large"])
+def test_a_product_of_short_inner_dimension_is_handed_over_only_when_large(work):
+    """Two BLAS threads do a short-k product at once; a large one goes to the other lane anyway,
+    to run beside what follows."""
+    ran = []
+    with parallel.using(2):
+        with parallel.deferring():
+            parallel.later(lambda: ran.append(here()), work, depth=parallel.EXACT_K)
+            ran_at_once = ran == [here()]  # not yet run, or run by the other lane, when handed over
+    assert ran_at_once == (work < parallel.SPLIT_WORK)
+    assert len(ran) == 1
+
+
 def test_then_runs_after_every_deferred_task_and_errors_come_out_at_the_end_of_the_block():
     order: list[str] = []
     with parallel.using(2):

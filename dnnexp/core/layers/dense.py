@@ -54,7 +54,7 @@ class Dense(Layer):
             self._weight_grads(self.x, dout)  # nothing else to do: a large product's blocks go to both lanes
             return None
         # dW is not needed before the update: on another lane while the layers below go on, unless
-        # BLAS's threads can share its sum over the batch.
+        # it is small and BLAS's threads can share its sum over the batch (core/parallel.py `later`).
         parallel.later(self._weight_grads, self.x.size * dout.shape[1], self.x, dout, depth=len(dout))
         return parallel.matmul(dout, self.params["W"].T)
 
