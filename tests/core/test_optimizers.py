@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dnnexp.core import parallel
-from dnnexp.core.optimizers import AdamReference
+from dnnexp.core.optimizers import Adam, AdamReference
 from dnnexp.core.surfaces import descend, ellipse
 from dnnexp.spec.registry import OPTIMIZERS
 
@@ -91,12 +91,19 @@ def test_adam_matches_the_course_three_lines_step_after_step() -> None:
 
 
 @pytest.mark.parametrize("name", ["adam", "adamw"])
-@pytest.mark.parametrize("lanes, rows", [(1, 50), (2, 300)], ids=["small", "in halves on two lanes"])
-def test_adam_packed_from_its_second_step_gives_the_per_parameter_numbers(name, lanes, rows, through_npz) -> None:
+@pytest.mark.parametrize(
+    "lanes, rows, block", [(1, 50, None), (2, 300, None), (2, 300, 7_777)],
+    ids=["small", "in halves on two lanes", "in blocks across parameters"],
+)
+def test_adam_packed_from_its_second_step_gives_the_per_parameter_numbers(
+    name, lanes, rows, block, through_npz, monkeypatch
+) -> None:
     """From the second step on the same arrays, every m and v are views of two flat arrays, one
     set of passes for all; the parameters and the state come out the same bits as stepping each
     parameter alone (one optimizer each: one array is never packed), also across a checkpoint,
     after which the slots are packed again from the loaded ones."""
+    if block is not None:
+        monkeypatch.setattr(Adam, "BLOCK", block)
     rng = np.random.default_rng(0)
     start = {"W": rng.normal(size=(rows, 1000)).astype(np.float32), "b": rng.normal(size=1000).astype(np.float32)}
     packed_params, alone_params = ({key: value.copy() for key, value in start.items()} for _ in range(2))
