@@ -574,16 +574,21 @@ def list_(kind: Optional[RegistryName] = typer.Argument(None, help="List only th
     from rich.table import Table
 
     from dnnexp.console import styled
-    from dnnexp.spec.listing import arguments
+    from dnnexp.spec.listing import arguments, section_arguments
     from dnnexp.spec.registry import REGISTRIES
+    from dnnexp.tasks.word2vec import MODEL_KINDS, Word2VecModelSection
 
     plurals = {name + ("es" if name.endswith("s") else "s"): registry for name, registry in REGISTRIES.items()}
     chosen = plurals if kind is None else {kind: plurals[kind]}
     console = _console()
     for plural, registry in chosen.items():
+        entries = {entry: (registry.describe(entry), lambda entry=entry: arguments(registry, entry)) for entry in registry.names()}
+        if plural == "models":  # word2vec's own kinds, which its task builds (not a registry's)
+            keys = lambda: section_arguments(Word2VecModelSection, leave_out=("kind",))  # noqa: E731
+            entries |= {entry: (text, keys) for entry, text in MODEL_KINDS.items()}
         table = Table(title=plural, title_justify="left", show_header=False, box=None)
-        for entry in registry.names():
-            lines = [registry.describe(entry)] + ([f"  {a}" for a in arguments(registry, entry)] if kind else [])
+        for entry, (text, entry_arguments) in sorted(entries.items()):
+            lines = [text] + ([f"  {a}" for a in entry_arguments()] if kind else [])
             table.add_row(f"  {entry}", styled("\n".join(lines)))
         console.print(table)
 

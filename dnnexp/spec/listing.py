@@ -55,8 +55,19 @@ def arguments(registry: Registry, name: str) -> list[str]:
     ]
 
 
-def type_text(name: str, hint: Any) -> str:
-    """`hint` of parameter `name` as a reader writes it: `0 ≤ float < 1`, `valid | same | int ≥ 0`."""
+def section_arguments(section: type[Section], leave_out: tuple[str, ...] = ()) -> list[str]:
+    """Each key of a spec section as `arguments` writes a registered name's: `dim: int ≥ 1 = 100`."""
+    hints = typing.get_type_hints(section)
+    return [
+        f"{key}: {type_text(key, hints.get(key, Any), tuple(field.metadata))}{_default_text(field)}"
+        for key, field in section.model_fields.items()
+        if key not in leave_out
+    ]
+
+
+def type_text(name: str, hint: Any, bounds: tuple[Any, ...] = ()) -> str:
+    """`hint` of parameter `name` as a reader writes it: `0 ≤ float < 1`, `valid | same | int ≥ 0`;
+    a number's bounds are ARGUMENT_BOUNDS's for that name, else `bounds` (a section field's)."""
     origin, members = typing.get_origin(hint), typing.get_args(hint)
     reference = REFERENCES.get("init" if name.endswith("_init") else name)
     if origin is Literal:
@@ -64,7 +75,7 @@ def type_text(name: str, hint: Any) -> str:
     if reference is not None:
         return reference + (" | null" if type(None) in members else "")
     if origin in (Union, types.UnionType):
-        return " | ".join(type_text(name, member) for member in members)
+        return " | ".join(type_text(name, member, bounds) for member in members)
     if hint is type(None):
         return "null"
     if origin is tuple:
@@ -73,12 +84,14 @@ def type_text(name: str, hint: Any) -> str:
     if origin is list:
         return f"[{type_text(name, members[0])}, …]"
     if hint in (int, float):
-        return _bounded(hint.__name__, ARGUMENT_BOUNDS.get(name, ()))
+        return _bounded(hint.__name__, ARGUMENT_BOUNDS.get(name, bounds))
     return "any" if hint is Any else getattr(hint, "__name__", str(hint))
 
 
 def _bounded(number: str, bounds: tuple[Any, ...]) -> str:
     """`float` within `bounds` (annotated_types' Ge, Gt, Le, Lt): `0 ≤ float < 1`, `int ≥ 1`."""
+    if number == "int":  # a whole number above 0 is one of at least 1
+        bounds = tuple(Ge(b.gt + 1) if isinstance(b, Gt) else b for b in bounds)
     lower = next((f"{b.ge} ≤ " for b in bounds if isinstance(b, Ge)), None) or next(
         (f"{b.gt} < " for b in bounds if isinstance(b, Gt)), ""
     )

@@ -54,6 +54,13 @@ class CorpusSection(Section):
     sample: Annotated[float, Field(ge=0, lt=1)] = 1e-3  # subsampling of frequent words (gensim's sample); 0: none
 
 
+#: the model kinds of a word2vec spec (`kind: word2vec`), as `dnnexp list models` describes them
+MODEL_KINDS = {
+    "skipgram": "Skip-gram (course Day 3 §6; a `kind: word2vec` spec): each word predicts the words of its window.",
+    "cbow": "CBOW (course Day 3 §6; a `kind: word2vec` spec): the mean of a window's words predicts its centre word.",
+}
+
+
 class Word2VecModelSection(Section):
     """`model:` skip-gram or CBOW, the vectors' size, the window and the output layer."""
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -173,3 +174,13 @@ def test_spec_mistakes_are_named_before_any_folder(spec, cli, tmp_path, runs_dir
     result = cli("train", path, "--runs-dir", runs_dir)
     assert result.exit_code == 2 and told in result.output, result.output
     assert not runs_dir.exists()
+
+
+def test_list_models_names_the_word2vec_kinds_with_their_keys(cli):
+    """skipgram and cbow are the word2vec task's own kinds, not a registry's: `dnnexp list models`
+    names them beside the rest, each with its model section's keys."""
+    assert set(task_module.MODEL_KINDS) == set(typing.get_args(task_module.Word2VecModelSection.model_fields["kind"].annotation))
+    output = cli("list", "models").output
+    for kind in ("skipgram", "cbow", "sequential", "seq2seq"):
+        assert f"  {kind} " in output
+    assert "window: int ≥ 1 = 5" in output and "output: negative_sampling | softmax = negative_sampling" in output
