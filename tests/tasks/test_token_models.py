@@ -41,11 +41,12 @@ VHRED: dict[str, Any] = {
 }
 
 
-#: seq2seq with additive attention over a bidirectional GRU encoder
+#: seq2seq with additive attention over a bidirectional GRU encoder; per-layer statistics
 ATTENTION: dict[str, Any] = {
     **SEQ2SEQ,
     "name": "attention",
     "model": {"kind": "seq2seq", "embedding": 4, "units": 8, "cell": "gru", "attention": "additive", "bidirectional": True},
+    "logging": {"layer_stats": True},
 }
 
 
@@ -76,6 +77,15 @@ def test_metrics_come_from_the_model(trained):
     layers = set(trained["vhred"].table("layer_stats.csv")["layer"])
     assert {"encoder.gru1", "posterior.dense2", "decoder.time_distributed1"} <= layers
     assert set(trained["vhred"].table("time_grads.csv")["layer"]) == {"encoder.gru1", "context.gru1", "decoder.gru1"}
+
+
+def test_layer_statistics_include_the_attention(trained):
+    """The attention is no part's layer: the model keeps its contexts and their gradients itself."""
+    stats = trained["attention"].table("layer_stats.csv")
+    attention = stats[stats["layer"] == "decoder.attention"]
+    assert list(attention["epoch"]) == [1, 2, 3] and set(attention["kind"]) == {"additive_attention"}
+    assert np.isfinite(attention[["act_mean", "act_std", "dout_norm"]].to_numpy()).all()
+    assert (attention["grad_norm"] > 0).all() and (attention["act_std"] > 0).all()
 
 
 def test_compare_and_plot_show_the_models_own_metrics(trained):

@@ -88,6 +88,10 @@ class EncoderDecoder(Model):
     def __init__(self, embedding: int, units: int, cell: str, peeky: bool):
         self.embedding, self.units, self.cell, self.peeky = embedding, units, cell, peeky
         self.parts: dict[str, Sequential] = {}
+        # The attention's contexts and their gradients while outputs are kept, as the parts keep
+        # their layers' (layer statistics read both): the attention is no part's layer.
+        self.attention_kept: dict[str, np.ndarray] = {}
+        self.attention_grad_kept: dict[str, np.ndarray] = {}
 
     # ---- building ------------------------------------------------------------------------
 
@@ -166,6 +170,8 @@ class EncoderDecoder(Model):
         dhs, dh0 = self._unpeek(self.decoder_output.backward(loss.backward_logits()), self.features)
         if self.attention is not None:
             dcontext, dhs = np.split(dhs, [self.attention.memory_units], axis=2)
+            if self.keep_outputs:
+                self.attention_grad_kept[self.attention.name] = dcontext
             self.dmemory, dhs_attended = self.attention.backward(dcontext)
             dhs = dhs + dhs_attended  # h_t went both to the attention and to the output layer
         de, dh0_rnn = self._unpeek(self.decoder.backward(dhs), self.embedding)
@@ -176,7 +182,10 @@ class EncoderDecoder(Model):
         """The decoder on input tokens (N, T), from the state set before: logits (N, T, vocabulary)."""
         hs = self.decoder.forward(self._peek(self.decoder_embedding.forward(tokens, train), h0), train)
         if self.attention is not None:
-            hs = np.concatenate([self.attention.forward(self.memory, hs), hs], axis=2)  # [c_t, h_t]
+            context = self.attention.forward(self.memory, hs)
+            if self.keep_outputs:
+                self.attention_kept[self.attention.name] = context
+            hs = np.concatenate([context, hs], axis=2)  # [c_t, h_t]
         return self.decoder_output.forward(self._peek(hs, h0), train)
 
     def _peek(self, x: np.ndarray, h0: np.ndarray) -> np.ndarray:
@@ -267,14 +276,17 @@ class EncoderDecoder(Model):
     def keep_outputs(self, keep: bool) -> None:
         for part in self.parts.values():
             part.keep_outputs = keep
+        if not keep:
+            self.attention_kept, self.attention_grad_kept = {}, {}
 
     @property
     def outputs(self) -> dict[str, np.ndarray]:
-        return {name: out for part in self.parts.values() for name, out in part.outputs.items()}
+        return {name: out for part in self.parts.values() for name, out in part.outputs.items()} | self.attention_kept
 
     @property
     def output_grads(self) -> dict[str, np.ndarray]:
-        return {name: dout for part in self.parts.values() for name, dout in part.output_grads.items()}
+        parts = {name: dout for part in self.parts.values() for name, dout in part.output_grads.items()}
+        return parts | self.attention_grad_kept
 
     def summary_rows(self):
         rows = [row for part in self.parts.values() for row in part.summary_rows()]
