@@ -24,6 +24,9 @@ class Sequential(Model):
 
     As a part of a larger model, `prefix` goes before every layer's name ("encoder.lstm1"), and
     `needs_input_grad` makes backward return dL/dx (a model's own first layer skips it).
+
+    The layers run in the order written, but for one swap that changes no number: a ReLU followed
+    by max pooling runs after it (`_running_order`).
     """
 
     kind = "sequential"
