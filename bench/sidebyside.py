@@ -6,8 +6,9 @@ Trainer, under the thread setting of a training (`dnnexp.train.threads.blas_thre
 other work leaves free, or `--threads`); after each of its passes over the data, PyTorch makes one pass at one
 thread and one at two (in turns, first one then the other), so that all three see the same
 machine. A row gives the median samples/s of each, the median over those rounds of dnnexp's
-ratio to the better PyTorch pass of the round, and the lane counts dnnexp's load watcher chose. The machine's load is printed at the start and at the
-end: a table measured while other work held a core reads differently from an idle one.
+ratio to the better PyTorch pass of the round, and the lane counts dnnexp's load watcher chose.
+The machine's load is printed at the start and at the end: a table measured while other work
+held a core reads differently from an idle one.
 
 Used by bench/mlp_speed.py, bench/lstm_speed.py, bench/cnn_speed.py and bench/attention_speed.py
 (run from the repository root, which puts bench/ on the import path). PyTorch is optional:

@@ -582,14 +582,14 @@ def list_(kind: Optional[RegistryName] = typer.Argument(None, help="List only th
     chosen = plurals if kind is None else {kind: plurals[kind]}
     console = _console()
     for plural, registry in chosen.items():
-        entries = {entry: (registry.describe(entry), lambda entry=entry: arguments(registry, entry)) for entry in registry.names()}
+        # Each entry's line, and with a kind its arguments.
+        entries = {entry: (registry.describe(entry), arguments(registry, entry) if kind else []) for entry in registry.names()}
         if plural == "models":  # word2vec's own kinds, which its task builds (not a registry's)
-            keys = lambda: section_arguments(Word2VecModelSection, leave_out=("kind",))  # noqa: E731
+            keys = section_arguments(Word2VecModelSection, leave_out=("kind",)) if kind else []
             entries |= {entry: (text, keys) for entry, text in MODEL_KINDS.items()}
         table = Table(title=plural, title_justify="left", show_header=False, box=None)
         for entry, (text, entry_arguments) in sorted(entries.items()):
-            lines = [text] + ([f"  {a}" for a in entry_arguments()] if kind else [])
-            table.add_row(f"  {entry}", styled("\n".join(lines)))
+            table.add_row(f"  {entry}", styled("\n".join([text] + [f"  {a}" for a in entry_arguments])))
         console.print(table)
 
 

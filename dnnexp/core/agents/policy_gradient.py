@@ -81,7 +81,6 @@ class PolicyGradient(Agent):
         self.policy.optimizer.update(self.policy.model.params, self.policy.model.grads)
         return loss
 
-
     def state_arrays(self):
         arrays = {**network_arrays("policy", self.policy), "rng": generator_state(self.rng)}
         if self.value is not None:

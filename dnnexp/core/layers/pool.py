@@ -72,11 +72,10 @@ class MaxPool2D(Pool2D):
         return self.out
 
     def backward(self, dout):
-        window = self.window
         # Windows side by side over the whole input write each element of dx once: no zeros first.
-        tiled = all(
-            s == f and o * f == n for o, s, f, n in zip(window.out_size, window.stride, window.size, self.xp.shape[2:])
-        )
+        window = self.window
+        sizes = zip(window.out_size, window.stride, window.size, self.xp.shape[2:])
+        tiled = all(s == f and o * f == n for o, s, f, n in sizes)
         dxp = np.empty_like(self.xp) if tiled else np.zeros_like(self.xp)
         # Everything laid out in memory as `out` (channels-last after a convolution), so that the
         # passes below never mix memory orders, which would make them several times slower.
