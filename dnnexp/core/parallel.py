@@ -126,9 +126,15 @@ def splits(n: int, work: float, exact: bool = False) -> bool:
     return work >= (PASSES_SPLIT_WORK if exact else SPLIT_WORK) and n > 1
 
 
+def halves(n: int, align: int = 1) -> list[slice]:
+    """range(n) in two halves, cut at a multiple of `align` (the second the larger where they differ)."""
+    cut = n // 2 // align * align
+    return [slice(0, cut), slice(cut, n)]
+
+
 def pieces(n: int, work: float, exact: bool = False) -> list[slice]:
     """range(n) cut into the pieces `split` runs: two halves where `splits`, else the whole."""
-    return [slice(0, n // 2), slice(n // 2, n)] if splits(n, work, exact) else [slice(0, n)]
+    return halves(n) if splits(n, work, exact) else [slice(0, n)]
 
 
 def shared(n: int, work: float) -> bool:
@@ -142,7 +148,12 @@ def split(task: Callable[[slice], None], n: int, work: float, exact: bool = Fals
     module's text). Each piece must write only its own part of the output. `exact` work gives the
     same numbers in pieces as whole (elementwise passes, one product per step of a batch of them):
     on one lane it then runs whole, as one piece."""
-    parts = pieces(n, work, exact) if not exact or lanes() > 1 else [slice(0, n)]
+    side_by_side(task, pieces(n, work, exact) if not exact or lanes() > 1 else [slice(0, n)])
+
+
+def side_by_side(task: Callable[[Any], None], parts: list) -> None:
+    """task(part) for each of `parts` (one or two), each on whichever lane takes it first; on one
+    lane, in order. While they run side by side no lane is free, so each runs on one."""
     if len(parts) == 1 or lanes() == 1:
         for part in parts:
             task(part)
@@ -171,13 +182,13 @@ class _Pieces:
     """The pieces of one `split`, each taken once, by this thread or the other lane; this thread
     waits only for the pieces the other lane took."""
 
-    def __init__(self, task: Callable[[slice], None], parts: list[slice]):
+    def __init__(self, task: Callable[[Any], None], parts: list):
         self.task, self.parts = task, parts
         self.taken, self.taken_there = 0, 0
         self.lock, self.there_done = threading.Lock(), threading.Event()
         self.error: BaseException | None = None
 
-    def _next(self, there: bool) -> slice | None:
+    def _next(self, there: bool) -> Any:
         with self.lock:
             if self.taken == len(self.parts):
                 return None
@@ -197,8 +208,9 @@ class _Pieces:
 
     def take_here(self) -> None:
         """Here: run pieces until none is left, then wait for those the other lane is running."""
-        while (part := self._next(there=False)) is not None:
-            self.task(part)
+        with using(1):
+            while (part := self._next(there=False)) is not None:
+                self.task(part)
         if self.taken_there:
             self.there_done.wait()
             if self.error is not None:
@@ -403,6 +415,34 @@ def _exact_blas() -> Any:
         own = [blas for blas in found if os.path.realpath(blas.filepath).startswith(numpy_dir)] or found
         _exact_blas_controller = own[0] if len(own) == 1 and _gives_exact_products(own[0]) else None
     return _exact_blas_controller
+
+
+_exact_in_halves: dict[tuple, bool] = {}
+
+
+#: where a product's columns are cut (`exact_in_halves`): BLAS computes them in tiles of up to 16
+#: (AVX-512, single precision) and a narrower tile at the end, whose sums may round differently;
+#: cut at a multiple of 16, each column is in a tile of the same kind in its half as in the whole
+COLUMN_ALIGN = 16
+
+
+def exact_in_halves(products: tuple[tuple[int, int, bool], ...], n: int, dtype: Any) -> bool:
+    """Whether NumPy's BLAS gives every product (m, k) @ (k, n) of `products`, each (m, k, whether
+    the first operand is read transposed), the same bits computed on the columns' two halves
+    (`halves(n, COLUMN_ALIGN)`) one after the other as whole: work cut by columns (a batch in
+    halves) then gives the whole's very numbers. BLAS takes other roads for small products and
+    narrow tiles, whose sums may round differently, so each set of shapes is tried once, on
+    random numbers, before it is cut."""
+    key = (products, n, np.dtype(dtype).str)
+    if key not in _exact_in_halves:
+        rng, same = np.random.default_rng(0), []
+        for m, k, transposed in products:
+            a, b = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
+            a = np.ascontiguousarray(a.T).T if transposed else a
+            whole = np.matmul(a, b)
+            same += [np.array_equal(whole[:, part], np.matmul(a, np.ascontiguousarray(b[:, part]))) for part in halves(n, COLUMN_ALIGN)]
+        _exact_in_halves[key] = all(same)
+    return _exact_in_halves[key]
 
 
 def _gives_exact_products(blas: Any) -> bool:

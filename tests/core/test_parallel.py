@@ -46,6 +46,48 @@ def test_one_lane_runs_every_piece_here_two_lanes_share_them_out():
     assert sorted(ran) == [0, 5] and {name[:11] for name in ran.values()} == {"MainThread", "dnnexp-lane"}
 
 
+def test_parts_side_by_side_each_run_once_on_one_lane_of_their_own():
+    """A recurrent layer's two halves of a batch: each part once, one on each lane, and neither
+    hands work on, since no lane is free while they run."""
+    ran: dict[str, tuple[str, int]] = {}
+    both_started = threading.Barrier(2, timeout=10)
+
+    def part(name: str) -> None:
+        ran[name] = (here()[:11], parallel.lanes())
+        both_started.wait()
+
+    with parallel.using(2):
+        parallel.side_by_side(part, ["first", "second"])
+    assert sorted(ran) == ["first", "second"]
+    assert {lane for lane, _ in ran.values()} == {"MainThread", "dnnexp-lane"}
+    assert {lanes for _, lanes in ran.values()} == {1}
+
+
+def test_products_are_tried_in_halves_of_their_columns_before_a_batch_is_cut(monkeypatch):
+    """What lets a recurrent layer run its batch in halves: BLAS computing each column of its
+    products the same way whatever columns it computes with it. A BLAS that does (here: one column
+    at a time) is found so; one that rounds a product of fewer columns otherwise is found out."""
+    lstm = ((512, 28, True), (28, 512, False), (512, 128, False), (128, 512, False))
+    real = np.matmul
+
+    def column_by_column(a, b):
+        return np.concatenate([real(a, b[:, [j]]) for j in range(b.shape[1])], axis=1)
+
+    def rounding_narrow_products_otherwise(a, b):
+        return real(a, b) + np.float32(1e-3) * (b.shape[1] < 64)
+
+    for matmul, exact in [(column_by_column, True), (rounding_narrow_products_otherwise, False)]:
+        monkeypatch.setattr(parallel.np, "matmul", matmul)
+        monkeypatch.setattr(parallel, "_exact_in_halves", {})
+        assert parallel.exact_in_halves(lstm, 64, np.float32) is exact
+
+
+def test_halves_are_cut_at_a_multiple_of_blas_s_column_tiles():
+    assert parallel.halves(70, parallel.COLUMN_ALIGN) == [slice(0, 32), slice(32, 70)]
+    assert parallel.halves(64, parallel.COLUMN_ALIGN) == [slice(0, 32), slice(32, 64)]
+    assert parallel.halves(11) == [slice(0, 5), slice(5, 11)]
+
+
 def test_pieces_run_here_rather_than_wait_behind_a_busy_other_lane():
     release, ran = threading.Event(), []
     with parallel.using(2):
@@ -174,12 +216,13 @@ MLP = [{"type": "dense", "units": 300, "activation": "relu", "init": "he_normal"
 CNN = [{"type": "conv2d", "filters": 16, "kernel_size": 3, "activation": "relu"}, {"type": "maxpool2d"},
        {"type": "conv2d", "filters": 16, "kernel_size": 3, "activation": "relu"},
        {"type": "flatten"}, {"type": "dense", "units": 10, "activation": "softmax"}]
-LSTM = [{"type": "lstm", "units": 64, "peephole": True}, {"type": "dense", "units": 10, "activation": "softmax"}]
+#: a batch large enough to go through the steps in halves on two lanes
+LSTM = [{"type": "lstm", "units": 128, "peephole": True}, {"type": "dense", "units": 10, "activation": "softmax"}]
 #: two recurrent layers, the first giving every step: δ from above at each step, the input gradient
 GRU = [{"type": "gru", "units": 64, "return_sequences": True}, {"type": "simple_rnn", "units": 64},
        {"type": "dense", "units": 10, "activation": "softmax"}]
 #: name → (input shape, layers, batch): each large enough that every piece, split and deferral happens
-MODELS = {"mlp": ((784,), MLP, 300), "cnn": ((3, 18, 18), CNN, 64), "lstm": ((24, 8), LSTM, 32), "gru": ((24, 8), GRU, 70)}
+MODELS = {"mlp": ((784,), MLP, 300), "cnn": ((3, 18, 18), CNN, 64), "lstm": ((24, 8), LSTM, 64), "gru": ((24, 8), GRU, 70)}
 
 
 def trained(name: str, lanes: int, steps: int = 3) -> tuple[dict[str, np.ndarray], int]:
@@ -207,6 +250,15 @@ def trained(name: str, lanes: int, steps: int = 3) -> tuple[dict[str, np.ndarray
     finally:
         parallel._worker_pool = real
     return {key: value.copy() for key, value in model.params.items()}, len(handed)
+
+
+def test_the_lstm_model_goes_through_its_steps_in_halves_on_two_lanes_where_blas_gives_them_exactly():
+    shape, layers, batch = MODELS["lstm"]
+    lstm = sequential(shape, layers, np.random.default_rng(0)).layers[0]
+    with parallel.using(2):
+        halves = lstm._batch_pieces(batch, shape[1], np.float32)
+    exact = parallel.exact_in_halves(lstm._products(shape[1]), batch, np.float32)
+    assert halves == (parallel.halves(batch, parallel.COLUMN_ALIGN) if exact else [slice(0, batch)])
 
 
 @pytest.mark.parametrize("name", MODELS)

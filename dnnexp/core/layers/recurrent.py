@@ -17,7 +17,9 @@ slower). Speed: the input part W_inᵀ x^t + b of every step is one batched prod
 and W_in, W and b get their gradients from one product per block of steps (`time_blocks`), each
 worked out beside the backward loop once the loop is through its block; only Wᵀ z^{t−1}
 (forward) and W δ^t (backward) run per step, with as few elementwise passes around them as the
-cell allows (the LSTM's backward factors are worked out for all steps before the loop).
+cell allows (the LSTM's backward factors are worked out for all steps before the loop). On two
+lanes a large batch goes through the steps as two halves side by side, each with its own arrays
+(`Piece`); the steps of one sequence are serial, its samples are not.
 
 State, for wiring an encoder's final state (the "thought vector") into a decoder:
 `set_state(h, c=None)` gives the next forward its initial state (N, H) (zeros otherwise); after a
@@ -50,6 +52,32 @@ from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
 
 State = tuple[np.ndarray, ...]
+
+
+#: multiply-adds of a half batch's recurrent product in one step (G·H·H·N/2) from which the halves
+#: go through the steps side by side on two lanes (`Recurrent._batch_pieces`). Each step's dozen
+#: NumPy calls hand the GIL between the two loops: at 2.1·10⁶ (an LSTM of 128 units, batch 64)
+#: a training step took 0.85 of the whole batch's time, at 1.0–1.6·10⁶ (64 units at batch 128,
+#: a GRU of 128 at 64) from 1.0 to 1.3 times as long.
+HALF_STEP_WORK = 2_000_000
+#: the fewest samples in a half: BLAS takes a product with one column (or a few) by another road,
+#: whose sums may round differently from the whole batch's
+MIN_HALF = parallel.COLUMN_ALIGN
+
+
+class Piece:
+    """The samples `part` of a batch on their way through the T steps: the arrays a cell reads and
+    writes for them, feature-major (T, features, n) — xt, a (gate values), states, da (δ) and the
+    cell's own — set by the layer's forward and backward passes. A layer runs its batch as one
+    piece, or as two halves, one on each lane (`Recurrent._batch_pieces`)."""
+
+    def __init__(self, part: slice):
+        self.part = part
+
+
+def joined(arrays: list[np.ndarray]) -> np.ndarray:
+    """The pieces' arrays, samples first, as the whole batch's: the one array itself, else joined."""
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 class Recurrent(Layer):
@@ -135,89 +163,155 @@ class Recurrent(Layer):
 
     def forward(self, x, train=False):
         N, T, D = x.shape
-        # x^t as columns (D, N), step by step: (T, D, N)
-        self.xt = np.ascontiguousarray(x.transpose(1, 2, 0))
+        self._begin_forward(x.dtype)
+        initial = list(self._initial_state(N))
+        self.pieces = [Piece(part) for part in self._batch_pieces(N, D, x.dtype)]
+        parallel.side_by_side(lambda piece: self._forward_piece(piece, x, initial), self.pieces)
+        self.final_state = tuple(
+            joined([piece.states[k][T].T for piece in self.pieces]) for k in range(len(self.state_names))
+        )
+        if self.stateful:
+            self.initial_state = self.final_state
+        if self.return_sequences:
+            return joined([piece.states[0][1:].transpose(2, 0, 1) for piece in self.pieces])
+        return self.final_state[0]
+
+    def _batch_pieces(self, N: int, D: int, dtype: type) -> list[slice]:
+        """The batch whole, or in two halves that go through the T steps side by side, one on each
+        lane: where a second lane is free, each half's recurrent product is large enough to
+        outweigh the GIL the two loops hand back and forth (HALF_STEP_WORK), and BLAS gives each
+        of the layer's products the same bits in halves as whole (`parallel.exact_in_halves`), so
+        that the halves give the whole's very numbers. Not while recording the per-step gradient
+        norms, which are sums over the whole batch."""
+        step_work = self.gates * self.units * self.units * (N // 2)
+        if (self.record_time_grads or parallel.lanes() == 1 or N // 2 < MIN_HALF or step_work < HALF_STEP_WORK
+                or not parallel.exact_in_halves(self._products(D), N, dtype)):
+            return [slice(0, N)]
+        return parallel.halves(N, parallel.COLUMN_ALIGN)
+
+    def _products(self, D: int) -> tuple[tuple[int, int, bool], ...]:
+        """(m, k, whether the first operand is read transposed) of every product (m, k) @ (k, n) of
+        a piece's n samples: W_inᵀ x^t and W_in δ^t here, the cell's own after them."""
+        GH = self.gates * self.units
+        return (GH, D, True), (D, GH, False), *self._cell_products()
+
+    def _cell_products(self) -> tuple[tuple[int, int, bool], ...]:
+        """The cell's products per step, as `_products` gives them."""
+        raise NotImplementedError
+
+    def _forward_piece(self, piece: Piece, x: np.ndarray, initial: list[np.ndarray]) -> None:
+        """The forward pass of the samples x[piece.part] through all T steps, from `initial` (N, H)."""
+        x = x[piece.part]
+        n, T, D = x.shape
+        # x^t as columns (D, n), step by step: (T, D, n)
+        piece.xt = np.ascontiguousarray(x.transpose(1, 2, 0))
         # W_inᵀ x^t + b for all T steps in one batched product; each step adds Wᵀ z^{t−1} in place
         # and turns the sum into its gate values, which backward reads from here.
-        self.a = np.empty((T, self.gates * self.units, N), x.dtype)
+        piece.a = np.empty((T, self.gates * self.units, n), x.dtype)
         W_in, b = self.params["W_in"], self.params["b"][:, None]
 
         def inputs(steps: slice) -> None:
-            np.matmul(W_in.T, self.xt[steps], out=self.a[steps])
-            self.a[steps] += b
+            np.matmul(W_in.T, piece.xt[steps], out=piece.a[steps])
+            piece.a[steps] += b
 
-        parallel.split(inputs, T, self.a.size * D, exact=True)  # one product per step: see core/parallel.py
-        # One (T + 1, H, N) array per state: index 0 holds the initial state, t + 1 the state after step t.
-        self.states = [np.empty((T + 1, self.units, N), x.dtype) for _ in self.state_names]
-        for states, initial in zip(self.states, self._initial_state(N)):
-            states[0] = initial.T
-        self._begin_forward(T, N, x.dtype)
+        parallel.split(inputs, T, piece.a.size * D, exact=True)  # one product per step: see core/parallel.py
+        # One (T + 1, H, n) array per state: index 0 holds the initial state, t + 1 the state after step t.
+        piece.states = [np.empty((T + 1, self.units, n), x.dtype) for _ in self.state_names]
+        for states, state in zip(piece.states, initial):
+            states[0] = state[piece.part].T
+        self._begin_piece(piece)
         for t in range(T):
-            self._cell_forward(t)
-        self.final_state = tuple(states[T].T for states in self.states)
-        if self.stateful:
-            self.initial_state = self.final_state
-        hs = self.states[0]
-        return hs[1:].transpose(2, 0, 1) if self.return_sequences else hs[T].T
+            self._cell_forward(piece, t)
 
     def backward(self, dout, dfinal: State | None = None):
         """dout: dL/d(output); `dfinal`: dL/d(final state) from outside the layer, as (dh,) or (dh, dc)."""
-        T, GH, N = self.a.shape
-        dnext = [np.zeros((self.units, N), self.a.dtype) for _ in self.state_names]
+        T, GH, _ = self.pieces[0].a.shape
+        # The weight gradients are sums over the steps, in blocks of steps: one piece hands each
+        # block's share to another lane as soon as its loop is through it; two pieces keep both
+        # lanes in their loops, and the blocks follow, shared between the lanes.
+        blocks = time_blocks(T)
+        partials = [self.grads] if len(blocks) == 1 else [{key: np.empty_like(g) for key, g in self.grads.items()} for _ in blocks]
+        self.time_grad_norms = np.empty(T) if self.record_time_grads else None
+        parallel.side_by_side(lambda piece: self._backward_piece(piece, dout, dfinal, blocks, partials), self.pieces)
+        if len(self.pieces) > 1:
+            work = T * len(dout) * GH * (self.units + len(self.params["W_in"]))
+
+            def shares(part: slice) -> None:
+                for k in range(len(blocks))[part]:
+                    self._weight_grads(blocks[k], partials[k])
+
+            parallel.split(shares, len(blocks), work, exact=True)
+        if len(partials) > 1:
+            parallel.then(lambda: sum_into(self.grads, partials))
+        self.dstate = tuple(
+            joined([piece.dstate[k] for piece in self.pieces]) for k in range(len(self.state_names))
+        )
+        if not self.needs_input_grad:
+            return None
+        return joined([piece.dx.transpose(2, 0, 1) for piece in self.pieces])
+
+    def _backward_piece(
+        self, piece: Piece, dout: np.ndarray, dfinal: State | None, blocks: list[slice], partials: list[dict[str, np.ndarray]]
+    ) -> None:
+        """The backward pass of the samples of `piece` through all T steps, into piece.da (δ of every
+        step's pre-activations), piece.dstate and piece.dx; one piece also works out the weight
+        gradients, block by block (see `backward`)."""
+        T, GH, n = piece.a.shape
+        dnext = [np.zeros((self.units, n), piece.a.dtype) for _ in self.state_names]
         if dfinal is not None:
             for carried, given in zip(dnext, dfinal):
-                carried += given.T
+                carried += given[piece.part].T
         if self.return_sequences:
-            douts = np.ascontiguousarray(dout.transpose(1, 2, 0))
+            douts = np.ascontiguousarray(dout[piece.part].transpose(1, 2, 0))
         else:
-            dnext[0] += dout.T
-        self.da = np.empty_like(self.a)  # δ of every step's pre-activations, filled by the cell
-        self._begin_backward()
-        norms = np.empty(T) if self.record_time_grads else None
-        # The weight gradients are sums over the steps: each block of steps' share is worked out as
-        # soon as the loop has gone through it, on another lane while the loop goes on.
-        blocks, partials = time_blocks(T), []
+            dnext[0] += dout[piece.part].T
+        piece.da = np.empty_like(piece.a)  # δ of every step's pre-activations, filled by the cell
+        self._begin_backward(piece)
+        norms, whole, finished = self.time_grad_norms, len(self.pieces) == 1, 0
         for t in reversed(range(T)):
             if self.return_sequences:
                 dnext[0] += douts[t]
             if norms is not None:
                 norms[t] = np.sqrt(sum(np.vdot(d, d) for d in dnext))  # over the batch, h and c together
-            dnext = self._cell_backward(t, dnext)
+            dnext = self._cell_backward(piece, t, dnext)
             if self.truncate_bptt and t % self.truncate_bptt == 0 and t > 0:
                 dnext = [np.zeros_like(d) for d in dnext]  # a block boundary: no gradient into the block before
-            if t == blocks[len(partials)].start:
-                steps = blocks[len(partials)]
-                partial = self.grads if len(blocks) == 1 else {key: np.empty_like(g) for key, g in self.grads.items()}
-                partials.append(partial)
-                work = (steps.stop - steps.start) * N * GH * (self.units + len(self.xt[0]))
+            if whole and t == blocks[finished].start:
+                steps, partial = blocks[finished], partials[finished]
+                work = (steps.stop - steps.start) * n * GH * (self.units + len(piece.xt[0]))
                 parallel.later(lambda steps=steps, partial=partial: self._weight_grads(steps, partial), work)
-        if len(partials) > 1:
-            parallel.then(lambda: sum_into(self.grads, partials))
-        self.dstate = tuple(d.T for d in dnext)
-        self.time_grad_norms = norms
-        if not self.needs_input_grad:
-            return None
-        dx = np.empty((T, len(self.params["W_in"]), N), self.da.dtype)
+                finished += 1
+        piece.dstate = [d.T for d in dnext]
+        if self.needs_input_grad:
+            piece.dx = np.empty((T, len(self.params["W_in"]), n), piece.da.dtype)
 
-        def inputs(steps: slice) -> None:
-            np.matmul(self.params["W_in"], self.da[steps], out=dx[steps])
+            def inputs(steps: slice) -> None:
+                np.matmul(self.params["W_in"], piece.da[steps], out=piece.dx[steps])
 
-        parallel.split(inputs, T, dx.size * GH, exact=True)
-        return dx.transpose(2, 0, 1)
+            parallel.split(inputs, T, piece.dx.size * GH, exact=True)
+
+    def _gathered(self, arrays: Callable[[Piece], np.ndarray], steps: slice) -> np.ndarray:
+        """(features, steps·N): every piece's (T, features, n) array `arrays(piece)` over `steps`,
+        its columns in the order (step, sample) whichever pieces the batch ran in."""
+        first = arrays(self.pieces[0])
+        S, N = steps.stop - steps.start, sum(piece.part.stop - piece.part.start for piece in self.pieces)
+        out = np.empty((first.shape[1], S, N), first.dtype)
+        for piece in self.pieces:
+            out[:, :, piece.part] = arrays(piece)[steps].transpose(1, 0, 2)
+        return out.reshape(first.shape[1], S * N)
 
     def _weight_grads(self, steps: slice, out: dict[str, np.ndarray]) -> None:
         """The share of `steps` in every dL/dparam, into `out`: the course's ∂E/∂W_(in) = Σ_t δ^t [x^t]ᵀ,
         ∂E/∂b = Σ_t δ^t and ∂E/∂W = Σ_t δ^t [z^{t−1}]ᵀ (stored transposed, like W), each one product
         over those steps and all samples."""
-        GH, H = self.a.shape[1], self.units
-        da = self.da[steps].transpose(1, 0, 2).reshape(GH, -1)  # (G·H, steps·N)
-        np.matmul(self.xt[steps].transpose(1, 0, 2).reshape(len(self.xt[0]), -1), da.T, out=out["W_in"])
+        da = self._gathered(lambda piece: piece.da, steps)  # (G·H, steps·N)
+        np.matmul(self._gathered(lambda piece: piece.xt, steps), da.T, out=out["W_in"])
         np.sum(da, axis=1, out=out["b"])
         self._recurrent_grads(steps, da, out)
 
     def _recurrent_grads(self, steps: slice, da: np.ndarray, out: dict[str, np.ndarray]) -> None:
         """dL/dW = Σ_t z^{t−1} [δ^t]ᵀ over `steps` into out["W"], from their δ as (G·H, steps·N)."""
-        h_prev = self.states[0][:-1][steps].transpose(1, 0, 2).reshape(self.units, -1)
+        h_prev = self._gathered(lambda piece: piece.states[0][:-1], steps)
         np.matmul(h_prev, da.T, out=out["W"])
 
     def _initial_state(self, N: int) -> Iterator[np.ndarray]:
@@ -231,21 +325,23 @@ class Recurrent(Layer):
             )
         return iter(self.initial_state)
 
-    def _begin_forward(self, T: int, N: int, dtype: type) -> None:
-        """Allocate what a cell keeps per step besides its gates (the LSTM's tanh(c))."""
+    def _begin_forward(self, dtype: type) -> None:
+        """Work out what every piece's steps share (the LSTM's halved recurrent weights)."""
 
-    def _begin_backward(self) -> None:
-        """Work out, for all steps at once, what the cell's backward steps share (the LSTM's factors)."""
+    def _begin_piece(self, piece: Piece) -> None:
+        """Allocate what a cell keeps per step besides its gates (the LSTM's tanh(c)), for one piece."""
 
-    def _cell_forward(self, t: int) -> None:
-        """Step t: turn self.a[t] into the gate values in place, write the new state at t + 1."""
+    def _begin_backward(self, piece: Piece) -> None:
+        """Work out, for all steps of a piece at once, what the cell's backward steps share (the LSTM's factors)."""
+
+    def _cell_forward(self, piece: Piece, t: int) -> None:
+        """Step t: turn piece.a[t] into the gate values in place, write the new state at t + 1."""
         raise NotImplementedError
 
-    def _cell_backward(self, t: int, dnext: list[np.ndarray]) -> list[np.ndarray]:
-        """Step t backwards: from dL/d(state after t) (H, N), write δ into self.da[t], return
+    def _cell_backward(self, piece: Piece, t: int, dnext: list[np.ndarray]) -> list[np.ndarray]:
+        """Step t backwards: from dL/d(state after t) (H, n), write δ into piece.da[t], return
         dL/d(state before t)."""
         raise NotImplementedError
-
 
 class SimpleRNN(Recurrent):
     """Simple RNN: z^t = f(W_(in) x^t + W z^{t−1} + b), f = tanh or relu (course Day 3 §1).
@@ -268,20 +364,24 @@ class SimpleRNN(Recurrent):
         super().__init__(units, return_sequences, truncate_bptt, init, recurrent_init)
         self.activation = activation
 
-    def _cell_forward(self, t):
-        u = self.a[t]
-        u += self.params["W"].T @ self.states[0][t]
-        z = self.states[0][t + 1]
+    def _cell_products(self):
+        H = self.units
+        return (H, H, True), (H, H, False)  # Wᵀ z^{t−1}, W δ^t
+
+    def _cell_forward(self, piece, t):
+        u = piece.a[t]
+        u += self.params["W"].T @ piece.states[0][t]
+        z = piece.states[0][t + 1]
         if self.activation == "tanh":
             np.tanh(u, out=z)
         else:
             np.maximum(u, 0, out=z)
 
-    def _cell_backward(self, t, dnext):
-        z = self.states[0][t + 1]
+    def _cell_backward(self, piece, t, dnext):
+        z = piece.states[0][t + 1]
         # f'(u) from the output: 1 − z² for tanh, 1 where z > 0 for relu
         slope = 1.0 - z * z if self.activation == "tanh" else z > 0
-        delta = self.da[t]
+        delta = piece.da[t]
         np.multiply(dnext[0], slope, out=delta)
         return [self.params["W"] @ delta]
 
@@ -339,23 +439,30 @@ class LSTM(Recurrent):
         """dL/d(initial cell state) (N, H), from the last backward pass."""
         return self.dstate[1]
 
-    def _begin_forward(self, T, N, dtype):
-        H, W, b = self.units, self.params["W"], self.params["b"]
-        self.tanh_c = np.empty((T, H, N), dtype)
-        self.gate_sum = np.empty((4 * H, N), dtype)  # Wᵀ h^{t−1}, then i ⊙ g: one buffer for every step
+    def _begin_forward(self, dtype):
         # σ(a) = (1 + tanh(a/2))/2 (never overflows). The halving is done once: on the input parts of
-        # a (all steps), on the recurrent weights and the peepholes of i, f and o. Halving is exact in
-        # floating point, so each step's a/2 is the same number as halving the full sum.
-        self.a[:, : 3 * H] *= 0.5
-        self.W_half = np.ascontiguousarray(W.T)  # (4H, H): rows are the gate units
+        # a (all steps, `_begin_piece`), on the recurrent weights and the peepholes of i, f and o.
+        # Halving is exact in floating point, so each step's a/2 is the same number as halving the full sum.
+        H = self.units
+        self.W_half = np.ascontiguousarray(self.params["W"].T)  # (4H, H): rows are the gate units
         self.W_half[: 3 * H] *= 0.5
         if self.peephole:
             self.peep = self.params["p"][:, :, None] * 0.5  # (3, H, 1): one weight per unit, for every sample
 
-    def _cell_forward(self, t):
+    def _cell_products(self):
         H = self.units
-        hs, cs = self.states
-        a, tmp = self.a[t], self.gate_sum
+        return (4 * H, H, False), (H, 4 * H, False)  # W_half h^{t−1}, W δ^t
+
+    def _begin_piece(self, piece):
+        T, GH, n = piece.a.shape
+        piece.tanh_c = np.empty((T, self.units, n), piece.a.dtype)
+        piece.gate_sum = np.empty((GH, n), piece.a.dtype)  # Wᵀ h^{t−1}, then i ⊙ g: one buffer for every step
+        piece.a[:, : 3 * self.units] *= 0.5
+
+    def _cell_forward(self, piece, t):
+        H = self.units
+        hs, cs = piece.states
+        a, tmp = piece.a[t], piece.gate_sum
         np.matmul(self.W_half, hs[t], out=tmp)
         a += tmp
         i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
@@ -379,10 +486,10 @@ class LSTM(Recurrent):
             np.tanh(o, out=o)
             o *= 0.5
             o += 0.5
-        np.tanh(c, out=self.tanh_c[t])
-        np.multiply(o, self.tanh_c[t], out=hs[t + 1])
+        np.tanh(c, out=piece.tanh_c[t])
+        np.multiply(o, piece.tanh_c[t], out=hs[t + 1])
 
-    def _begin_backward(self):
+    def _begin_backward(self, piece):
         """The factors of each step's backward pass that do not depend on the gradient flowing in,
         for all T steps at once (a few large passes instead of many small ones each step):
 
@@ -393,7 +500,7 @@ class LSTM(Recurrent):
         `dc_from_h`, and the factor carrying dc back to dc^{t−1} (f [+ p_i ⊙ … + p_f ⊙ …]) into
         `dc_back` (the forget gate itself without peepholes).
         """
-        H, a, K, (_, cs) = self.units, self.a, self.da, self.states
+        H, a, K, (_, cs), tanh_c = self.units, piece.a, piece.da, piece.states, piece.tanh_c
         i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
 
         def factors(steps: slice) -> None:
@@ -402,48 +509,50 @@ class LSTM(Recurrent):
             Kifo *= ifo  # σ(1 − σ)
             K[steps, :H] *= g[steps]
             K[steps, H : 2 * H] *= cs[:-1][steps]
-            K[steps, 2 * H : 3 * H] *= self.tanh_c[steps]
+            K[steps, 2 * H : 3 * H] *= tanh_c[steps]
             Kg = K[steps, 3 * H :]
             np.multiply(g[steps], g[steps], out=Kg)
             np.subtract(1.0, Kg, out=Kg)
             Kg *= i[steps]
-            dc_from_h = self.dc_from_h[steps]
-            np.multiply(self.tanh_c[steps], self.tanh_c[steps], out=dc_from_h)
+            dc_from_h = piece.dc_from_h[steps]
+            np.multiply(tanh_c[steps], tanh_c[steps], out=dc_from_h)
             np.subtract(1.0, dc_from_h, out=dc_from_h)
             dc_from_h *= o[steps]
             if self.peephole:
                 p = self.params["p"][:, :, None]
                 dc_from_h += K[steps, 2 * H : 3 * H] * p[2]
-                dc_back = self.dc_back[steps]
+                dc_back = piece.dc_back[steps]
                 np.multiply(K[steps, :H], p[0], out=dc_back)
                 dc_back += K[steps, H : 2 * H] * p[1]
                 dc_back += f[steps]
 
         T = len(a)
-        self.dc_from_h = np.empty_like(self.tanh_c)
-        self.dc_back = np.empty_like(self.tanh_c) if self.peephole else f
-        parallel.split(factors, T, 16 * parallel.PASS * self.tanh_c.size, exact=True)
+        piece.dc_from_h = np.empty_like(tanh_c)
+        piece.dc_back = np.empty_like(tanh_c) if self.peephole else f
+        parallel.split(factors, T, 16 * parallel.PASS * tanh_c.size, exact=True)
 
-    def _cell_backward(self, t, dnext):
+    def _cell_backward(self, piece, t, dnext):
         H = self.units
         dh, dc_next = dnext
-        da = self.da[t]  # holds the step's factors (see _begin_backward); multiplied in place
-        dc = dh * self.dc_from_h[t]
+        da = piece.da[t]  # holds the step's factors (see _begin_backward); multiplied in place
+        dc = dh * piece.dc_from_h[t]
         dc += dc_next
         np.multiply(da[: 2 * H].reshape(2, H, -1), dc, out=da[: 2 * H].reshape(2, H, -1))  # i and f
         da[2 * H : 3 * H] *= dh
         da[3 * H :] *= dc
-        dc *= self.dc_back[t]  # now dL/dc^{t−1}
+        dc *= piece.dc_back[t]  # now dL/dc^{t−1}
         return [self.params["W"] @ da, dc]
 
     def _recurrent_grads(self, steps, da, out):
         super()._recurrent_grads(steps, da, out)
         if self.peephole:
-            H, cs, dp, d = self.units, self.states[1], out["p"], self.da[steps]
+            H, dp = self.units, out["p"]
+            c_prev = self._gathered(lambda piece: piece.states[1][:-1], steps)
+            c_next = self._gathered(lambda piece: piece.states[1][1:], steps)
             # Σ over steps and samples of δ of the gate ⊙ the cell that gate looked at
-            dp[0] = np.einsum("thn,thn->h", d[:, :H], cs[:-1][steps])
-            dp[1] = np.einsum("thn,thn->h", d[:, H : 2 * H], cs[:-1][steps])
-            dp[2] = np.einsum("thn,thn->h", d[:, 2 * H : 3 * H], cs[1:][steps])
+            dp[0] = np.einsum("hk,hk->h", da[:H], c_prev)
+            dp[1] = np.einsum("hk,hk->h", da[H : 2 * H], c_prev)
+            dp[2] = np.einsum("hk,hk->h", da[2 * H : 3 * H], c_next)
 
 
 class GRU(Recurrent):
@@ -463,19 +572,25 @@ class GRU(Recurrent):
 
     gates = 3
 
-    def _begin_forward(self, T, N, dtype):
-        self.rh = np.empty((T, self.units, N), dtype)  # r ⊙ h^{t−1}: what W_h multiplies
-
-    def _cell_forward(self, t):
+    def _cell_products(self):
         H = self.units
-        hs, W = self.states[0], self.params["W"]
-        a = self.a[t]
+        # W_z,rᵀ h^{t−1}, W_hᵀ (r ⊙ h^{t−1}); W_h δ_h, W_z,r δ_z,r
+        return (2 * H, H, True), (H, H, True), (H, H, False), (H, 2 * H, False)
+
+    def _begin_piece(self, piece):
+        T, _, n = piece.a.shape
+        piece.rh = np.empty((T, self.units, n), piece.a.dtype)  # r ⊙ h^{t−1}: what W_h multiplies
+
+    def _cell_forward(self, piece, t):
+        H = self.units
+        hs, W, rh = piece.states[0], self.params["W"], piece.rh
+        a = piece.a[t]
         zr = a[: 2 * H]
         zr += W[:, : 2 * H].T @ hs[t]
         sigmoid_(zr)
         z, r, candidate = a[:H], a[H : 2 * H], a[2 * H :]
-        np.multiply(r, hs[t], out=self.rh[t])
-        candidate += W[:, 2 * H :].T @ self.rh[t]
+        np.multiply(r, hs[t], out=rh[t])
+        candidate += W[:, 2 * H :].T @ rh[t]
         np.tanh(candidate, out=candidate)
         # (1 − z) h + z h̃ = h + z (h̃ − h)
         h = hs[t + 1]
@@ -483,11 +598,11 @@ class GRU(Recurrent):
         h *= z
         h += hs[t]
 
-    def _cell_backward(self, t, dnext):
+    def _cell_backward(self, piece, t, dnext):
         (dh,) = dnext
         H = self.units
-        h_prev, W = self.states[0][t], self.params["W"]
-        a, da = self.a[t], self.da[t]
+        h_prev, W = piece.states[0][t], self.params["W"]
+        a, da = piece.a[t], piece.da[t]
         z, r, candidate = a[:H], a[H : 2 * H], a[2 * H :]
         daz, dar, dah = da[:H], da[H : 2 * H], da[2 * H :]
         np.multiply(dh, z, out=dah)
@@ -505,9 +620,9 @@ class GRU(Recurrent):
 
     def _recurrent_grads(self, steps, da, out):
         H, dW = self.units, out["W"]
-        h_prev = self.states[0][:-1][steps].transpose(1, 0, 2).reshape(H, -1)
+        h_prev = self._gathered(lambda piece: piece.states[0][:-1], steps)
         dW[:, : 2 * H] = h_prev @ da[: 2 * H].T
-        dW[:, 2 * H :] = self.rh[steps].transpose(1, 0, 2).reshape(H, -1) @ da[2 * H :].T
+        dW[:, 2 * H :] = self._gathered(lambda piece: piece.rh, steps) @ da[2 * H :].T
 
 
 # ---- the course's form: the reference the fast cells above are tested against ----
@@ -699,7 +814,7 @@ def time_blocks(T: int) -> list[slice]:
     """The blocks of steps whose shares of the weight gradients are summed, in the order the backward
     loop finishes them (the last steps first): up to four, fixed by T alone, so the sums come out
     the same bit for bit whether the blocks ran beside the loop or after it."""
-    count = max(1, min(4, T // BLOCK_STEPS))
+    count = 4 if T >= 4 * BLOCK_STEPS else 2 if T >= 2 * BLOCK_STEPS else 1
     edges = [T * k // count for k in range(count + 1)]
     return [slice(edges[k], edges[k + 1]) for k in reversed(range(count))]
 

@@ -15,6 +15,7 @@ import pytest
 from dnnexp.core.gradcheck import numerical_gradient, relative_error
 from dnnexp.core.layers import ShapeError
 from dnnexp.core import parallel
+from dnnexp.core.layers import recurrent as recurrent_module
 from dnnexp.core.layers.recurrent import GRUStep, LSTMStep, Recurrent, SimpleRNNStep, TimeReference, time_blocks
 
 N, T, D, H = 3, 5, 2, 4
@@ -41,9 +42,9 @@ def recurrent(build_layer, spec: dict[str, Any], seed: int = 0, **changes: Any) 
     return layer
 
 
-def initial_state(layer: Recurrent, seed: int = 1) -> tuple[np.ndarray, ...]:
+def initial_state(layer: Recurrent, seed: int = 1, batch: int = N) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
-    return tuple(rng.normal(size=(N, H)) for _ in layer.state_names)
+    return tuple(rng.normal(size=(batch, H)) for _ in layer.state_names)
 
 
 def assert_close(got: np.ndarray, want: np.ndarray, name: str) -> None:
@@ -83,6 +84,34 @@ def test_forward_and_every_gradient_match_the_course_form_reference(case, return
         assert_close(grad, reference.grads[key], key)
     for name, got, want in zip(layer.state_names, layer.dstate, reference.dstate):
         assert_close(got, want, f"d{name}")
+
+
+@pytest.mark.parametrize("truncate", [None, 2])
+@pytest.mark.parametrize("return_sequences", [True, False])
+@pytest.mark.parametrize("case", CASES)
+def test_a_batch_in_halves_on_two_lanes_gives_the_whole_batchs_bits(case, return_sequences, truncate, build_layer, monkeypatch):
+    """Every output and gradient, the final state and dL/d(initial state) the same bits from the
+    batch in two halves side by side (of 16 and 17 samples) as from the whole batch on one lane;
+    where this machine's BLAS does not give the layer's products the same bits in halves of
+    their columns, the batch is not cut."""
+    monkeypatch.setattr(recurrent_module, "HALF_STEP_WORK", 0)  # halves of small layers too
+    batch = 2 * recurrent_module.MIN_HALF + 1
+    layer = recurrent(build_layer, CASES[case][0], return_sequences=return_sequences, truncate_bptt=truncate)
+    rng = np.random.default_rng(4)
+    x, state = rng.normal(size=(batch, T, D)), initial_state(layer, batch=batch)
+    dfinal = tuple(rng.normal(size=(batch, H)) for _ in state)
+    dout = rng.normal(size=(batch, T, H) if return_sequences else (batch, H))
+    runs = []
+    for lanes in (1, 2):
+        with parallel.using(lanes), parallel.deferring():
+            layer.set_state(*state)
+            out = layer.forward(x)
+            dx = layer.backward(dout, dfinal)
+        runs.append([out, dx, *layer.final_state, *layer.dstate, *(g.copy() for g in layer.grads.values())])
+    exact = parallel.exact_in_halves(layer._products(D), batch, x.dtype)
+    assert len(layer.pieces) == (2 if exact else 1)
+    for one, two in zip(*runs):
+        assert np.array_equal(one, two)
 
 
 @pytest.mark.parametrize("case", CASES)
