@@ -191,9 +191,9 @@ class Recurrent(Layer):
 
     def _products(self, D: int) -> tuple[tuple[int, int, bool], ...]:
         """(m, k, whether the first operand is read transposed) of every product (m, k) @ (k, n) of
-        a piece's n samples: W_inᵀ x^t and W_in δ^t here, the cell's own after them."""
+        a piece's n samples: [W_in; b]ᵀ [x^t; 1] and W_in δ^t here, the cell's own after them."""
         GH = self.gates * self.units
-        return (GH, D, True), (D, GH, False), *self._cell_products()
+        return (GH, D + 1, True), (D, GH, False), *self._cell_products()
 
     def _cell_products(self) -> tuple[tuple[int, int, bool], ...]:
         """The cell's products per step, as `_products` gives them."""
@@ -203,16 +203,17 @@ class Recurrent(Layer):
         """The forward pass of the samples x[piece.part] through all T steps, from `initial` (N, H)."""
         x = x[piece.part]
         n, T, D = x.shape
-        # x^t as columns (D, n), step by step: (T, D, n)
-        piece.xt = np.ascontiguousarray(x.transpose(1, 2, 0))
+        # x^t as columns (D, n) over a row of ones, the input the bias weighs, step by step: (T, D + 1, n)
+        piece.xt = np.empty((T, D + 1, n), x.dtype)
+        piece.xt[:, :D] = x.transpose(1, 2, 0)
+        piece.xt[:, D] = 1
         # W_inᵀ x^t + b for all T steps in one batched product; each step adds Wᵀ z^{t−1} in place
         # and turns the sum into its gate values, which backward reads from here.
         piece.a = np.empty((T, self.gates * self.units, n), x.dtype)
-        W_in, b = self.params["W_in"], self.params["b"][:, None]
+        weighing_inputs = np.concatenate([self.params["W_in"], self.params["b"][None]])  # (D + 1, G·H)
 
         def inputs(steps: slice) -> None:
-            np.matmul(W_in.T, piece.xt[steps], out=piece.a[steps])
-            piece.a[steps] += b
+            np.matmul(weighing_inputs.T, piece.xt[steps], out=piece.a[steps])
 
         parallel.split(inputs, T, piece.a.size * D, exact=True)  # one product per step: see core/parallel.py
         # One (T + 1, H, n) array per state: index 0 holds the initial state, t + 1 the state after step t.
@@ -290,29 +291,37 @@ class Recurrent(Layer):
 
             parallel.split(inputs, T, piece.dx.size * GH, exact=True)
 
-    def _gathered(self, arrays: Callable[[Piece], np.ndarray], steps: slice) -> np.ndarray:
-        """(features, steps·N): every piece's (T, features, n) array `arrays(piece)` over `steps`,
-        its columns in the order (step, sample) whichever pieces the batch ran in."""
+    def _gathered(self, arrays: Callable[[Piece], tuple[np.ndarray, ...]], steps: slice) -> np.ndarray:
+        """(features, steps·N): every piece's (T, features, n) arrays `arrays(piece)` over `steps`,
+        one over the other, their columns in the order (step, sample) whichever pieces the batch ran in."""
         first = arrays(self.pieces[0])
         S, N = steps.stop - steps.start, sum(piece.part.stop - piece.part.start for piece in self.pieces)
-        out = np.empty((first.shape[1], S, N), first.dtype)
+        edges = np.cumsum([0] + [array.shape[1] for array in first])
+        out = np.empty((edges[-1], S, N), first[0].dtype)
         for piece in self.pieces:
-            out[:, :, piece.part] = arrays(piece)[steps].transpose(1, 0, 2)
-        return out.reshape(first.shape[1], S * N)
+            for array, start, stop in zip(arrays(piece), edges, edges[1:]):
+                out[start:stop, :, piece.part] = array[steps].transpose(1, 0, 2)
+        return out.reshape(edges[-1], S * N)
 
     def _weight_grads(self, steps: slice, out: dict[str, np.ndarray]) -> None:
         """The share of `steps` in every dL/dparam, into `out`: the course's ∂E/∂W_(in) = Σ_t δ^t [x^t]ᵀ,
-        ∂E/∂b = Σ_t δ^t and ∂E/∂W = Σ_t δ^t [z^{t−1}]ᵀ (stored transposed, like W), each one product
-        over those steps and all samples."""
-        da = self._gathered(lambda piece: piece.da, steps)  # (G·H, steps·N)
-        np.matmul(self._gathered(lambda piece: piece.xt, steps), da.T, out=out["W_in"])
-        np.sum(da, axis=1, out=out["b"])
-        self._recurrent_grads(steps, da, out)
+        ∂E/∂b = Σ_t δ^t and ∂E/∂W = Σ_t δ^t [z^{t−1}]ᵀ (stored transposed, like W), one product
+        over those steps and all samples: δ times the inputs it came from, x^t, the bias's 1 and
+        z^{t−1}, one over the other (the cell says which z^{t−1} each gate block multiplies)."""
+        da = self._gathered(lambda piece: (piece.da,), steps)  # (G·H, steps·N)
+        D = len(self.params["W_in"])
+        for gates, recurrent_input in self._recurrent_inputs():
+            inputs = self._gathered(lambda piece: (piece.xt, recurrent_input(piece)), steps)
+            grads = inputs @ da[gates].T  # (D + 1 + H, gate units)
+            out["W_in"][:, gates], out["b"][gates], out["W"][:, gates] = grads[:D], grads[D], grads[D + 1 :]
+        self._cell_grads(steps, da, out)
 
-    def _recurrent_grads(self, steps: slice, da: np.ndarray, out: dict[str, np.ndarray]) -> None:
-        """dL/dW = Σ_t z^{t−1} [δ^t]ᵀ over `steps` into out["W"], from their δ as (G·H, steps·N)."""
-        h_prev = self._gathered(lambda piece: piece.states[0][:-1], steps)
-        np.matmul(h_prev, da.T, out=out["W"])
+    def _recurrent_inputs(self) -> list[tuple[slice, Callable[[Piece], np.ndarray]]]:
+        """Which gate blocks (columns of W) multiply which (T, H, n) array of a piece: z^{t−1} for all."""
+        return [(slice(None), lambda piece: piece.states[0][:-1])]
+
+    def _cell_grads(self, steps: slice, da: np.ndarray, out: dict[str, np.ndarray]) -> None:
+        """The share of `steps` in the cell's own parameters (the LSTM's peepholes), from δ (G·H, steps·N)."""
 
     def _initial_state(self, N: int) -> Iterator[np.ndarray]:
         """The initial state as (N, H) arrays."""
@@ -543,16 +552,16 @@ class LSTM(Recurrent):
         dc *= piece.dc_back[t]  # now dL/dc^{t−1}
         return [self.params["W"] @ da, dc]
 
-    def _recurrent_grads(self, steps, da, out):
-        super()._recurrent_grads(steps, da, out)
+    def _cell_grads(self, steps, da, out):
         if self.peephole:
             H, dp = self.units, out["p"]
-            c_prev = self._gathered(lambda piece: piece.states[1][:-1], steps)
-            c_next = self._gathered(lambda piece: piece.states[1][1:], steps)
+            cells = self._gathered(lambda piece: (piece.states[1][:-1], piece.states[1][1:]), steps)
+            c_prev, c_next = cells[:H], cells[H:]
             # Σ over steps and samples of δ of the gate ⊙ the cell that gate looked at
             dp[0] = np.einsum("hk,hk->h", da[:H], c_prev)
             dp[1] = np.einsum("hk,hk->h", da[H : 2 * H], c_prev)
             dp[2] = np.einsum("hk,hk->h", da[2 * H : 3 * H], c_next)
+
 
 
 class GRU(Recurrent):
@@ -618,11 +627,9 @@ class GRU(Recurrent):
         dh_prev += W[:, : 2 * H] @ da[: 2 * H]
         return [dh_prev]
 
-    def _recurrent_grads(self, steps, da, out):
-        H, dW = self.units, out["W"]
-        h_prev = self._gathered(lambda piece: piece.states[0][:-1], steps)
-        dW[:, : 2 * H] = h_prev @ da[: 2 * H].T
-        dW[:, 2 * H :] = self._gathered(lambda piece: piece.rh, steps) @ da[2 * H :].T
+    def _recurrent_inputs(self):
+        H = self.units  # W_z and W_r multiply h^{t−1}, W_h multiplies r ⊙ h^{t−1}
+        return [(slice(0, 2 * H), lambda piece: piece.states[0][:-1]), (slice(2 * H, None), lambda piece: piece.rh)]
 
 
 # ---- the course's form: the reference the fast cells above are tested against ----
