@@ -20,6 +20,9 @@ BLAS runs on one thread, except where a second is known to give the very same nu
   (elementwise passes) is `exact`: it is cut only when a second lane is there to take a half.
   Each piece runs on whichever lane takes it first: the other lane may still be busy with
   deferred tasks, and this thread then does every piece itself rather than wait.
+- `side_by_side(task, parts)`: work already in two parts of its own, one on each lane (a
+  recurrent layer's two halves of a batch, each through all its steps: `exact_in_halves` says
+  where BLAS gives a product cut by columns the whole's very numbers).
 - `later(task, work)`: inside `deferring()` (a model's backward pass), a task whose result is
   not needed before the pass ends — a layer's weight gradient — runs on another lane while the
   pass goes on; leaving `deferring()`, this thread runs those the other lane has not started and
@@ -417,13 +420,11 @@ def _exact_blas() -> Any:
     return _exact_blas_controller
 
 
-_exact_in_halves: dict[tuple, bool] = {}
-
-
 #: where a product's columns are cut (`exact_in_halves`): BLAS computes them in tiles of up to 16
 #: (AVX-512, single precision) and a narrower tile at the end, whose sums may round differently;
 #: cut at a multiple of 16, each column is in a tile of the same kind in its half as in the whole
 COLUMN_ALIGN = 16
+_exact_in_halves: dict[tuple, bool] = {}
 
 
 def exact_in_halves(products: tuple[tuple[int, int, bool], ...], n: int, dtype: Any) -> bool:
@@ -440,7 +441,8 @@ def exact_in_halves(products: tuple[tuple[int, int, bool], ...], n: int, dtype: 
             a, b = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
             a = np.ascontiguousarray(a.T).T if transposed else a
             whole = np.matmul(a, b)
-            same += [np.array_equal(whole[:, part], np.matmul(a, np.ascontiguousarray(b[:, part]))) for part in halves(n, COLUMN_ALIGN)]
+            for part in halves(n, COLUMN_ALIGN):
+                same.append(np.array_equal(whole[:, part], np.matmul(a, np.ascontiguousarray(b[:, part]))))
         _exact_in_halves[key] = all(same)
     return _exact_in_halves[key]
 

@@ -13,13 +13,14 @@ stored like the dense layer's W (D, units), for row vectors: u = x W_in + z W + 
 Inside, arrays are feature-major, (T, features, N): the course's column vectors
 u^t = W_inᵀ x^t + Wᵀ z^{t−1} + b of the N samples side by side, so that each gate of each step is
 one contiguous block (elementwise NumPy on a column slice of a row-major array is several times
-slower). Speed: the input part W_inᵀ x^t + b of every step is one batched product before the loop,
-and W_in, W and b get their gradients from one product per block of steps (`time_blocks`), each
-worked out beside the backward loop once the loop is through its block; only Wᵀ z^{t−1}
-(forward) and W δ^t (backward) run per step, with as few elementwise passes around them as the
-cell allows (the LSTM's backward factors are worked out for all steps before the loop). On two
-lanes a large batch goes through the steps as two halves side by side, each with its own arrays
-(`Piece`); the steps of one sequence are serial, its samples are not.
+slower). Speed: the input part W_inᵀ x^t + b of every step is one batched product before the loop
+(the bias as the weight of an input fixed at 1), and W_in, b and W get their gradients from one
+product per block of steps (`time_blocks`), worked out beside the backward loop once the loop is
+through the block; only Wᵀ z^{t−1} (forward) and W δ^t (backward) run per step, with as few
+elementwise passes around them as the cell allows (the LSTM's backward factors are worked out for
+all steps before the loop). On two lanes a large batch goes through the steps as two halves side
+by side, each with its own arrays (`Piece`): the steps of one sequence are serial, its samples
+are not; the blocks' gradients then follow the loops, shared between the lanes.
 
 State, for wiring an encoder's final state (the "thought vector") into a decoder:
 `set_state(h, c=None)` gives the next forward its initial state (N, H) (zeros otherwise); after a
@@ -231,7 +232,9 @@ class Recurrent(Layer):
         # block's share to another lane as soon as its loop is through it; two pieces keep both
         # lanes in their loops, and the blocks follow, shared between the lanes.
         blocks = time_blocks(T)
-        partials = [self.grads] if len(blocks) == 1 else [{key: np.empty_like(g) for key, g in self.grads.items()} for _ in blocks]
+        partials = [self.grads]
+        if len(blocks) > 1:
+            partials = [{key: np.empty_like(grad) for key, grad in self.grads.items()} for _ in blocks]
         self.time_grad_norms = np.empty(T) if self.record_time_grads else None
         parallel.side_by_side(lambda piece: self._backward_piece(piece, dout, dfinal, blocks, partials), self.pieces)
         if len(self.pieces) > 1:
@@ -252,7 +255,8 @@ class Recurrent(Layer):
         return joined([piece.dx.transpose(2, 0, 1) for piece in self.pieces])
 
     def _backward_piece(
-        self, piece: Piece, dout: np.ndarray, dfinal: State | None, blocks: list[slice], partials: list[dict[str, np.ndarray]]
+        self, piece: Piece, dout: np.ndarray, dfinal: State | None, blocks: list[slice],
+        partials: list[dict[str, np.ndarray]],
     ) -> None:
         """The backward pass of the samples of `piece` through all T steps, into piece.da (δ of every
         step's pre-activations), piece.dstate and piece.dx; one piece also works out the weight
@@ -351,6 +355,7 @@ class Recurrent(Layer):
         """Step t backwards: from dL/d(state after t) (H, n), write δ into piece.da[t], return
         dL/d(state before t)."""
         raise NotImplementedError
+
 
 class SimpleRNN(Recurrent):
     """Simple RNN: z^t = f(W_(in) x^t + W z^{t−1} + b), f = tanh or relu (course Day 3 §1).
