@@ -4,7 +4,8 @@
 The second core takes only work large enough to pay for handing it over (dnnexp.core.parallel):
 products of more than a few million multiply-adds, on two BLAS threads where those give one
 thread's numbers, else cut in two blocks side by side; the weight gradients of a backward pass
-beside it; very large elementwise passes in halves. The course's small networks have none of
+beside it; a recurrent layer's large batch, in two halves that go through the steps side by
+side; very large elementwise passes in halves. The course's small networks have none of
 that, so they train as on one core (an idle 2-core machine, bench/mlp_speed.py: the 784-5×100-10
 MLP at batch 100 the same on one lane or two), while wide layers, large batches, convolutions
 and long sequences gain (width 1000: 5.7k → 8k images/s).
