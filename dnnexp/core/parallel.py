@@ -130,8 +130,9 @@ def splits(n: int, work: float, exact: bool = False) -> bool:
 
 
 def halves(n: int, align: int = 1) -> list[slice]:
-    """range(n) in two halves, cut at a multiple of `align` (the second the larger where they differ)."""
-    cut = n // 2 // align * align
+    """range(n) in two parts, cut at the multiple of `align` nearest its middle (at n // 2 where
+    `align` is 1)."""
+    cut = (n // 2 + align // 2) // align * align
     return [slice(0, cut), slice(cut, n)]
 
 
@@ -182,8 +183,8 @@ def summed(task: Callable[[slice], tuple[np.ndarray, ...]], n: int, work: float)
 
 
 class _Pieces:
-    """The pieces of one `split`, each taken once, by this thread or the other lane; this thread
-    waits only for the pieces the other lane took."""
+    """The pieces of one `split` or `side_by_side`, each taken once, by this thread or the other
+    lane; this thread waits only for the pieces the other lane took."""
 
     def __init__(self, task: Callable[[Any], None], parts: list):
         self.task, self.parts = task, parts
@@ -433,8 +434,11 @@ def exact_in_halves(products: tuple[tuple[int, int, bool], ...], n: int, dtype: 
     (`halves(n, COLUMN_ALIGN)`) one after the other as whole: work cut by columns (a batch in
     halves) then gives the whole's very numbers. BLAS takes other roads for small products and
     narrow tiles, whose sums may round differently, so each set of shapes is tried once, on
-    random numbers, before it is cut."""
+    random numbers, before it is cut: under the BLAS thread setting of that first call, which in
+    a training is one thread. Fewer than two tiles of columns are never cut."""
     key = (products, n, np.dtype(dtype).str)
+    if n < 2 * COLUMN_ALIGN:
+        return False
     if key not in _exact_in_halves:
         rng, same = np.random.default_rng(0), []
         for m, k, transposed in products:

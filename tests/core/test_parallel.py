@@ -84,6 +84,8 @@ def test_products_are_tried_in_halves_of_their_columns_before_a_batch_is_cut(mon
 
 def test_halves_are_cut_at_a_multiple_of_blas_s_column_tiles():
     assert parallel.halves(70, parallel.COLUMN_ALIGN) == [slice(0, 32), slice(32, 70)]
+    assert parallel.halves(50, parallel.COLUMN_ALIGN) == [slice(0, 32), slice(32, 50)]  # the nearer multiple
+    assert not parallel.exact_in_halves(((8, 8, False),), 2 * parallel.COLUMN_ALIGN - 1, np.float32)
     assert parallel.halves(64, parallel.COLUMN_ALIGN) == [slice(0, 32), slice(32, 64)]
     assert parallel.halves(11) == [slice(0, 5), slice(5, 11)]
 
@@ -256,7 +258,7 @@ def test_the_lstm_model_goes_through_its_steps_in_halves_on_two_lanes_where_blas
     shape, layers, batch = MODELS["lstm"]
     lstm = sequential(shape, layers, np.random.default_rng(0)).layers[0]
     with parallel.using(2):
-        halves = lstm._batch_pieces(batch, shape[1], np.float32)
+        halves = lstm._batch_pieces(batch, *shape, np.float32)
     exact = parallel.exact_in_halves(lstm._products(shape[1]), batch, np.float32)
     assert halves == (parallel.halves(batch, parallel.COLUMN_ALIGN) if exact else [slice(0, batch)])
 

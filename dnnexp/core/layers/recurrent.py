@@ -61,6 +61,9 @@ State = tuple[np.ndarray, ...]
 #: a training step took 0.85 of the whole batch's time, at 1.0–1.6·10⁶ (64 units at batch 128,
 #: a GRU of 128 at 64) from 1.0 to 1.3 times as long.
 HALF_STEP_WORK = 2_000_000
+#: the same over the whole sequence (T·G·H·H·N/2): handing a half to the other lane must pay (a
+#: decoder generating one step at a time would hand one over for each step)
+HALF_SEQUENCE_WORK = parallel.SPLIT_WORK
 #: the fewest samples in a half: BLAS takes a product with one column (or a few) by another road,
 #: whose sums may round differently from the whole batch's
 MIN_HALF = parallel.COLUMN_ALIGN
@@ -166,7 +169,7 @@ class Recurrent(Layer):
         N, T, D = x.shape
         self._begin_forward(x.dtype)
         initial = list(self._initial_state(N))
-        self.pieces = [Piece(part) for part in self._batch_pieces(N, D, x.dtype)]
+        self.pieces = [Piece(part) for part in self._batch_pieces(N, T, D, x.dtype)]
         parallel.side_by_side(lambda piece: self._forward_piece(piece, x, initial), self.pieces)
         self.final_state = tuple(
             joined([piece.states[k][T].T for piece in self.pieces]) for k in range(len(self.state_names))
@@ -177,16 +180,18 @@ class Recurrent(Layer):
             return joined([piece.states[0][1:].transpose(2, 0, 1) for piece in self.pieces])
         return self.final_state[0]
 
-    def _batch_pieces(self, N: int, D: int, dtype: type) -> list[slice]:
+    def _batch_pieces(self, N: int, T: int, D: int, dtype: type) -> list[slice]:
         """The batch whole, or in two halves that go through the T steps side by side, one on each
-        lane: where a second lane is free, each half's recurrent product is large enough to
-        outweigh the GIL the two loops hand back and forth (HALF_STEP_WORK), and BLAS gives each
-        of the layer's products the same bits in halves as whole (`parallel.exact_in_halves`), so
-        that the halves give the whole's very numbers. Not while recording the per-step gradient
-        norms, which are sums over the whole batch."""
+        lane: where the work may use a second lane, each half's recurrent product is large
+        enough to outweigh the GIL the two loops hand back and forth (HALF_STEP_WORK), the whole
+        sequence's to outweigh handing a half over (HALF_SEQUENCE_WORK), and BLAS gives each of the layer's products the same bits in halves as whole
+        (`parallel.exact_in_halves`), so that the halves give the whole's very numbers. Not while
+        recording the per-step gradient norms, which are sums over the whole batch."""
         step_work = self.gates * self.units * self.units * (N // 2)
-        if (self.record_time_grads or parallel.lanes() == 1 or N // 2 < MIN_HALF or step_work < HALF_STEP_WORK
-                or not parallel.exact_in_halves(self._products(D), N, dtype)):
+        large = N // 2 >= MIN_HALF and step_work >= HALF_STEP_WORK and T * step_work >= HALF_SEQUENCE_WORK
+        if self.record_time_grads or parallel.lanes() == 1 or not large:
+            return [slice(0, N)]
+        if not parallel.exact_in_halves(self._products(D), N, dtype):
             return [slice(0, N)]
         return parallel.halves(N, parallel.COLUMN_ALIGN)
 
@@ -227,24 +232,20 @@ class Recurrent(Layer):
 
     def backward(self, dout, dfinal: State | None = None):
         """dout: dL/d(output); `dfinal`: dL/d(final state) from outside the layer, as (dh,) or (dh, dc)."""
-        T, GH, _ = self.pieces[0].a.shape
-        # The weight gradients are sums over the steps, in blocks of steps: one piece hands each
-        # block's share to another lane as soon as its loop is through it; two pieces keep both
-        # lanes in their loops, and the blocks follow, shared between the lanes.
+        T = len(self.pieces[0].a)
+        # The weight gradients are sums over the steps, in blocks of steps, each block's share
+        # handed to another lane (`_weight_grads_later`): by one piece as soon as its loop is
+        # through the block; with two pieces, which keep both lanes in their loops, after them.
         blocks = time_blocks(T)
         partials = [self.grads]
         if len(blocks) > 1:
             partials = [{key: np.empty_like(grad) for key, grad in self.grads.items()} for _ in blocks]
-        self.time_grad_norms = np.empty(T) if self.record_time_grads else None
+        whole = len(self.pieces) == 1
+        self.time_grad_norms = np.empty(T) if self.record_time_grads and whole else None
         parallel.side_by_side(lambda piece: self._backward_piece(piece, dout, dfinal, blocks, partials), self.pieces)
-        if len(self.pieces) > 1:
-            work = T * len(dout) * GH * (self.units + len(self.params["W_in"]))
-
-            def shares(part: slice) -> None:
-                for k in range(len(blocks))[part]:
-                    self._weight_grads(blocks[k], partials[k])
-
-            parallel.split(shares, len(blocks), work, exact=True)
+        if not whole:
+            for steps, partial in zip(blocks, partials):
+                self._weight_grads_later(steps, partial, len(dout))
         if len(partials) > 1:
             parallel.then(lambda: sum_into(self.grads, partials))
         self.dstate = tuple(
@@ -282,9 +283,7 @@ class Recurrent(Layer):
             if self.truncate_bptt and t % self.truncate_bptt == 0 and t > 0:
                 dnext = [np.zeros_like(d) for d in dnext]  # a block boundary: no gradient into the block before
             if whole and t == blocks[finished].start:
-                steps, partial = blocks[finished], partials[finished]
-                work = (steps.stop - steps.start) * n * GH * (self.units + len(piece.xt[0]))
-                parallel.later(lambda steps=steps, partial=partial: self._weight_grads(steps, partial), work)
+                self._weight_grads_later(blocks[finished], partials[finished], n)
                 finished += 1
         piece.dstate = [d.T for d in dnext]
         if self.needs_input_grad:
@@ -294,6 +293,13 @@ class Recurrent(Layer):
                 np.matmul(self.params["W_in"], piece.da[steps], out=piece.dx[steps])
 
             parallel.split(inputs, T, piece.dx.size * GH, exact=True)
+
+    def _weight_grads_later(self, steps: slice, out: dict[str, np.ndarray], N: int) -> None:
+        """`_weight_grads(steps, out)` for a batch of N, on another lane where there is one
+        (`parallel.later`)."""
+        inputs = len(self.params["W_in"]) + 1 + self.units  # x^t, 1 and z^{t−1}
+        work = (steps.stop - steps.start) * N * self.gates * self.units * inputs
+        parallel.later(lambda: self._weight_grads(steps, out), work)
 
     def _gathered(self, arrays: Callable[[Piece], tuple[np.ndarray, ...]], steps: slice) -> np.ndarray:
         """(features, steps·N): every piece's (T, features, n) arrays `arrays(piece)` over `steps`,
@@ -566,7 +572,6 @@ class LSTM(Recurrent):
             dp[0] = np.einsum("hk,hk->h", da[:H], c_prev)
             dp[1] = np.einsum("hk,hk->h", da[H : 2 * H], c_prev)
             dp[2] = np.einsum("hk,hk->h", da[2 * H : 3 * H], c_next)
-
 
 
 class GRU(Recurrent):

@@ -86,6 +86,12 @@ def test_forward_and_every_gradient_match_the_course_form_reference(case, return
         assert_close(got, want, f"d{name}")
 
 
+def halves_of_any_size(monkeypatch) -> None:
+    """Small layers and short sequences in halves too."""
+    monkeypatch.setattr(recurrent_module, "HALF_STEP_WORK", 0)
+    monkeypatch.setattr(recurrent_module, "HALF_SEQUENCE_WORK", 0)
+
+
 @pytest.mark.parametrize("truncate", [None, 2])
 @pytest.mark.parametrize("return_sequences", [True, False])
 @pytest.mark.parametrize("case", CASES)
@@ -94,7 +100,7 @@ def test_a_batch_in_halves_on_two_lanes_gives_the_whole_batchs_bits(case, return
     batch in two halves side by side (of 16 and 17 samples) as from the whole batch on one lane;
     where this machine's BLAS does not give the layer's products the same bits in halves of
     their columns, the batch is not cut."""
-    monkeypatch.setattr(recurrent_module, "HALF_STEP_WORK", 0)  # halves of small layers too
+    halves_of_any_size(monkeypatch)
     batch = 2 * recurrent_module.MIN_HALF + 1
     layer = recurrent(build_layer, CASES[case][0], return_sequences=return_sequences, truncate_bptt=truncate)
     rng = np.random.default_rng(4)
@@ -108,6 +114,36 @@ def test_a_batch_in_halves_on_two_lanes_gives_the_whole_batchs_bits(case, return
             out = layer.forward(x)
             dx = layer.backward(dout, dfinal)
         runs.append([out, dx, *layer.final_state, *layer.dstate, *(g.copy() for g in layer.grads.values())])
+    exact = parallel.exact_in_halves(layer._products(D), batch, x.dtype)
+    assert len(layer.pieces) == (2 if exact else 1)
+    for one, two in zip(*runs):
+        assert np.array_equal(one, two)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_halves_over_several_blocks_of_steps_and_a_stateful_second_batch(case, build_layer, monkeypatch):
+    """33 steps (four blocks of weight gradients, handed over after the halves' loops) and a
+    batch of 50 (halves of 32 and 18), two batches of a stateful layer: the same bits on two
+    lanes as on one."""
+    halves_of_any_size(monkeypatch)
+    steps, batch = 33, 50
+    assert len(time_blocks(steps)) == 4 and parallel.halves(batch, parallel.COLUMN_ALIGN)[0] == slice(0, 32)
+    layer = build_layer({**CASES[case][0], "units": H, "return_sequences": True}, (steps, D))
+    rng = np.random.default_rng(5)
+    for value in layer.params.values():
+        value[...] = rng.normal(0.0, 0.6, value.shape)
+    layer.needs_input_grad = True
+    x, dout = rng.normal(size=(2, batch, steps, D)), rng.normal(size=(2, batch, steps, H))
+    runs = []
+    for lanes in (1, 2):
+        layer.reset_state()
+        layer.stateful = True
+        runs.append([])
+        for k in range(2):
+            with parallel.using(lanes), parallel.deferring():
+                out = layer.forward(x[k])
+                dx = layer.backward(dout[k])
+            runs[-1] += [out, dx, *layer.final_state, *layer.dstate, *(g.copy() for g in layer.grads.values())]
     exact = parallel.exact_in_halves(layer._products(D), batch, x.dtype)
     assert len(layer.pieces) == (2 if exact else 1)
     for one, two in zip(*runs):
