@@ -10,6 +10,13 @@ ratio to the better PyTorch pass of the round, and the lane counts dnnexp's load
 The machine's load is printed at the start and at the end: a table measured while other work
 held a core reads differently from an idle one.
 
+Each timed pass, of either framework, follows WARM_UP untimed training steps of its own: a pass
+measures a training under way, not one starting on a core the other framework's pass left idle.
+On the 2-core virtual machine a core idle for half a second wakes slowly at first: dnnexp's
+first 3–4 batches on two lanes after a 1 s pause took 14–17 ms where the rest took 8–9 (an LSTM
+at T = 28), slower than on one lane (13 ms); PyTorch's, whose threads spin while they wait, took
+what its later ones did.
+
 Used by bench/mlp_speed.py, bench/lstm_speed.py, bench/cnn_speed.py and bench/attention_speed.py
 (run from the repository root, which puts bench/ on the import path). PyTorch is optional:
 without it only dnnexp is measured.
@@ -33,6 +40,8 @@ import numpy as np
 
 OPTIMIZERS = {"sgd": {"name": "sgd", "lr": 0.01}, "adam": {"name": "adam", "lr": 0.001}}
 TORCH_THREADS = (1, 2)
+#: untimed training steps before each timed pass (see the module's text)
+WARM_UP = 5
 
 
 def pixel_cross_entropy(net: Any, x: Any, t: Any) -> Any:
@@ -129,14 +138,19 @@ class TorchTrainer:
         # Every thread pool of the process at `threads` (a training's BLAS limit may be in force).
         with threadpool_limits(threads):
             torch.set_num_threads(threads)
+            for index in torch.randperm(len(self.x))[: WARM_UP * self.batch].split(self.batch):
+                self.step(index)
             order = torch.randperm(len(self.x))
             started = time.perf_counter()
             for start in range(0, len(self.x), self.batch):
-                index = order[start : start + self.batch]
-                self.optimizer.zero_grad(set_to_none=True)
-                self.loss(self.net, self.x[index], self.t[index]).backward()
-                self.optimizer.step()
+                self.step(order[start : start + self.batch])
             return len(self.x) / (time.perf_counter() - started)
+
+    def step(self, index: Any) -> None:
+        """One training step on the samples `index`."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self.loss(self.net, self.x[index], self.t[index]).backward()
+        self.optimizer.step()
 
 
 def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: Any) -> dict[str, Any]:
@@ -159,11 +173,24 @@ def measure(row: Row, optimizer: dict, passes: int, threads: int | None, torch: 
     rates: dict[Any, list[float]] = {"dnnexp": [], **{n: [] for n in theirs}}
 
     class Interleave(Callback):
+        def on_train_begin(self, trainer):
+            warm_up(trainer)
+
         def on_epoch_end(self, trainer, logs):
             rates["dnnexp"].append(len(trainer.data.train) / logs["epoch_time_s"])
             for n in (TORCH_THREADS if len(rates["dnnexp"]) % 2 else TORCH_THREADS[::-1]):
                 if n in theirs:
                     rates[n].append(theirs[n].epoch(n))
+            warm_up(trainer)
+
+    def warm_up(trainer) -> None:
+        """WARM_UP untimed training steps on the first batches, before the next timed pass."""
+        model, loss = trainer.model, trainer.loss
+        for start in range(0, WARM_UP * row.batch, row.batch):
+            x, t = train.batch(np.arange(start, start + row.batch) % len(train))
+            model.forward_loss(x, t, loss, train=True)
+            model.backward_loss(loss)
+            trainer.optimizer.update(model.params, model.grads)
 
     trainer = Trainer(
         model=row.model(), loss=LOSSES.build(row.loss), optimizer=REGISTRY.build(dict(optimizer)), data=row.data,
