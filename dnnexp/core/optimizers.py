@@ -10,11 +10,11 @@ float32 update into float64.
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
-from dnnexp.core import parallel
+from dnnexp.core import flat, parallel
 
 
 class Optimizer:
@@ -210,14 +210,13 @@ class Adam(Optimizer):
             super().update(params, grads)
             return
         self.steps += 1
-        flat_grads = [grads[key].reshape(-1) for key in packed.keys]
+        gradients = packed.gradients([grads[key] for key in packed.keys])
         work = 12 * parallel.PASS * packed.size  # the passes over every parameter's numbers
 
         def numbers(part: slice) -> None:  # a share of the flat arrays: halves on two lanes where large
             for start in range(part.start, part.stop, self.BLOCK):
                 block = slice(start, min(start + self.BLOCK, part.stop))
-                packed.gather(flat_grads, block)
-                self._delta(packed.grad[block], packed.m[block], packed.v[block], packed.work[block])
+                self._delta(gradients(block), packed.m[block], packed.v[block], packed.work[block])
                 packed.subtract(block)
 
         parallel.split(numbers, packed.size, work, exact=True)
@@ -269,21 +268,27 @@ class Adam(Optimizer):
 
 class Packed:
     """Adam's slots m and v of every parameter as views of two flat arrays, in the order of the
-    parameters (so `state` keeps its "<param>/m" arrays and checkpoints do not change), with
-    flat arrays for the gradients, gathered each step block by block, and for the work."""
+    parameters (so `state` keeps its "<param>/m" arrays and checkpoints do not change), and a
+    flat array for the work. The parameters and gradients are taken as the flat arrays they are
+    views of where the model packed them so (`dnnexp.core.flat`); else each step gathers the
+    gradients into a flat array block by block and subtracts from each parameter apart."""
 
     def __init__(self, params: dict[str, np.ndarray], state: dict[str, np.ndarray]):
         self.params = list(params.values())
         self.bounds = np.cumsum([0, *(param.size for param in self.params)]).tolist()
         self.size, dtype = self.bounds[-1], self.params[0].dtype
-        self.m, self.v, self.grad, self.work = (np.zeros(self.size, dtype) for _ in range(4))
+        self.m, self.v, self.work = (np.zeros(self.size, dtype) for _ in range(3))
+        self.grad: np.ndarray | None = None  # the gathered gradients, made when first needed
+        self.flat_params = flat.span(self.params)
+        self._grads: list[np.ndarray] = []  # the gradient arrays of the last step, and their flat array
+        self._flat_grads: np.ndarray | None = None
         self.views: dict[str, np.ndarray] = {}
         for (key, param), start, stop in zip(params.items(), self.bounds, self.bounds[1:]):
-            for slot, flat in (("m", self.m), ("v", self.v)):
+            for slot, flat_slot in (("m", self.m), ("v", self.v)):
                 name = f"{key}/{slot}"
                 if name in state:  # the steps before, or a loaded checkpoint
-                    flat[start:stop] = state[name].reshape(-1)
-                state[name] = self.views[name] = flat[start:stop].reshape(param.shape)
+                    flat_slot[start:stop] = state[name].reshape(-1)
+                state[name] = self.views[name] = flat_slot[start:stop].reshape(param.shape)
         self.keys = list(params)
 
     @staticmethod
@@ -306,16 +311,31 @@ class Packed:
             if low < high:
                 yield index, slice(low - start, high - start), slice(low, high)
 
-    def gather(self, flat_grads: list[np.ndarray], part: slice) -> None:
-        """The gradients (flat, in the parameters' order) of the numbers within `part`."""
-        for index, own, flat in self._within(part):
-            self.grad[flat] = flat_grads[index][own]
+    def gradients(self, grads: list[np.ndarray]) -> Callable[[slice], np.ndarray]:
+        """part → the gradients `grads` (in the parameters' order) of the numbers within `part` of
+        the flat arrays: a view of their flat array where they have one, else gathered there."""
+        if len(grads) != len(self._grads) or any(a is not b for a, b in zip(grads, self._grads)):
+            self._grads, self._flat_grads = grads, flat.span(grads)
+        if self._flat_grads is not None:
+            return self._flat_grads.__getitem__
+        if self.grad is None:
+            self.grad = np.empty_like(self.work)
+        flat_grads = [grad.reshape(-1) for grad in grads]
+
+        def gathered(part: slice) -> np.ndarray:
+            for index, own, numbers in self._within(part):
+                self.grad[numbers] = flat_grads[index][own]
+            return self.grad[part]
+
+        return gathered
 
     def subtract(self, part: slice) -> None:
         """Each parameter's numbers within `part` of the flat arrays minus the work there."""
-        for index, own, flat in self._within(part):
-            numbers = self.params[index].reshape(-1)
-            numbers[own] -= self.work[flat]
+        if self.flat_params is not None:
+            self.flat_params[part] -= self.work[part]
+            return
+        for index, own, numbers in self._within(part):
+            self.params[index].reshape(-1)[own] -= self.work[numbers]
 
 
 class AdamW(Adam):

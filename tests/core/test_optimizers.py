@@ -92,38 +92,53 @@ def test_adam_matches_the_course_three_lines_step_after_step() -> None:
 
 @pytest.mark.parametrize("name", ["adam", "adamw"])
 @pytest.mark.parametrize(
-    "lanes, rows, block", [(1, 50, None), (2, 300, None), (2, 300, 7_777)],
-    ids=["small", "in halves on two lanes", "in blocks across parameters"],
+    "lanes, rows, block, in_one", [(1, 50, None, False), (2, 300, None, False), (2, 300, 7_777, False),
+                                   (1, 50, None, True), (2, 300, 7_777, True)],
+    ids=["small", "in halves on two lanes", "in blocks across parameters", "flat", "flat in blocks on two lanes"],
 )
 def test_adam_packed_from_its_second_step_gives_the_per_parameter_numbers(
-    name, lanes, rows, block, through_npz, monkeypatch
+    name, lanes, rows, block, in_one, through_npz, monkeypatch
 ) -> None:
     """From the second step on the same arrays, every m and v are views of two flat arrays, one
     set of passes for all; the parameters and the state come out the same bits as stepping each
     parameter alone (one optimizer each: one array is never packed), also across a checkpoint,
-    after which the slots are packed again from the loaded ones."""
+    after which the slots are packed again from the loaded ones. `in_one`: the parameters, and
+    each step's gradients, are views of one flat array each, as a Sequential packs them
+    (core/flat.py), which the optimizer then steps as such (a new one each step here)."""
     if block is not None:
         monkeypatch.setattr(Adam, "BLOCK", block)
     rng = np.random.default_rng(0)
     start = {"W": rng.normal(size=(rows, 1000)).astype(np.float32), "b": rng.normal(size=1000).astype(np.float32)}
-    packed_params, alone_params = ({key: value.copy() for key, value in start.items()} for _ in range(2))
+    copied = in_one_array if in_one else (lambda arrays: {key: value.copy() for key, value in arrays.items()})
+    packed_params, alone_params = copied(start), {key: value.copy() for key, value in start.items()}
     make = lambda: OPTIMIZERS.build({"name": name, "lr": 0.01})  # noqa: E731
     packed, alone = make(), {key: make() for key in start}
     with parallel.using(lanes):
         for step in range(6):
             grads = {key: rng.normal(size=value.shape).astype(np.float32) for key, value in start.items()}
+            if in_one:
+                grads = in_one_array(grads)
             if step == 3:  # resumed from a checkpoint
-                packed_params = {key: value.copy() for key, value in packed_params.items()}
+                packed_params = copied(packed_params)
                 packed, saved = make(), packed.state_arrays()
                 packed.load_state_arrays(through_npz(saved))
             packed.update(packed_params, grads)
             for key, optimizer in alone.items():
                 optimizer.update({key: alone_params[key]}, {key: grads[key]})
     assert packed.state["W/m"].base is packed.state["b/m"].base  # packed again after the checkpoint
+    if in_one:
+        assert packed._packed.flat_params is not None and packed._packed.grad is None  # taken whole, never gathered
     for key in start:
         np.testing.assert_array_equal(packed_params[key], alone_params[key], err_msg=key)
         for slot in "mv":
             np.testing.assert_array_equal(packed.state[f"{key}/{slot}"], alone[key].state[f"{key}/{slot}"], err_msg=slot)
+
+
+def in_one_array(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Copies of `arrays` that are consecutive views of one flat array."""
+    flat = np.concatenate([array.reshape(-1) for array in arrays.values()])
+    bounds = np.cumsum([0, *(array.size for array in arrays.values())])
+    return {key: flat[start:stop].reshape(array.shape) for (key, array), start, stop in zip(arrays.items(), bounds, bounds[1:])}
 
 
 def test_adam_reference_keeps_float32() -> None:

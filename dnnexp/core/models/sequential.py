@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from dnnexp.core import parallel
+from dnnexp.core import flat, parallel
 from dnnexp.core.activations import Activation, ReLU
 from dnnexp.core.layers.base import BuildContext, InputError, Layer, ShapeError
 from dnnexp.core.layers.pool import MaxPool2D
@@ -65,7 +65,8 @@ class Sequential(Model):
             self._check_input(info)
         ctx = ctx or BuildContext()
         self.output_shapes = self._pass(self.input_shape, lambda layer, shape: layer.build(shape, ctx))
-        # Layers update params and grads in place, so these flat views stay valid for the whole run.
+        flat.pack(self.layers)  # one array of parameters, one of gradients: an optimizer steps them at once
+        # Layers update params and grads in place, so these dicts of their arrays stay valid for the whole run.
         self.params = {f"{l.name}.{k}": v for l in self.layers for k, v in l.params.items()}
         self.grads = {f"{l.name}.{k}": v for l in self.layers for k, v in l.grads.items()}
         self.penalized = [f"{l.name}.{k}" for l in self.layers for k in l.penalized]
