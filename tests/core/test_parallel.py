@@ -257,8 +257,7 @@ def trained(name: str, lanes: int, steps: int = 3) -> tuple[dict[str, np.ndarray
 def test_the_lstm_model_goes_through_its_steps_in_halves_on_two_lanes_where_blas_gives_them_exactly():
     shape, layers, batch = MODELS["lstm"]
     lstm = sequential(shape, layers, np.random.default_rng(0)).layers[0]
-    with parallel.using(2):
-        halves = lstm._batch_pieces(batch, *shape, np.float32)
+    halves = lstm._halves(batch, *shape, np.float32)
     exact = parallel.exact_in_halves(lstm._products(shape[1]), batch, np.float32)
     assert halves == (parallel.halves(batch, parallel.COLUMN_ALIGN) if exact else [slice(0, batch)])
 

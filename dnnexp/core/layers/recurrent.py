@@ -20,7 +20,8 @@ through the block; only Wᵀ z^{t−1} (forward) and W δ^t (backward) run per s
 elementwise passes around them as the cell allows (the LSTM's backward factors are worked out for
 all steps before the loop). On two lanes a large batch goes through the steps as two halves side
 by side, each with its own arrays (`Piece`): the steps of one sequence are serial, its samples
-are not; the blocks' gradients then follow the loops, shared between the lanes.
+are not; each half's loop works out its samples' shares of the weight gradients, the sums over
+the halves apart whether they ran side by side or not, so that both give the same bits.
 
 State, for wiring an encoder's final state (the "thought vector") into a decoder:
 `set_state(h, c=None)` gives the next forward its initial state (N, H) (zeros otherwise); after a
@@ -56,7 +57,7 @@ State = tuple[np.ndarray, ...]
 
 
 #: multiply-adds of a half batch's recurrent product in one step (G·H·H·N/2) from which the halves
-#: go through the steps side by side on two lanes (`Recurrent._batch_pieces`). Each step's dozen
+#: go through the steps side by side on two lanes (`Recurrent._halves`). Each step's dozen
 #: NumPy calls hand the GIL between the two loops: at 2.1·10⁶ (an LSTM of 128 units, batch 64)
 #: a training step took 0.85 of the whole batch's time, at 1.0–1.6·10⁶ (64 units at batch 128,
 #: a GRU of 128 at 64) from 1.0 to 1.3 times as long.
@@ -73,7 +74,7 @@ class Piece:
     """The samples `part` of a batch on their way through the T steps: the arrays a cell reads and
     writes for them, feature-major (T, features, n) — xt, a (gate values), states, da (δ) and the
     cell's own — set by the layer's forward and backward passes. A layer runs its batch as one
-    piece, or as two halves, one on each lane (`Recurrent._batch_pieces`)."""
+    piece, or as two halves, one on each lane (`Recurrent._halves`)."""
 
     def __init__(self, part: slice):
         self.part = part
@@ -169,7 +170,11 @@ class Recurrent(Layer):
         N, T, D = x.shape
         self._begin_forward(x.dtype)
         initial = list(self._initial_state(N))
-        self.pieces = [Piece(part) for part in self._batch_pieces(N, T, D, x.dtype)]
+        self.halves = self._halves(N, T, D, x.dtype)
+        # Each half through the steps on a lane of its own, where there are two and no per-step
+        # norm (a sum over the whole batch) is recorded; else the batch whole, on this lane.
+        whole = self.record_time_grads or parallel.lanes() == 1 or len(self.halves) == 1
+        self.pieces = [Piece(part) for part in ([slice(0, N)] if whole else self.halves)]
         parallel.side_by_side(lambda piece: self._forward_piece(piece, x, initial), self.pieces)
         self.final_state = tuple(
             joined([piece.states[k][T].T for piece in self.pieces]) for k in range(len(self.state_names))
@@ -180,18 +185,17 @@ class Recurrent(Layer):
             return joined([piece.states[0][1:].transpose(2, 0, 1) for piece in self.pieces])
         return self.final_state[0]
 
-    def _batch_pieces(self, N: int, T: int, D: int, dtype: type) -> list[slice]:
-        """The batch whole, or in two halves that go through the T steps side by side, one on each
-        lane: where the work may use a second lane, each half's recurrent product is large
-        enough to outweigh the GIL the two loops hand back and forth (HALF_STEP_WORK), the whole
-        sequence's to outweigh handing a half over (HALF_SEQUENCE_WORK), and BLAS gives each of the layer's products the same bits in halves as whole
-        (`parallel.exact_in_halves`), so that the halves give the whole's very numbers. Not while
-        recording the per-step gradient norms, which are sums over the whole batch."""
+    def _halves(self, N: int, T: int, D: int, dtype: type) -> list[slice]:
+        """The batch in two halves, which go through the T steps side by side, one on each lane
+        where there are two, or whole: halves where each half's recurrent product is large enough
+        to outweigh the GIL the two loops hand back and forth (HALF_STEP_WORK), the whole
+        sequence's to outweigh handing a half over (HALF_SEQUENCE_WORK), and BLAS gives each of
+        the layer's products the same bits in halves as whole (`parallel.exact_in_halves`), so
+        that the halves give the whole's very numbers. Fixed by the sizes alone, not by the lanes:
+        the weight gradients are summed over the halves apart on one lane too (`backward`)."""
         step_work = self.gates * self.units * self.units * (N // 2)
         large = N // 2 >= MIN_HALF and step_work >= HALF_STEP_WORK and T * step_work >= HALF_SEQUENCE_WORK
-        if self.record_time_grads or parallel.lanes() == 1 or not large:
-            return [slice(0, N)]
-        if not parallel.exact_in_halves(self._products(D), N, dtype):
+        if not large or not parallel.exact_in_halves(self._products(D), N, dtype):
             return [slice(0, N)]
         return parallel.halves(N, parallel.COLUMN_ALIGN)
 
@@ -233,19 +237,20 @@ class Recurrent(Layer):
     def backward(self, dout, dfinal: State | None = None):
         """dout: dL/d(output); `dfinal`: dL/d(final state) from outside the layer, as (dh,) or (dh, dc)."""
         T = len(self.pieces[0].a)
-        # The weight gradients are sums over the steps, in blocks of steps, each block's share
-        # handed to another lane (`_weight_grads_later`): by one piece as soon as its loop is
-        # through the block; with two pieces, which keep both lanes in their loops, after them.
+        # The weight gradients are sums over the samples and steps, in shares: each half of a
+        # batch cut in halves apart, and blocks of steps. A piece's loop works out the shares of
+        # its samples as soon as it is through a block, where its numbers are still in its core's
+        # cache: with two pieces, each on its own lane; with one, on another lane while the loop
+        # goes on (`_weight_grads_later`). Fixed by the sizes alone, the shares are the same on
+        # one lane as on two, and so is their sum, added in the order of `shares`.
         blocks = time_blocks(T)
+        shares = [(half, steps) for half in self.halves for steps in blocks]
         partials = [self.grads]
-        if len(blocks) > 1:
-            partials = [{key: np.empty_like(grad) for key, grad in self.grads.items()} for _ in blocks]
-        whole = len(self.pieces) == 1
-        self.time_grad_norms = np.empty(T) if self.record_time_grads and whole else None
-        parallel.side_by_side(lambda piece: self._backward_piece(piece, dout, dfinal, blocks, partials), self.pieces)
-        if not whole:
-            for steps, partial in zip(blocks, partials):
-                self._weight_grads_later(steps, partial, len(dout))
+        if len(shares) > 1:
+            partials = [{key: np.empty_like(grad) for key, grad in self.grads.items()} for _ in shares]
+        self.time_grad_norms = np.empty(T) if self.record_time_grads else None
+        into = [(half, steps, partial) for (half, steps), partial in zip(shares, partials)]
+        parallel.side_by_side(lambda piece: self._backward_piece(piece, dout, dfinal, into), self.pieces)
         if len(partials) > 1:
             parallel.then(lambda: sum_into(self.grads, partials))
         self.dstate = tuple(
@@ -256,13 +261,14 @@ class Recurrent(Layer):
         return joined([piece.dx.transpose(2, 0, 1) for piece in self.pieces])
 
     def _backward_piece(
-        self, piece: Piece, dout: np.ndarray, dfinal: State | None, blocks: list[slice],
-        partials: list[dict[str, np.ndarray]],
+        self, piece: Piece, dout: np.ndarray, dfinal: State | None,
+        shares: list[tuple[slice, slice, dict[str, np.ndarray]]],
     ) -> None:
         """The backward pass of the samples of `piece` through all T steps, into piece.da (δ of every
-        step's pre-activations), piece.dstate and piece.dx; one piece also works out the weight
-        gradients, block by block (see `backward`)."""
+        step's pre-activations), piece.dstate and piece.dx, and the weight gradients' shares
+        (half, steps, into) of its samples, block by block (see `backward`)."""
         T, GH, n = piece.a.shape
+        own = [share for share in shares if piece.part.start <= share[0].start and share[0].stop <= piece.part.stop]
         dnext = [np.zeros((self.units, n), piece.a.dtype) for _ in self.state_names]
         if dfinal is not None:
             for carried, given in zip(dnext, dfinal):
@@ -273,7 +279,7 @@ class Recurrent(Layer):
             dnext[0] += dout[piece.part].T
         piece.da = np.empty_like(piece.a)  # δ of every step's pre-activations, filled by the cell
         self._begin_backward(piece)
-        norms, whole, finished = self.time_grad_norms, len(self.pieces) == 1, 0
+        norms = self.time_grad_norms
         for t in reversed(range(T)):
             if self.return_sequences:
                 dnext[0] += douts[t]
@@ -282,9 +288,9 @@ class Recurrent(Layer):
             dnext = self._cell_backward(piece, t, dnext)
             if self.truncate_bptt and t % self.truncate_bptt == 0 and t > 0:
                 dnext = [np.zeros_like(d) for d in dnext]  # a block boundary: no gradient into the block before
-            if whole and t == blocks[finished].start:
-                self._weight_grads_later(blocks[finished], partials[finished], n)
-                finished += 1
+            for half, steps, into in own:
+                if t == steps.start:
+                    self._weight_grads_later(piece, half, steps, into)
         piece.dstate = [d.T for d in dnext]
         if self.needs_input_grad:
             piece.dx = np.empty((T, len(self.params["W_in"]), n), piece.da.dtype)
@@ -294,44 +300,46 @@ class Recurrent(Layer):
 
             parallel.split(inputs, T, piece.dx.size * GH, exact=True)
 
-    def _weight_grads_later(self, steps: slice, out: dict[str, np.ndarray], N: int) -> None:
-        """`_weight_grads(steps, out)` for a batch of N, on another lane where there is one
-        (`parallel.later`)."""
+    def _weight_grads_later(self, piece: Piece, half: slice, steps: slice, out: dict[str, np.ndarray]) -> None:
+        """`_weight_grads` of the samples `half` of `piece` over `steps`, on another lane where
+        there is one (`parallel.later`)."""
         inputs = len(self.params["W_in"]) + 1 + self.units  # x^t, 1 and z^{t−1}
-        work = (steps.stop - steps.start) * N * self.gates * self.units * inputs
-        parallel.later(lambda: self._weight_grads(steps, out), work)
+        work = (steps.stop - steps.start) * (half.stop - half.start) * self.gates * self.units * inputs
+        parallel.later(lambda: self._weight_grads(piece, half, steps, out), work)
 
-    def _gathered(self, arrays: Callable[[Piece], tuple[np.ndarray, ...]], steps: slice) -> np.ndarray:
-        """(features, steps·N): every piece's (T, features, n) arrays `arrays(piece)` over `steps`,
-        one over the other, their columns in the order (step, sample) whichever pieces the batch ran in."""
-        first = arrays(self.pieces[0])
-        S, N = steps.stop - steps.start, sum(piece.part.stop - piece.part.start for piece in self.pieces)
-        edges = np.cumsum([0] + [array.shape[1] for array in first])
-        out = np.empty((edges[-1], S, N), first[0].dtype)
-        for piece in self.pieces:
-            for array, start, stop in zip(arrays(piece), edges, edges[1:]):
-                out[start:stop, :, piece.part] = array[steps].transpose(1, 0, 2)
-        return out.reshape(edges[-1], S * N)
+    @staticmethod
+    def _gathered(arrays: tuple[np.ndarray, ...], samples: slice, steps: slice) -> np.ndarray:
+        """(features, steps·n): a piece's (T, features, ·) arrays over `steps` and its columns
+        `samples`, one over the other, their columns in the order (step, sample)."""
+        S, n = steps.stop - steps.start, samples.stop - samples.start
+        edges = np.cumsum([0] + [array.shape[1] for array in arrays])
+        out = np.empty((edges[-1], S, n), arrays[0].dtype)
+        for array, start, stop in zip(arrays, edges, edges[1:]):
+            out[start:stop] = array[steps, :, samples].transpose(1, 0, 2)
+        return out.reshape(edges[-1], S * n)
 
-    def _weight_grads(self, steps: slice, out: dict[str, np.ndarray]) -> None:
-        """The share of `steps` in every dL/dparam, into `out`: the course's ∂E/∂W_(in) = Σ_t δ^t [x^t]ᵀ,
-        ∂E/∂b = Σ_t δ^t and ∂E/∂W = Σ_t δ^t [z^{t−1}]ᵀ (stored transposed, like W), one product
-        over those steps and all samples: δ times the inputs it came from, x^t, the bias's 1 and
-        z^{t−1}, one over the other (the cell says which z^{t−1} each gate block multiplies)."""
-        da = self._gathered(lambda piece: (piece.da,), steps)  # (G·H, steps·N)
+    def _weight_grads(self, piece: Piece, half: slice, steps: slice, out: dict[str, np.ndarray]) -> None:
+        """The share of the samples `half` (of those of `piece`) and of `steps` in every dL/dparam,
+        into `out`: the course's ∂E/∂W_(in) = Σ_t δ^t [x^t]ᵀ, ∂E/∂b = Σ_t δ^t and
+        ∂E/∂W = Σ_t δ^t [z^{t−1}]ᵀ (stored transposed, like W), one product over those steps and
+        samples: δ times the inputs it came from, x^t, the bias's 1 and z^{t−1}, one over the
+        other (the cell says which z^{t−1} each gate block multiplies)."""
+        samples = slice(half.start - piece.part.start, half.stop - piece.part.start)  # the piece's columns
+        da = self._gathered((piece.da,), samples, steps)  # (G·H, steps·n)
         D = len(self.params["W_in"])
         for gates, recurrent_input in self._recurrent_inputs():
-            inputs = self._gathered(lambda piece: (piece.xt, recurrent_input(piece)), steps)
+            inputs = self._gathered((piece.xt, recurrent_input(piece)), samples, steps)
             grads = inputs @ da[gates].T  # (D + 1 + H, gate units)
             out["W_in"][:, gates], out["b"][gates], out["W"][:, gates] = grads[:D], grads[D], grads[D + 1 :]
-        self._cell_grads(steps, da, out)
+        self._cell_grads(piece, samples, steps, da, out)
 
     def _recurrent_inputs(self) -> list[tuple[slice, Callable[[Piece], np.ndarray]]]:
         """Which gate blocks (columns of W) multiply which (T, H, n) array of a piece: z^{t−1} for all."""
         return [(slice(None), lambda piece: piece.states[0][:-1])]
 
-    def _cell_grads(self, steps: slice, da: np.ndarray, out: dict[str, np.ndarray]) -> None:
-        """The share of `steps` in the cell's own parameters (the LSTM's peepholes), from δ (G·H, steps·N)."""
+    def _cell_grads(self, piece: Piece, samples: slice, steps: slice, da: np.ndarray, out: dict[str, np.ndarray]) -> None:
+        """The share of the columns `samples` of `piece` and of `steps` in the cell's own parameters
+        (the LSTM's peepholes), from their δ (G·H, steps·n)."""
 
     def _initial_state(self, N: int) -> Iterator[np.ndarray]:
         """The initial state as (N, H) arrays."""
@@ -563,10 +571,10 @@ class LSTM(Recurrent):
         dc *= piece.dc_back[t]  # now dL/dc^{t−1}
         return [self.params["W"] @ da, dc]
 
-    def _cell_grads(self, steps, da, out):
+    def _cell_grads(self, piece, samples, steps, da, out):
         if self.peephole:
             H, dp = self.units, out["p"]
-            cells = self._gathered(lambda piece: (piece.states[1][:-1], piece.states[1][1:]), steps)
+            cells = self._gathered((piece.states[1][:-1], piece.states[1][1:]), samples, steps)
             c_prev, c_next = cells[:H], cells[H:]
             # Σ over steps and samples of δ of the gate ⊙ the cell that gate looked at
             dp[0] = np.einsum("hk,hk->h", da[:H], c_prev)

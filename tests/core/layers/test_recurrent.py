@@ -118,11 +118,19 @@ def test_a_batch_in_halves_on_two_lanes_gives_the_whole_batchs_bits(case, return
     assert len(layer.pieces) == (2 if exact else 1)
     for one, two in zip(*runs):
         assert np.array_equal(one, two)
+    # The weight gradients summed over the halves apart (on one lane too) are the whole batch's sums.
+    monkeypatch.setattr(type(layer), "_halves", lambda self, N, *sizes: [slice(0, N)])
+    layer.set_state(*state)
+    layer.forward(x)
+    layer.backward(dout, dfinal)
+    summed_in_halves = runs[0][2 + 2 * len(state) :]  # after out, dx, the final state and its gradient
+    for (key, grad), in_halves in zip(layer.grads.items(), summed_in_halves):
+        assert_close(in_halves, grad, key)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_halves_over_several_blocks_of_steps_and_a_stateful_second_batch(case, build_layer, monkeypatch):
-    """33 steps (four blocks of weight gradients, handed over after the halves' loops) and a
+    """33 steps (four blocks of weight gradients, each half's worked out by its own loop) and a
     batch of 50 (halves of 32 and 18), two batches of a stateful layer: the same bits on two
     lanes as on one."""
     halves_of_any_size(monkeypatch)
