@@ -79,17 +79,22 @@ class MaxPool2D(Pool2D):
         dxp = np.empty_like(self.xp) if tiled else np.zeros_like(self.xp)
         # Everything laid out in memory as `out` (channels-last after a convolution), so that the
         # passes below never mix memory orders, which would make them several times slower.
-        unclaimed = np.ones_like(self.out, dtype=bool)
+        unclaimed = np.empty_like(self.out, dtype=bool)  # windows whose maximum no offset before took
         winner = np.empty_like(unclaimed)
         aligned = dout if dout.strides == self.out.strides else np.empty_like(self.out)
+        offsets = [index for *_, index in self.window.offsets()]
 
         def samples(part: slice) -> None:
             if aligned is not dout:
                 aligned[part] = dout[part]
-            for *_, index in self.window.offsets():
+            for k, index in enumerate(offsets):
                 np.equal(self.xp[index][part], self.out[part], out=winner[part])
-                winner[part] &= unclaimed[part]
-                unclaimed[part] ^= winner[part]
+                if k == 0:  # every window still unclaimed: the first offset wins where it is the maximum
+                    np.logical_not(winner[part], out=unclaimed[part])
+                else:
+                    winner[part] &= unclaimed[part]
+                    if k < len(offsets) - 1:  # after the last offset no window is left to claim
+                        unclaimed[part] ^= winner[part]
                 if self.window.overlaps:
                     dxp[index][part] += aligned[part] * winner[part]
                 else:  # each input element is in one window: write, no need to add
