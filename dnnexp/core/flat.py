@@ -24,9 +24,10 @@ def pack(layers: list[Layer]) -> None:
     owned = [(layer, key) for layer in layers for key in layer.params]
     if any(hasattr(layer, "wrapped") or layer.params.keys() != layer.grads.keys() for layer in layers):
         return
-    if not owned or len({layer.params[key].dtype for layer, key in owned}) != 1:
+    dtypes = {array.dtype for layer, key in owned for array in (layer.params[key], layer.grads[key])}
+    if not owned or len(dtypes) != 1:
         return
-    dtype = owned[0][0].params[owned[0][1]].dtype
+    (dtype,) = dtypes
     total = sum(layer.params[key].size for layer, key in owned)
     for arrays in ("params", "grads"):
         flat, start = np.empty(total, dtype), 0

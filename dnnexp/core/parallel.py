@@ -434,19 +434,23 @@ def exact_in_halves(products: tuple[tuple[int, int, bool], ...], n: int, dtype: 
     (`halves(n, COLUMN_ALIGN)`) one after the other as whole: work cut by columns (a batch in
     halves) then gives the whole's very numbers. BLAS takes other roads for small products and
     narrow tiles, whose sums may round differently, so each set of shapes is tried once, on
-    random numbers, before it is cut: under the BLAS thread setting of that first call, which in
-    a training is one thread. Fewer than two tiles of columns are never cut."""
+    random numbers, before it is cut: on one BLAS thread, as a training runs its products, whatever
+    the setting of the first call (a check of the data before training may come first). Fewer
+    than two tiles of columns are never cut."""
     key = (products, n, np.dtype(dtype).str)
     if n < 2 * COLUMN_ALIGN:
         return False
     if key not in _exact_in_halves:
+        from threadpoolctl import threadpool_limits
+
         rng, same = np.random.default_rng(0), []
-        for m, k, transposed in products:
-            a, b = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
-            a = np.ascontiguousarray(a.T).T if transposed else a
-            whole = np.matmul(a, b)
-            for part in halves(n, COLUMN_ALIGN):
-                same.append(np.array_equal(whole[:, part], np.matmul(a, np.ascontiguousarray(b[:, part]))))
+        with threadpool_limits(1, user_api="blas"):
+            for m, k, transposed in products:
+                a, b = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
+                a = np.ascontiguousarray(a.T).T if transposed else a
+                whole = np.matmul(a, b)
+                for part in halves(n, COLUMN_ALIGN):
+                    same.append(np.array_equal(whole[:, part], np.matmul(a, np.ascontiguousarray(b[:, part]))))
         _exact_in_halves[key] = all(same)
     return _exact_in_halves[key]
 

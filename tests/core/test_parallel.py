@@ -82,6 +82,24 @@ def test_products_are_tried_in_halves_of_their_columns_before_a_batch_is_cut(mon
         assert parallel.exact_in_halves(lstm, 64, np.float32) is exact
 
 
+def test_products_are_tried_in_halves_on_one_blas_thread_whatever_the_caller_s_setting(monkeypatch):
+    """A training runs its products on one BLAS thread; the first try of a layer's shapes may come
+    before it (a check of the data), under BLAS's own setting: it is still made on one thread."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    real, threads = np.matmul, []
+
+    def counting(a, b):
+        threads.append({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
+        return real(a, b)
+
+    monkeypatch.setattr(parallel.np, "matmul", counting)
+    monkeypatch.setattr(parallel, "_exact_in_halves", {})
+    with threadpool_limits(2, user_api="blas"):
+        parallel.exact_in_halves(((64, 32, False),), 64, np.float32)
+    assert threads and all(counts == {1} for counts in threads)
+
+
 def test_halves_are_cut_at_a_multiple_of_blas_s_column_tiles():
     assert parallel.halves(70, parallel.COLUMN_ALIGN) == [slice(0, 32), slice(32, 70)]
     assert parallel.halves(50, parallel.COLUMN_ALIGN) == [slice(0, 32), slice(32, 50)]  # the nearer multiple

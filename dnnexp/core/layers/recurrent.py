@@ -191,8 +191,8 @@ class Recurrent(Layer):
         to outweigh the GIL the two loops hand back and forth (HALF_STEP_WORK), the whole
         sequence's to outweigh handing a half over (HALF_SEQUENCE_WORK), and BLAS gives each of
         the layer's products the same bits in halves as whole (`parallel.exact_in_halves`), so
-        that the halves give the whole's very numbers. Fixed by the sizes alone, not by the lanes:
-        the weight gradients are summed over the halves apart on one lane too (`backward`)."""
+        that the halves give the whole's very numbers. Not by the lanes: the weight gradients are
+        summed over the halves apart on one lane too (`backward`)."""
         step_work = self.gates * self.units * self.units * (N // 2)
         large = N // 2 >= MIN_HALF and step_work >= HALF_STEP_WORK and T * step_work >= HALF_SEQUENCE_WORK
         if not large or not parallel.exact_in_halves(self._products(D), N, dtype):
@@ -240,15 +240,16 @@ class Recurrent(Layer):
         # The weight gradients are sums over the samples and steps, in shares: each half of a
         # batch cut in halves apart, and blocks of steps. A piece's loop works out the shares of
         # its samples as soon as it is through a block, where its numbers are still in its core's
-        # cache: with two pieces, each on its own lane; with one, on another lane while the loop
-        # goes on (`_weight_grads_later`). Fixed by the sizes alone, the shares are the same on
-        # one lane as on two, and so is their sum, added in the order of `shares`.
+        # cache: with two pieces, each on its own lane; with one, on another lane, where there is
+        # one, while the loop goes on (`_weight_grads_later`). The shares do not depend on the
+        # lanes (`_halves`): they are the same on one lane as on two, and so is their sum, added
+        # in the order of `shares`.
         blocks = time_blocks(T)
         shares = [(half, steps) for half in self.halves for steps in blocks]
         partials = [self.grads]
         if len(shares) > 1:
             partials = [{key: np.empty_like(grad) for key, grad in self.grads.items()} for _ in shares]
-        self.time_grad_norms = np.empty(T) if self.record_time_grads else None
+        self.time_grad_norms = np.empty(T) if self.record_time_grads and len(self.pieces) == 1 else None
         into = [(half, steps, partial) for (half, steps), partial in zip(shares, partials)]
         parallel.side_by_side(lambda piece: self._backward_piece(piece, dout, dfinal, into), self.pieces)
         if len(partials) > 1:
@@ -838,7 +839,7 @@ BLOCK_STEPS = 8
 def time_blocks(T: int) -> list[slice]:
     """The blocks of steps whose shares of the weight gradients are summed, in the order the backward
     loop finishes them (the last steps first): up to four, fixed by T alone, so the sums come out
-    the same bit for bit whether the blocks ran beside the loop or after it."""
+    the same bit for bit whichever lane worked out each block."""
     count = 4 if T >= 4 * BLOCK_STEPS else 2 if T >= 2 * BLOCK_STEPS else 1
     edges = [T * k // count for k in range(count + 1)]
     return [slice(edges[k], edges[k + 1]) for k in reversed(range(count))]
