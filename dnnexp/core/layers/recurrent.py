@@ -220,10 +220,9 @@ class Recurrent(Layer):
         # W_inᵀ x^t + b for all T steps in one batched product; each step adds Wᵀ z^{t−1} in place
         # and turns the sum into its gate values, which backward reads from here.
         piece.a = np.empty((T, self.gates * self.units, n), x.dtype)
-        weighing_inputs = np.concatenate([self.params["W_in"], self.params["b"][None]])  # (D + 1, G·H)
 
         def inputs(steps: slice) -> None:
-            np.matmul(weighing_inputs.T, piece.xt[steps], out=piece.a[steps])
+            np.matmul(self.input_weights.T, piece.xt[steps], out=piece.a[steps])
 
         parallel.split(inputs, T, piece.a.size * D, exact=True)  # one product per step: see core/parallel.py
         # One (T + 1, H, n) array per state: index 0 holds the initial state, t + 1 the state after step t.
@@ -354,7 +353,9 @@ class Recurrent(Layer):
         return iter(self.initial_state)
 
     def _begin_forward(self, dtype: type) -> None:
-        """Work out what every piece's steps share (the LSTM's halved recurrent weights)."""
+        """Work out what every piece's steps share: [W_in; b] (D + 1, G·H), the weights of x^t and
+        of the bias's 1 (and the LSTM's halved recurrent weights)."""
+        self.input_weights = np.concatenate([self.params["W_in"], self.params["b"][None]])
 
     def _begin_piece(self, piece: Piece) -> None:
         """Allocate what a cell keeps per step besides its gates (the LSTM's tanh(c)), for one piece."""
@@ -469,10 +470,12 @@ class LSTM(Recurrent):
         return self.dstate[1]
 
     def _begin_forward(self, dtype):
-        # σ(a) = (1 + tanh(a/2))/2 (never overflows). The halving is done once: on the input parts of
-        # a (all steps, `_begin_piece`), on the recurrent weights and the peepholes of i, f and o.
-        # Halving is exact in floating point, so each step's a/2 is the same number as halving the full sum.
+        # σ(a) = (1 + tanh(a/2))/2 (never overflows). The halving is done once, on the weights: the
+        # input weights and biases, the recurrent weights and the peepholes of i, f and o. Halving
+        # is exact in floating point, so each step's a/2 is the same number as halving the full sum.
+        super()._begin_forward(dtype)
         H = self.units
+        self.input_weights[:, : 3 * H] *= 0.5
         self.W_half = np.ascontiguousarray(self.params["W"].T)  # (4H, H): rows are the gate units
         self.W_half[: 3 * H] *= 0.5
         if self.peephole:
@@ -486,7 +489,6 @@ class LSTM(Recurrent):
         T, GH, n = piece.a.shape
         piece.tanh_c = np.empty((T, self.units, n), piece.a.dtype)
         piece.gate_sum = np.empty((GH, n), piece.a.dtype)  # Wᵀ h^{t−1}, then i ⊙ g: one buffer for every step
-        piece.a[:, : 3 * self.units] *= 0.5
 
     def _cell_forward(self, piece, t):
         H = self.units
