@@ -17,8 +17,8 @@ slower). Speed: the input part W_inᵀ x^t + b of every step is one batched prod
 (the bias as the weight of an input fixed at 1), and W_in, b and W get their gradients from one
 product per block of steps (`time_blocks`), worked out beside the backward loop once the loop is
 through the block; only Wᵀ z^{t−1} (forward) and W δ^t (backward) run per step, with as few
-elementwise passes around them as the cell allows (the LSTM's backward factors are worked out for
-all steps before the loop). On two lanes a large batch goes through the steps as two halves side
+elementwise passes around them as the cell allows (the LSTM's: one compiled loop a step, see
+core/compiled.py). On two lanes a large batch goes through the steps as two halves side
 by side, each with its own arrays (`Piece`): the steps of one sequence are serial, its samples
 are not; each half's loop works out its samples' shares of the weight gradients, the sums over
 the halves apart whether they ran side by side or not, so that both give the same bits.
@@ -48,7 +48,7 @@ from typing import Callable, Iterator, Literal
 
 import numpy as np
 
-from dnnexp.core import parallel
+from dnnexp.core import compiled, parallel
 from dnnexp.core.functions import sigmoid, sigmoid_
 from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
@@ -278,7 +278,6 @@ class Recurrent(Layer):
         else:
             dnext[0] += dout[piece.part].T
         piece.da = np.empty_like(piece.a)  # δ of every step's pre-activations, filled by the cell
-        self._begin_backward(piece)
         norms = self.time_grad_norms
         for t in reversed(range(T)):
             if self.return_sequences:
@@ -359,9 +358,6 @@ class Recurrent(Layer):
 
     def _begin_piece(self, piece: Piece) -> None:
         """Allocate what a cell keeps per step besides its gates (the LSTM's tanh(c)), for one piece."""
-
-    def _begin_backward(self, piece: Piece) -> None:
-        """Work out, for all steps of a piece at once, what the cell's backward steps share (the LSTM's factors)."""
 
     def _cell_forward(self, piece: Piece, t: int) -> None:
         """Step t: turn piece.a[t] into the gate values in place, write the new state at t + 1."""
@@ -478,8 +474,9 @@ class LSTM(Recurrent):
         self.input_weights[:, : 3 * H] *= 0.5
         self.W_half = np.ascontiguousarray(self.params["W"].T)  # (4H, H): rows are the gate units
         self.W_half[: 3 * H] *= 0.5
-        if self.peephole:
-            self.peep = self.params["p"][:, :, None] * 0.5  # (3, H, 1): one weight per unit, for every sample
+        # (3, H), rows i, f, o: the compiled steps take zeros for a plain LSTM (+ 0 · c changes no number)
+        self.peepholes = self.params["p"] if self.peephole else np.zeros((3, H), dtype)
+        self.half_peepholes = self.peepholes * 0.5
 
     def _cell_products(self):
         H = self.units
@@ -488,91 +485,19 @@ class LSTM(Recurrent):
     def _begin_piece(self, piece):
         T, GH, n = piece.a.shape
         piece.tanh_c = np.empty((T, self.units, n), piece.a.dtype)
-        piece.gate_sum = np.empty((GH, n), piece.a.dtype)  # Wᵀ h^{t−1}, then i ⊙ g: one buffer for every step
+        piece.recurrent = np.empty((GH, n), piece.a.dtype)  # Wᵀ h^{t−1}: one buffer for every step
 
     def _cell_forward(self, piece, t):
-        H = self.units
+        # The gates, the CEC and h^t in one compiled loop (core/compiled.py): the course's
+        # equations, written out elementwise.
         hs, cs = piece.states
-        a, tmp = piece.a[t], piece.gate_sum
-        np.matmul(self.W_half, hs[t], out=tmp)
-        a += tmp
-        i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
-        if self.peephole:
-            i += self.peep[0] * cs[t]
-            f += self.peep[1] * cs[t]
-            squashed = (a[: 2 * H], g)  # o waits for the new cell
-        else:
-            squashed = (a,)  # tanh(a_i/2), tanh(a_f/2), tanh(a_o/2), tanh(a_g): the whole slab in one pass
-        for block in squashed:
-            np.tanh(block, out=block)
-        sigmoids = a[: 2 * H] if self.peephole else a[: 3 * H]
-        sigmoids *= 0.5
-        sigmoids += 0.5
-        c, i_g = cs[t + 1], tmp[:H]
-        np.multiply(f, cs[t], out=c)
-        np.multiply(i, g, out=i_g)
-        c += i_g
-        if self.peephole:
-            o += self.peep[2] * c  # the output gate looks at the new cell
-            np.tanh(o, out=o)
-            o *= 0.5
-            o += 0.5
-        np.tanh(c, out=piece.tanh_c[t])
-        np.multiply(o, piece.tanh_c[t], out=hs[t + 1])
-
-    def _begin_backward(self, piece):
-        """The factors of each step's backward pass that do not depend on the gradient flowing in,
-        for all T steps at once (a few large passes instead of many small ones each step):
-
-            da_i = dc ⊙ g ⊙ σ'_i    da_f = dc ⊙ c^{t−1} ⊙ σ'_f    da_o = dh ⊙ tanh c ⊙ σ'_o    da_g = dc ⊙ i ⊙ (1 − g²)
-
-        with σ' = σ(1 − σ) and dc = dc^{t} + dh ⊙ o ⊙ (1 − tanh² c) [+ da_o ⊙ p_o]. The four gate
-        factors go into `da` (each step multiplies them by dc or dh in place), dh's factor into
-        `dc_from_h`, and the factor carrying dc back to dc^{t−1} (f [+ p_i ⊙ … + p_f ⊙ …]) into
-        `dc_back` (the forget gate itself without peepholes).
-        """
-        H, a, K, (_, cs), tanh_c = self.units, piece.a, piece.da, piece.states, piece.tanh_c
-        i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-
-        def factors(steps: slice) -> None:
-            ifo, Kifo = a[steps, : 3 * H], K[steps, : 3 * H]
-            np.subtract(1.0, ifo, out=Kifo)
-            Kifo *= ifo  # σ(1 − σ)
-            K[steps, :H] *= g[steps]
-            K[steps, H : 2 * H] *= cs[:-1][steps]
-            K[steps, 2 * H : 3 * H] *= tanh_c[steps]
-            Kg = K[steps, 3 * H :]
-            np.multiply(g[steps], g[steps], out=Kg)
-            np.subtract(1.0, Kg, out=Kg)
-            Kg *= i[steps]
-            dc_from_h = piece.dc_from_h[steps]
-            np.multiply(tanh_c[steps], tanh_c[steps], out=dc_from_h)
-            np.subtract(1.0, dc_from_h, out=dc_from_h)
-            dc_from_h *= o[steps]
-            if self.peephole:
-                p = self.params["p"][:, :, None]
-                dc_from_h += K[steps, 2 * H : 3 * H] * p[2]
-                dc_back = piece.dc_back[steps]
-                np.multiply(K[steps, :H], p[0], out=dc_back)
-                dc_back += K[steps, H : 2 * H] * p[1]
-                dc_back += f[steps]
-
-        T = len(a)
-        piece.dc_from_h = np.empty_like(tanh_c)
-        piece.dc_back = np.empty_like(tanh_c) if self.peephole else f
-        parallel.split(factors, T, 16 * parallel.PASS * tanh_c.size, exact=True)
+        np.matmul(self.W_half, hs[t], out=piece.recurrent)
+        compiled.lstm_forward_step(piece.a[t], piece.recurrent, self.half_peepholes, cs[t], cs[t + 1], piece.tanh_c[t], hs[t + 1])
 
     def _cell_backward(self, piece, t, dnext):
-        H = self.units
-        dh, dc_next = dnext
-        da = piece.da[t]  # holds the step's factors (see _begin_backward); multiplied in place
-        dc = dh * piece.dc_from_h[t]
-        dc += dc_next
-        np.multiply(da[: 2 * H].reshape(2, H, -1), dc, out=da[: 2 * H].reshape(2, H, -1))  # i and f
-        da[2 * H : 3 * H] *= dh
-        da[3 * H :] *= dc
-        dc *= piece.dc_back[t]  # now dL/dc^{t−1}
-        return [self.params["W"] @ da, dc]
+        dh, dc = dnext  # dc becomes dL/dc^{t−1} in place
+        compiled.lstm_backward_step(piece.a[t], self.peepholes, piece.states[1][t], piece.tanh_c[t], dh, dc, piece.da[t])
+        return [self.params["W"] @ piece.da[t], dc]
 
     def _cell_grads(self, piece, samples, steps, da, out):
         if self.peephole:

@@ -1,0 +1,121 @@
+"""The LSTM's time step as compiled loops (numba): the cell's elementwise work, one call a step.
+
+A NumPy step of the LSTM is a dozen calls on (H, n) and (4H, n) arrays around its one product.
+Each call takes Python's GIL and hands it back, and a layer running the two halves of a batch
+side by side on two lanes (`Recurrent._halves`) has its loops wait on each other at every one
+of them: the two loops ran 20–25% slower side by side than alone, where two processes ran at
+full speed. Here each step's elementwise work is one loop over the units and samples that runs
+without the GIL (`nogil`), so the halves meet only in the product (BLAS lets go of the GIL
+too), and each number is read and written once a step instead of once a pass. numba is the
+well-kept library that does this: it compiles these loops with LLVM, which vectorizes them
+(AVX2, AVX-512), and caches the machine code beside this module.
+
+The loops compute exactly what the NumPy passes they replace computed, in IEEE arithmetic: no
+fast-math, so LLVM neither reorders sums nor fuses multiply-adds, and a number comes out the
+same whichever vector lane, loop or batch piece computed it. `tanh` is the one function the
+loops need from a math library; libm's is scalar (12 ns a number), so for float32 it is worked
+out here from e^y (`tanh32`, at most 2.3 units in the last place), for float64 (gradient checks)
+it is libm's.
+
+The equations, the sigmoid as (1 + tanh(a/2))/2 on halved pre-activations, and the array layout
+are `LSTM`'s (core/layers/recurrent.py); its course form is `LSTMStep` there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+f4 = np.float32
+INV_LN2 = f4(1 / math.log(2))
+# ln 2 in two parts: n·LN2_HI is exact for the n here (LN2_HI has 16 significant bits), so
+# y − n·ln 2 loses nothing to rounding
+LN2_HI = f4(0.693145751953125)
+LN2_LO = f4(math.log(2) - 0.693145751953125)
+#: tanh(9) rounds to 1 in float32: larger arguments are clamped there
+TANH_SATURATES = f4(9)
+
+
+@njit(error_model="numpy")
+def tanh32(x):
+    """tanh(x) = sign(x) · (e^y − 1)/(e^y + 1), y = 2|x| ≤ 18, with e^y − 1 = 2^n (e^r − 1) + 2^n − 1,
+    n = round(y / ln 2), |r| ≤ ln 2 / 2: e^r − 1 from its Taylor series to r⁷ (the next term is
+    below float32's rounding), 2^n (n ≤ 26) as exact products of 2^16, 2^8, 2^4, 2^2 and 2 picked
+    by n's bits. Every step is a select or an IEEE operation, so LLVM vectorizes the loop around it;
+    e^r − 1 keeps small arguments accurate relative to themselves."""
+    y = f4(2) * min(abs(x), TANH_SATURATES)
+    n = f4(np.int32(y * INV_LN2 + f4(0.5)))  # y ≥ 0: truncation rounds
+    r = (y - n * LN2_HI) - n * LN2_LO
+    expm1_r = r + r * r * (
+        f4(1 / 2) + r * (f4(1 / 6) + r * (f4(1 / 24) + r * (f4(1 / 120) + r * (f4(1 / 720) + r * f4(1 / 5040)))))
+    )
+    power, rest = f4(1), n
+    for bit, factor in ((f4(16), f4(65536)), (f4(8), f4(256)), (f4(4), f4(16)), (f4(2), f4(4)), (f4(1), f4(2))):
+        taken = rest >= bit
+        power *= factor if taken else f4(1)
+        rest -= bit if taken else f4(0)
+    expm1_y = power * expm1_r + (power - f4(1))
+    t = expm1_y / (expm1_y + f4(2))
+    return t if x >= f4(0) else -t
+
+
+def tanh(x):
+    """tanh in a compiled loop: `tanh32` for float32, libm's otherwise."""
+    return math.tanh(x)
+
+
+@overload(tanh)
+def _tanh_for(x):
+    if x == types.float32:
+        return lambda x: tanh32(x)
+    return lambda x: math.tanh(x)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def lstm_forward_step(a, recurrent, peep, c_prev, c, tanh_c, h):
+    """One forward step of `LSTM` for n samples (columns). In: a (4H, n) the step's input part
+    W_inᵀ x + b, recurrent (4H, n) = Wᵀ h^{t−1}, both halved in the rows of i, f and o, peep (3, H)
+    the halved peepholes (zeros without them), c_prev (H, n). Out: the gate values i, f, o, g into
+    a, c^t into c, tanh c^t into tanh_c, h^t into h."""
+    H, n = c.shape
+    half = a.dtype.type(0.5)
+    for u in range(H):
+        p_i, p_f, p_o = peep[0, u], peep[1, u], peep[2, u]
+        for k in range(n):
+            i = half + half * tanh(a[u, k] + recurrent[u, k] + p_i * c_prev[u, k])
+            f = half + half * tanh(a[H + u, k] + recurrent[H + u, k] + p_f * c_prev[u, k])
+            g = tanh(a[3 * H + u, k] + recurrent[3 * H + u, k])
+            c_new = f * c_prev[u, k] + i * g
+            o = half + half * tanh(a[2 * H + u, k] + recurrent[2 * H + u, k] + p_o * c_new)
+            squashed = tanh(c_new)
+            a[u, k], a[H + u, k], a[2 * H + u, k], a[3 * H + u, k] = i, f, o, g
+            c[u, k], tanh_c[u, k], h[u, k] = c_new, squashed, o * squashed
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def lstm_backward_step(gates, peep, c_prev, tanh_c, dh, dc, da):
+    """One backward step of `LSTM`: from the step's gate values (4H, n), the peepholes (3, H)
+    (zeros without them; not halved: δ is dL/d of the whole pre-activation), c^{t−1}, tanh c^t, dL/dh^t and dL/dc^t from the steps after (H, n),
+    write δ of the pre-activations into da (4H, n) and dL/dc^{t−1} into dc, over dL/dc^t:
+
+        δ_o = dh ⊙ tanh c ⊙ σ'_o        dc ← dc + dh ⊙ o ⊙ (1 − tanh² c) + δ_o ⊙ p_o
+        δ_i = dc ⊙ g ⊙ σ'_i             δ_f = dc ⊙ c^{t−1} ⊙ σ'_f        δ_g = dc ⊙ i ⊙ (1 − g²)
+        dc^{t−1} = dc ⊙ f + δ_i ⊙ p_i + δ_f ⊙ p_f,      σ' = σ (1 − σ)
+    """
+    H, n = dc.shape
+    one = gates.dtype.type(1)
+    for u in range(H):
+        p_i, p_f, p_o = peep[0, u], peep[1, u], peep[2, u]
+        for k in range(n):
+            i, f, o, g = gates[u, k], gates[H + u, k], gates[2 * H + u, k], gates[3 * H + u, k]
+            squashed = tanh_c[u, k]
+            d_o = dh[u, k] * squashed * (o * (one - o))
+            d_c = dc[u, k] + dh[u, k] * o * (one - squashed * squashed) + d_o * p_o
+            d_i = d_c * g * (i * (one - i))
+            d_f = d_c * c_prev[u, k] * (f * (one - f))
+            da[u, k], da[H + u, k], da[2 * H + u, k] = d_i, d_f, d_o
+            da[3 * H + u, k] = d_c * i * (one - g * g)
+            dc[u, k] = d_c * f + d_i * p_i + d_f * p_f

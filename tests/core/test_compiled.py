@@ -1,0 +1,92 @@
+"""The compiled LSTM step's own pieces: its float32 tanh, and that a number does not depend on where
+in a loop (vector body or remainder) it was worked out. The steps themselves are tested through
+the layer against the course form (tests/core/layers/test_recurrent.py) and finite differences
+(tests/core/test_gradcheck.py)."""
+
+import math
+
+import numpy as np
+import pytest
+from numba import njit
+
+from dnnexp.core import compiled
+
+
+@njit
+def tanh_loop(x, out):
+    for k in range(x.size):
+        out[k] = compiled.tanh(x[k])
+
+
+def compiled_tanh(x: np.ndarray) -> np.ndarray:
+    out = np.empty_like(x)
+    tanh_loop(x, out)
+    return out
+
+
+def ulps(value: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """|value − exact| in units of float32's last place at the exact value."""
+    return np.abs(value - exact) / np.spacing(np.abs(exact).astype(np.float32))
+
+
+def test_float32_tanh_is_within_three_units_in_the_last_place():
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            rng.standard_normal(300_000) * 4,
+            np.geomspace(1e-38, 20, 100_000),  # tiny arguments, relative accuracy; saturation
+            np.linspace(0.3, 0.4, 10_000),  # around y = ln 2 / 2, where n steps from 0 to 1
+        ]
+    ).astype(np.float32)
+    x = np.concatenate([x, -x])
+    got = compiled_tanh(x)
+    assert got.dtype == np.float32
+    assert ulps(got, np.tanh(x.astype(np.float64))).max() < 3
+    np.testing.assert_array_equal(got[: len(x) // 2], -got[len(x) // 2 :])  # odd
+
+
+def test_float32_tanh_at_its_edges():
+    x = np.array([0.0, -0.0, 9.0, -9.0, 1e4, np.inf, -np.inf, 1e-45], np.float32)
+    got = compiled_tanh(x)
+    np.testing.assert_array_equal(got, np.array([0, 0, 1, -1, 1, 1, -1, 1e-45], np.float32))
+    assert np.isnan(compiled_tanh(np.array([np.nan], np.float32))[0])
+
+
+def test_float64_tanh_is_libms():
+    x = np.random.default_rng(1).standard_normal(1000) * 5
+    np.testing.assert_array_equal(compiled_tanh(x), [math.tanh(v) for v in x])
+
+
+@pytest.mark.parametrize("shift", [1, 3, 7])
+def test_a_number_does_not_depend_on_its_place_in_the_loop(shift):
+    # LLVM works most numbers in vector registers and the rest one by one; the halves of a batch
+    # (two lanes) put a number at other places than the whole batch does, and must give its bits.
+    x = (np.random.default_rng(2).standard_normal(1000) * 3).astype(np.float32)
+    np.testing.assert_array_equal(compiled_tanh(x)[shift:], compiled_tanh(x[shift:].copy()))
+
+
+def test_the_forward_step_is_its_equations_in_float32_bit_for_bit():
+    # The same operations in the same order in NumPy float32: a loop that widened to float64
+    # anywhere, fused a multiply-add or reordered a sum would differ in some of these bits.
+    H, n = 4, 9
+    rng = np.random.default_rng(3)
+    a, recurrent = (rng.standard_normal((4 * H, n)).astype(np.float32) for _ in range(2))
+    peep, c_prev = rng.standard_normal((3, H)).astype(np.float32), rng.standard_normal((H, n)).astype(np.float32)
+    c, tanh_c, h = (np.empty((H, n), np.float32) for _ in range(3))
+    gates = a.copy()
+    compiled.lstm_forward_step(gates, recurrent, peep, c_prev, c, tanh_c, h)
+
+    def squash(block):
+        return compiled_tanh(block.ravel()).reshape(block.shape)
+
+    half, z = np.float32(0.5), a + recurrent
+    p_i, p_f, p_o = (row[:, None] for row in peep)
+    i = half + half * squash(z[:H] + p_i * c_prev)
+    f = half + half * squash(z[H : 2 * H] + p_f * c_prev)
+    g = squash(z[3 * H :])
+    c_new = f * c_prev + i * g
+    o = half + half * squash(z[2 * H : 3 * H] + p_o * c_new)
+    np.testing.assert_array_equal(gates, np.concatenate([i, f, o, g]))
+    np.testing.assert_array_equal(c, c_new)
+    np.testing.assert_array_equal(tanh_c, squash(c_new))
+    np.testing.assert_array_equal(h, o * squash(c_new))
