@@ -90,3 +90,15 @@ def test_the_forward_step_is_its_equations_in_float32_bit_for_bit():
     np.testing.assert_array_equal(c, c_new)
     np.testing.assert_array_equal(tanh_c, squash(c_new))
     np.testing.assert_array_equal(h, o * squash(c_new))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(128, 512), (5, 20), (17, 3)])
+def test_halved_transpose_is_the_transposed_copy_with_its_first_rows_halved(shape, dtype):
+    W = np.random.default_rng(4).standard_normal(shape).astype(dtype)
+    halved = shape[1] * 3 // 4
+    expected = np.ascontiguousarray(W.T)
+    expected[:halved] *= 0.5
+    out = np.empty(shape[::-1], dtype)
+    compiled.halved_transpose(W, halved, out)
+    np.testing.assert_array_equal(out, expected)

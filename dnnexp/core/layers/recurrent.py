@@ -472,8 +472,8 @@ class LSTM(Recurrent):
         super()._begin_forward(dtype)
         H = self.units
         self.input_weights[:, : 3 * H] *= 0.5
-        self.W_half = np.ascontiguousarray(self.params["W"].T)  # (4H, H): rows are the gate units
-        self.W_half[: 3 * H] *= 0.5
+        self.W_half = np.empty((4 * H, H), dtype)  # (4H, H): rows are the gate units
+        compiled.halved_transpose(self.params["W"], 3 * H, self.W_half)
         # (3, H), rows i, f, o: the compiled steps take zeros for a plain LSTM (+ 0 · c changes no number)
         self.peepholes = self.params["p"] if self.peephole else np.zeros((3, H), dtype)
         self.half_peepholes = self.peepholes * 0.5
