@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from dnnexp.core import flat, parallel
+from dnnexp.core import compiled, flat, parallel
 
 
 class Optimizer:
@@ -24,7 +24,6 @@ class Optimizer:
         self.lr = float(lr)
         self.state: dict[str, np.ndarray] = {}
         self.steps = 0
-        self._scratch: dict[tuple, np.ndarray] = {}
 
     def slot(self, key: str, slot: str, like: np.ndarray) -> np.ndarray:
         """The state array `slot` of parameter `key`, zeros on first use."""
@@ -32,13 +31,6 @@ class Optimizer:
         if name not in self.state:
             self.state[name] = np.zeros_like(like)
         return self.state[name]
-
-    def scratch(self, like: np.ndarray) -> np.ndarray:
-        """A work array shaped like `like`, shared by all parameters of that shape; not state."""
-        key = (like.shape, like.dtype.str)
-        if key not in self._scratch:
-            self._scratch[key] = np.empty_like(like)
-        return self._scratch[key]
 
     def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         self.steps += 1
@@ -54,15 +46,14 @@ class Optimizer:
         the lazy update of PyTorch's SparseAdam and TensorFlow's LazyAdam, since a word2vec step
         touches a few of the vocabulary's rows and the others' zero gradients would still decay
         their momentum. Rows no step has touched keep state zero, as in `update`."""
-        full, scratch = self.state, self._scratch
+        full = self.state
         picked = {key: params[key][rows] for key, (rows, _) in grads.items()}
         # Each parameter's slots, gathered to the rows a step touched ("<param>/<slot>" names).
         self.state = {name: value[grads[owner][0]] for name, value in full.items() if (owner := name.rpartition("/")[0]) in grads}
-        self._scratch = {}  # the rows' count changes each step: shaped work arrays would pile up
         try:
             self.update(picked, {key: grad for key, (_, grad) in grads.items()})
         finally:
-            gathered, self.state, self._scratch = self.state, full, scratch
+            gathered, self.state = self.state, full
         for key, (rows, _) in grads.items():
             params[key][rows] = picked[key]
         for name, value in gathered.items():
@@ -182,18 +173,18 @@ class Adam(Optimizer):
     """Adam: momentum's decaying mean of gradients plus RMSProp's decaying mean of their squares,
     both bias-corrected. The same update in the course's three lines: `AdamReference`.
 
-    From its second step on the same parameter arrays (a model's), the slots m and v of every
-    parameter are views of two flat arrays (`Packed`), and the step is one set of passes over all
-    of them at once: a network of many small layers spends most of an update in the calls, not in
-    the numbers (an MLP of 12 arrays, 119k numbers: 179 against 238 µs). The numbers are the same.
+    The step is one compiled pass over each array's numbers (`compiled.adam_step`). From its
+    second step on the same parameter arrays (a model's), the slots m and v of every parameter
+    are views of two flat arrays (`Packed`), and where the parameters and gradients are too (a
+    Sequential packs them, core/flat.py) the step is one pass over all of them at once: a network
+    of many small layers would spend most of an update in the calls, not in the numbers.
     """
 
     kind = "adam"
 
-    #: numbers of the flat arrays stepped at a time: every pass over a block runs while the block
-    #: is in the core's cache (1 MB of float32 an array), not each pass over all of memory (a
-    #: 784-1000-1000-10 MLP, 1.8·10⁶ parameters, trained 4–6% faster a step)
-    BLOCK = 262_144
+    #: the work of a step over one number, in multiply-adds (see `parallel.PASS`): it reads four
+    #: arrays and writes three
+    WORK = 4 * parallel.PASS
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(lr)
@@ -210,16 +201,13 @@ class Adam(Optimizer):
             super().update(params, grads)
             return
         self.steps += 1
-        gradients = packed.gradients([grads[key] for key in packed.keys])
-        work = 12 * parallel.PASS * packed.size  # the passes over every parameter's numbers
+        arrays = packed.arrays([grads[key] for key in packed.keys])
 
         def numbers(part: slice) -> None:  # a share of the flat arrays: halves on two lanes where large
-            for start in range(part.start, part.stop, self.BLOCK):
-                block = slice(start, min(start + self.BLOCK, part.stop))
-                self._delta(gradients(block), packed.m[block], packed.v[block], packed.work[block])
-                packed.subtract(block)
+            for param, grad, m, v in arrays(part):
+                self._step_numbers(param, grad, m, v)
 
-        parallel.split(numbers, packed.size, work, exact=True)
+        parallel.split(numbers, packed.size, self.WORK * packed.size, exact=True)
 
     def _packing(self, params: dict[str, np.ndarray]) -> "Packed | None":
         """The packed slots for `params`, made when they are the arrays of the last step too
@@ -234,54 +222,42 @@ class Adam(Optimizer):
         return self._packed
 
     def step(self, key, param, grad):
-        arrays = (grad, self.slot(key, "m", param), self.slot(key, "v", param), self.scratch(param))
-        work = 12 * parallel.PASS * param.size  # its passes over the parameter's numbers
-        if not parallel.shared(param.size, work) or not all(array.flags.c_contiguous for array in (param, *arrays)):
-            self._delta(*arrays)
-            param -= arrays[-1]
-            return
-        flat = [array.reshape(-1) for array in (param, *arrays)]  # views of the same numbers
+        m, v = self.slot(key, "m", param), self.slot(key, "v", param)
+        # The compiled pass takes flat contiguous arrays: a parameter that is not gets stepped as a copy
+        stepped = param if param.flags.c_contiguous else np.ascontiguousarray(param)
+        flat_arrays = [array.reshape(-1) for array in (stepped, np.ascontiguousarray(grad), m, v)]
 
         def numbers(part: slice) -> None:  # a large parameter's halves on two lanes, each writing its own
-            param_part, *rest = (array[part] for array in flat)
-            self._delta(*rest)
-            param_part -= rest[-1]
+            self._step_numbers(*(array[part] for array in flat_arrays))
 
-        parallel.split(numbers, param.size, work, exact=True)
+        parallel.split(numbers, param.size, self.WORK * param.size, exact=True)
+        if stepped is not param:
+            param[...] = stepped
 
-    def _delta(self, grad, m, v, work):
-        """m and v a step on; into `work`, what the parameter then loses: lr_t · m / (√v + ε)."""
-        # Every pass writes into `work`: no temporary arrays, which at this size cost more to
-        # allocate than to compute.
-        m *= self.beta1
-        np.multiply(grad, 1.0 - self.beta1, out=work)
-        m += work
-        v *= self.beta2
-        np.multiply(grad, grad, out=work)
-        work *= 1.0 - self.beta2
-        v += work
-        np.sqrt(v, out=work)
-        work += self.eps
-        np.divide(m, work, out=work)
-        work *= self.lr_t
+    def _step_numbers(self, param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray) -> None:
+        """m, v and the parameter a step on, flat arrays of the same numbers. The hyperparameters go
+        in as numbers of the arrays' type, as NumPy takes a Python float into a float32 pass."""
+        number = param.dtype.type
+        compiled.adam_step(
+            param, grad, m, v, number(self.beta1), number(1.0 - self.beta1), number(self.beta2),
+            number(1.0 - self.beta2), number(self.eps), number(self.lr_t),
+        )
 
 
 class Packed:
     """Adam's slots m and v of every parameter as views of two flat arrays, in the order of the
-    parameters (so `state` keeps its "<param>/m" arrays and checkpoints do not change), and a
-    flat array for the work. The parameters and gradients are taken as the flat arrays they are
-    views of where the model packed them so (`dnnexp.core.flat`); else each step gathers the
-    gradients into a flat array block by block and subtracts from each parameter apart."""
+    parameters (so `state` keeps its "<param>/m" arrays and checkpoints do not change). The
+    parameters and gradients are taken as the flat arrays they are views of where the model
+    packed them so (`dnnexp.core.flat`); else each parameter is stepped apart."""
 
     def __init__(self, params: dict[str, np.ndarray], state: dict[str, np.ndarray]):
         self.params = list(params.values())
         self.bounds = np.cumsum([0, *(param.size for param in self.params)]).tolist()
         self.size, dtype = self.bounds[-1], self.params[0].dtype
-        self.m, self.v, self.work = (np.zeros(self.size, dtype) for _ in range(3))
-        self.grad: np.ndarray | None = None  # the gathered gradients, made when first needed
+        self.m, self.v = np.zeros(self.size, dtype), np.zeros(self.size, dtype)
         self.flat_params = flat.span(self.params)
         self._grads: list[np.ndarray] = []  # the gradient arrays of the last step, and their flat array
-        self._flat_grads: np.ndarray | None = None
+        self.flat_grads: np.ndarray | None = None
         self.views: dict[str, np.ndarray] = {}
         for (key, param), start, stop in zip(params.items(), self.bounds, self.bounds[1:]):
             for slot, flat_slot in (("m", self.m), ("v", self.v)):
@@ -303,39 +279,25 @@ class Packed:
             and all(state.get(name) is view for name, view in self.views.items())
         )
 
-    def _within(self, part: slice) -> Iterator[tuple[int, slice, slice]]:
-        """(parameter index, its numbers' slice, the flat arrays' slice) of each parameter with
-        numbers within `part` of the flat arrays."""
-        for index, (start, stop) in enumerate(zip(self.bounds, self.bounds[1:])):
-            low, high = max(start, part.start), min(stop, part.stop)
-            if low < high:
-                yield index, slice(low - start, high - start), slice(low, high)
-
-    def gradients(self, grads: list[np.ndarray]) -> Callable[[slice], np.ndarray]:
-        """part → the gradients `grads` (in the parameters' order) of the numbers within `part` of
-        the flat arrays: a view of their flat array where they have one, else gathered there."""
+    def arrays(self, grads: list[np.ndarray]) -> Callable[[slice], Iterator[tuple[np.ndarray, ...]]]:
+        """part → (parameter, gradient, m, v) flat views of the numbers within `part` of the flat
+        arrays, `grads` in the parameters' order: once, where the parameters and the gradients are
+        flat arrays, else one for each parameter with numbers there."""
         if len(grads) != len(self._grads) or any(a is not b for a, b in zip(grads, self._grads)):
-            self._grads, self._flat_grads = grads, flat.span(grads)
-        if self._flat_grads is not None:
-            return self._flat_grads.__getitem__
-        if self.grad is None:
-            self.grad = np.empty_like(self.work)
-        flat_grads = [grad.reshape(-1) for grad in grads]
+            self._grads, self.flat_grads = grads, flat.span(grads)
+        if self.flat_params is not None and self.flat_grads is not None:
+            return lambda part: iter([(self.flat_params[part], self.flat_grads[part], self.m[part], self.v[part])])
+        flat_params = [param.reshape(-1) for param in self.params]
+        flat_grads = [np.ascontiguousarray(grad).reshape(-1) for grad in grads]
 
-        def gathered(part: slice) -> np.ndarray:
-            for index, own, numbers in self._within(part):
-                self.grad[numbers] = flat_grads[index][own]
-            return self.grad[part]
+        def apart(part: slice) -> Iterator[tuple[np.ndarray, ...]]:
+            for index, (start, stop) in enumerate(zip(self.bounds, self.bounds[1:])):
+                low, high = max(start, part.start), min(stop, part.stop)
+                if low < high:
+                    own = slice(low - start, high - start)
+                    yield flat_params[index][own], flat_grads[index][own], self.m[low:high], self.v[low:high]
 
-        return gathered
-
-    def subtract(self, part: slice) -> None:
-        """Each parameter's numbers within `part` of the flat arrays minus the work there."""
-        if self.flat_params is not None:
-            self.flat_params[part] -= self.work[part]
-            return
-        for index, own, numbers in self._within(part):
-            self.params[index].reshape(-1)[own] -= self.work[numbers]
+        return apart
 
 
 class AdamW(Adam):

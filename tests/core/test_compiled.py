@@ -102,3 +102,18 @@ def test_halved_transpose_is_the_transposed_copy_with_its_first_rows_halved(shap
     out = np.empty(shape[::-1], dtype)
     compiled.halved_transpose(W, halved, out)
     np.testing.assert_array_equal(out, expected)
+
+
+def test_adam_step_is_numpys_passes_bit_for_bit():
+    rng = np.random.default_rng(5)
+    param, grad, m = (rng.standard_normal(1001).astype(np.float32) for _ in range(3))
+    v = np.abs(rng.standard_normal(1001)).astype(np.float32)
+    beta1, beta2, eps, lr_t = 0.9, 0.999, 1e-8, 0.00123
+    expected_m = m * beta1 + grad * (1.0 - beta1)
+    expected_v = v * beta2 + grad * grad * (1.0 - beta2)
+    expected = param - expected_m / (np.sqrt(expected_v) + eps) * lr_t
+    f4 = np.float32
+    compiled.adam_step(param, grad, m, v, f4(beta1), f4(1 - beta1), f4(beta2), f4(1 - beta2), f4(eps), f4(lr_t))
+    for got, want in ((param, expected), (m, expected_m), (v, expected_v)):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, want)

@@ -52,8 +52,8 @@ def test_training_on_one_array_gives_the_numbers_of_separate_ones(lanes: int, mo
                 model.forward_loss(x, t, loss, train=True)
                 model.backward_loss(loss)
                 optimizer.update(model.params, model.grads)
-        taken_whole = optimizer._packed.flat_params is not None and optimizer._packed.grad is None
-        assert taken_whole == packed  # the flat arrays stepped as such, the separate ones gathered
+        taken_whole = optimizer._packed.flat_params is not None and optimizer._packed.flat_grads is not None
+        assert taken_whole == packed  # the flat arrays stepped as such, the separate ones apart
         trained.append(model.params)
     for key, value in trained[1].items():
         np.testing.assert_array_equal(trained[0][key], value, err_msg=key)
