@@ -27,8 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 f4 = np.float32
 INV_LN2 = f4(1 / math.log(2))
@@ -40,24 +41,31 @@ LN2_LO = f4(math.log(2) - 0.693145751953125)
 TANH_SATURATES = f4(9)
 
 
+@intrinsic
+def float32_from_bits(typingctx, bits):
+    """The float32 whose IEEE bits are the int32 `bits` (LLVM's bitcast: no conversion, one
+    vector instruction or none)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
+
+
 @njit(error_model="numpy")
 def tanh32(x):
     """tanh(x) = sign(x) · (e^y − 1)/(e^y + 1), y = 2|x| ≤ 18, with e^y − 1 = 2^n (e^r − 1) + 2^n − 1,
     n = round(y / ln 2), |r| ≤ ln 2 / 2: e^r − 1 from its Taylor series to r⁷ (the next term is
-    below float32's rounding), 2^n (n ≤ 26) as exact products of 2^16, 2^8, 2^4, 2^2 and 2 picked
-    by n's bits. Every step is a select or an IEEE operation, so LLVM vectorizes the loop around it;
+    below float32's rounding), 2^n (n ≤ 26) exactly, as the float with exponent field n + 127.
+    Every step is a select, an IEEE operation or a bitcast, so LLVM vectorizes the loop around it;
     e^r − 1 keeps small arguments accurate relative to themselves."""
     y = f4(2) * min(abs(x), TANH_SATURATES)
-    n = f4(np.int32(y * INV_LN2 + f4(0.5)))  # y ≥ 0: truncation rounds
-    r = (y - n * LN2_HI) - n * LN2_LO
+    n = np.int32(y * INV_LN2 + f4(0.5))  # y ≥ 0: truncation rounds
+    r = (y - f4(n) * LN2_HI) - f4(n) * LN2_LO
     expm1_r = r + r * r * (
         f4(1 / 2) + r * (f4(1 / 6) + r * (f4(1 / 24) + r * (f4(1 / 120) + r * (f4(1 / 720) + r * f4(1 / 5040)))))
     )
-    power, rest = f4(1), n
-    for bit, factor in ((f4(16), f4(65536)), (f4(8), f4(256)), (f4(4), f4(16)), (f4(2), f4(4)), (f4(1), f4(2))):
-        taken = rest >= bit
-        power *= factor if taken else f4(1)
-        rest -= bit if taken else f4(0)
+    power = float32_from_bits((n + np.int32(127)) << np.int32(23))
     expm1_y = power * expm1_r + (power - f4(1))
     t = expm1_y / (expm1_y + f4(2))
     return t if x >= f4(0) else -t
