@@ -25,6 +25,7 @@ are `LSTM`'s (core/layers/recurrent.py); its course form is `LSTMStep` there.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 from llvmlite import ir
@@ -32,6 +33,19 @@ from numba import njit, types
 from numba.extending import intrinsic, overload
 
 f4 = np.float32
+
+
+def loop(function: Callable) -> Callable:
+    """`function` compiled as one of these loops: without the GIL, with NumPy's float errors (no
+    ZeroDivisionError check, which keeps LLVM from vectorizing a division), its machine code
+    cached beside this module or in the user's cache directory. Where neither can be written
+    (a read-only installation and home), it is compiled afresh in each process instead."""
+    dispatcher = njit(nogil=True, error_model="numpy")(function)
+    try:
+        dispatcher.enable_caching()
+    except RuntimeError:  # numba found no cache directory it can write
+        pass
+    return dispatcher
 INV_LN2 = f4(1 / math.log(2))
 # ln 2 in two parts: n·LN2_HI is exact for the n here (LN2_HI has 16 significant bits), so
 # y − n·ln 2 loses nothing to rounding
@@ -83,7 +97,7 @@ def _tanh_for(x):
     return lambda x: math.tanh(x)
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@loop
 def lstm_forward_step(a, recurrent, peep, c_prev, c, tanh_c, h):
     """One forward step of `LSTM` for n samples (columns). In: a (4H, n) the step's input part
     W_inᵀ x + b, recurrent (4H, n) = Wᵀ h^{t−1}, both halved in the rows of i, f and o, peep (3, H)
@@ -104,7 +118,7 @@ def lstm_forward_step(a, recurrent, peep, c_prev, c, tanh_c, h):
             c[u, k], tanh_c[u, k], h[u, k] = c_new, squashed, o * squashed
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@loop
 def lstm_backward_step(gates, peep, c_prev, tanh_c, dh, dc, da):
     """One backward step of `LSTM`: from the step's gate values (4H, n), the peepholes (3, H)
     (zeros without them; not halved: δ is dL/d of the whole pre-activation), c^{t−1}, tanh c^t, dL/dh^t and dL/dc^t from the steps after (H, n),
@@ -135,7 +149,7 @@ def lstm_backward_step(gates, peep, c_prev, tanh_c, dh, dc, da):
 TRANSPOSE_BLOCK = 16
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@loop
 def halved_transpose(W, halved, out):
     """out = Wᵀ (G, H) of W (H, G), its first `halved` rows times 1/2: the LSTM's recurrent
     weights for a step's product, the rows of i, f and o halved (in a third of NumPy's time for
@@ -150,7 +164,7 @@ def halved_transpose(W, halved, out):
                     out[j, i] = W[i, j] * scale
 
 
-@njit(nogil=True, cache=True, error_model="numpy")
+@loop
 def adam_step(param, grad, m, v, beta1, rest1, beta2, rest2, eps, lr_t):
     """One Adam step of flat arrays in one pass: m ← β1 m + (1 − β1) g, v ← β2 v + (1 − β2) g²,
     θ ← θ − m / (√v + ε) · lr_t (the scalars in the arrays' type, `rest` = 1 − β). The very

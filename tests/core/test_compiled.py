@@ -117,3 +117,20 @@ def test_adam_step_is_numpys_passes_bit_for_bit():
     for got, want in ((param, expected), (m, expected_m), (v, expected_v)):
         assert got.dtype == np.float32
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_loop_compiles_uncached_where_no_cache_directory_can_be_written(monkeypatch):
+    from numba.core.dispatcher import Dispatcher
+
+    def no_locator(self):
+        raise RuntimeError("cannot cache function 'double': no locator available")
+
+    monkeypatch.setattr(Dispatcher, "enable_caching", no_locator)
+
+    def double(x, out):
+        for k in range(x.size):
+            out[k] = x[k] + x[k]
+
+    x, out = np.arange(5, dtype=np.float32), np.empty(5, np.float32)
+    compiled.loop(double)(x, out)
+    np.testing.assert_array_equal(out, 2 * x)
