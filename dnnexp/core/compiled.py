@@ -1,5 +1,5 @@
-"""The LSTM's time step as compiled loops (numba): the cell's elementwise work, one call a step,
-and the transposed copy of its recurrent weights each forward pass starts with.
+"""Loops that numba compiles, where NumPy's passes cost more than their numbers: the LSTM's time
+step, forward and backward, and the transposed copy of its recurrent weights; Adam's step.
 
 A NumPy step of the LSTM is a dozen calls on (H, n) and (4H, n) arrays around its one product.
 Each call takes Python's GIL and hands it back, and a layer running the two halves of a batch
@@ -7,19 +7,20 @@ side by side on two lanes (`Recurrent._halves`) has its loops wait on each other
 of them: the two loops ran 20–25% slower side by side than alone, where two processes ran at
 full speed. Here each step's elementwise work is one loop over the units and samples that runs
 without the GIL (`nogil`), so the halves meet only in the product (BLAS lets go of the GIL
-too), and each number is read and written once a step instead of once a pass. numba is the
-well-kept library that does this: it compiles these loops with LLVM, which vectorizes them
-(AVX2, AVX-512), and caches the machine code beside this module.
+too), and each number is read and written once a step instead of once a pass. Adam's ten
+passes, each through all of memory, become one. numba is the well-kept library that does this:
+it compiles these loops with LLVM, which vectorizes them (AVX2, AVX-512), and caches the machine
+code beside this module.
 
-The loops compute exactly what the NumPy passes they replace computed, in IEEE arithmetic: no
-fast-math, so LLVM neither reorders sums nor fuses multiply-adds, and a number comes out the
-same whichever vector lane, loop or batch piece computed it. `tanh` is the one function the
-loops need from a math library; libm's is scalar (12 ns a number), so for float32 it is worked
-out here from e^y (`tanh32`, at most 2.3 units in the last place), for float64 (gradient checks)
-it is libm's.
+The arithmetic is IEEE, as written: no fast-math, so LLVM neither reorders sums nor fuses
+multiply-adds, a number comes out the same whichever vector lane, loop or batch piece computed
+it, and Adam's pass gives NumPy's passes' very bits. `tanh` is the one function the loops need
+from a math library; libm's is scalar (12 ns a number), so for float32 it is worked out here from
+e^y (`tanh32`, at most 2.3 units in the last place), for float64 (gradient checks) it is libm's.
 
-The equations, the sigmoid as (1 + tanh(a/2))/2 on halved pre-activations, and the array layout
-are `LSTM`'s (core/layers/recurrent.py); its course form is `LSTMStep` there.
+The LSTM's equations, the sigmoid as (1 + tanh(a/2))/2 on halved pre-activations, and its array
+layout are `LSTM`'s (core/layers/recurrent.py); its course form is `LSTMStep` there. Adam's
+course form is `optimizers.AdamReference`.
 """
 
 from __future__ import annotations
@@ -121,8 +122,9 @@ def lstm_forward_step(a, recurrent, peep, c_prev, c, tanh_c, h):
 @loop
 def lstm_backward_step(gates, peep, c_prev, tanh_c, dh, dc, da):
     """One backward step of `LSTM`: from the step's gate values (4H, n), the peepholes (3, H)
-    (zeros without them; not halved: δ is dL/d of the whole pre-activation), c^{t−1}, tanh c^t, dL/dh^t and dL/dc^t from the steps after (H, n),
-    write δ of the pre-activations into da (4H, n) and dL/dc^{t−1} into dc, over dL/dc^t:
+    (zeros without them; not halved: δ is dL/d of the whole pre-activation), c^{t−1}, tanh c^t,
+    and dL/dh^t and dL/dc^t from the steps after (H, n), write δ of the pre-activations into
+    da (4H, n) and dL/dc^{t−1} into dc, over dL/dc^t:
 
         δ_o = dh ⊙ tanh c ⊙ σ'_o        dc ← dc + dh ⊙ o ⊙ (1 − tanh² c) + δ_o ⊙ p_o
         δ_i = dc ⊙ g ⊙ σ'_i             δ_f = dc ⊙ c^{t−1} ⊙ σ'_f        δ_g = dc ⊙ i ⊙ (1 − g²)

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from dnnexp.core import compiled, flat, parallel
+from dnnexp.core import flat, parallel
 
 
 class Optimizer:
@@ -237,6 +237,8 @@ class Adam(Optimizer):
     def _step_numbers(self, param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray) -> None:
         """m, v and the parameter a step on, flat arrays of the same numbers. The hyperparameters go
         in as numbers of the arrays' type, as NumPy takes a Python float into a float32 pass."""
+        from dnnexp.core import compiled  # numba: imported by the first Adam step, not by every training
+
         number = param.dtype.type
         compiled.adam_step(
             param, grad, m, v, number(self.beta1), number(1.0 - self.beta1), number(self.beta2),

@@ -4,6 +4,8 @@ the layer against the course form (tests/core/layers/test_recurrent.py) and fini
 (tests/core/test_gradcheck.py)."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -134,3 +136,13 @@ def test_a_loop_compiles_uncached_where_no_cache_directory_can_be_written(monkey
     x, out = np.arange(5, dtype=np.float32), np.empty(5, np.float32)
     compiled.loop(double)(x, out)
     np.testing.assert_array_equal(out, 2 * x)
+
+
+def test_numba_is_imported_by_the_first_compiled_step_not_by_the_core():
+    # An SGD training never runs a compiled loop: it should not pay numba's import (65 MB).
+    code = (
+        "import sys, dnnexp.core.optimizers, dnnexp.core.layers, dnnexp.core.models; "
+        "print('numba' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -48,7 +48,7 @@ from typing import Callable, Iterator, Literal
 
 import numpy as np
 
-from dnnexp.core import compiled, parallel
+from dnnexp.core import parallel
 from dnnexp.core.functions import sigmoid, sigmoid_
 from dnnexp.core.initializers import initializer
 from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
@@ -469,6 +469,10 @@ class LSTM(Recurrent):
         # σ(a) = (1 + tanh(a/2))/2 (never overflows). The halving is done once, on the weights: the
         # input weights and biases, the recurrent weights and the peepholes of i, f and o. Halving
         # is exact in floating point, so each step's a/2 is the same number as halving the full sum.
+        # The compiled loops come with numba (a quarter of a second and 65 MB to import): imported
+        # by the first LSTM step, not by every training. Once imported, an import is a lookup.
+        from dnnexp.core import compiled
+
         super()._begin_forward(dtype)
         H = self.units
         self.input_weights[:, : 3 * H] *= 0.5
@@ -490,13 +494,20 @@ class LSTM(Recurrent):
     def _cell_forward(self, piece, t):
         # The gates, the CEC and h^t in one compiled loop (core/compiled.py): the course's
         # equations, written out elementwise.
+        from dnnexp.core import compiled
+
         hs, cs = piece.states
         np.matmul(self.W_half, hs[t], out=piece.recurrent)
-        compiled.lstm_forward_step(piece.a[t], piece.recurrent, self.half_peepholes, cs[t], cs[t + 1], piece.tanh_c[t], hs[t + 1])
+        compiled.lstm_forward_step(
+            piece.a[t], piece.recurrent, self.half_peepholes, cs[t], cs[t + 1], piece.tanh_c[t], hs[t + 1]
+        )
 
     def _cell_backward(self, piece, t, dnext):
+        from dnnexp.core import compiled
+
         dh, dc = dnext  # dc becomes dL/dc^{t−1} in place
-        compiled.lstm_backward_step(piece.a[t], self.peepholes, piece.states[1][t], piece.tanh_c[t], dh, dc, piece.da[t])
+        c_prev = piece.states[1][t]
+        compiled.lstm_backward_step(piece.a[t], self.peepholes, c_prev, piece.tanh_c[t], dh, dc, piece.da[t])
         return [self.params["W"] @ piece.da[t], dc]
 
     def _cell_grads(self, piece, samples, steps, da, out):
