@@ -29,7 +29,7 @@ class Optimizer:
         """The state array `slot` of parameter `key`, zeros on first use."""
         name = f"{key}/{slot}"
         if name not in self.state:
-            self.state[name] = np.zeros_like(like)
+            self.state[name] = np.zeros_like(like, order="C")  # Adam steps it as a flat view
         return self.state[name]
 
     def update(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:

@@ -191,3 +191,20 @@ def test_sparse_rows_move_as_a_dense_update_of_those_rows_and_the_rest_stay(name
         np.testing.assert_array_equal(sparse.state[key][[1, 4]], value)
         assert sparse.state[key].shape == W.shape and not sparse.state[key][[0, 2, 3, 5]].any()
     assert sparse.steps == dense.steps == 3
+
+
+def test_adam_steps_arrays_in_any_memory_order() -> None:
+    """The compiled step takes flat views: a parameter or gradient in Fortran order (a reshape of
+    which would be a copy) still moves, and so do its slots, as the same numbers in C order do."""
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=(5, 4)).astype(np.float32)
+    in_c, in_f = start.copy(), np.asfortranarray(start)
+    adam_c, adam_f = OPTIMIZERS.build("adam"), OPTIMIZERS.build("adam")
+    for _ in range(3):
+        grad = rng.normal(size=start.shape).astype(np.float32)
+        adam_c.update({"W": in_c}, {"W": grad})
+        adam_f.update({"W": in_f}, {"W": np.asfortranarray(grad)})
+    assert not np.array_equal(in_f, start)
+    np.testing.assert_array_equal(in_f, in_c)
+    for slot in ("W/m", "W/v"):
+        np.testing.assert_array_equal(adam_f.state[slot], adam_c.state[slot])
