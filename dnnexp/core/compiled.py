@@ -16,7 +16,7 @@ The arithmetic is IEEE, as written: no fast-math, so LLVM neither reorders sums 
 multiply-adds, a number comes out the same whichever vector lane, loop or batch piece computed
 it, and Adam's pass gives NumPy's passes' very bits. `tanh` is the one function the loops need
 from a math library; libm's is scalar (12 ns a number), so for float32 it is worked out here from
-e^y (`tanh32`, at most 2.3 units in the last place), for float64 (gradient checks) it is libm's.
+e^y (`tanh32`, at most 2.5 units in the last place), for float64 (gradient checks) it is libm's.
 
 The LSTM's equations, the sigmoid as (1 + tanh(a/2))/2 on halved pre-activations, and its array
 layout are `LSTM`'s (core/layers/recurrent.py); its course form is `LSTMStep` there. Adam's
@@ -26,27 +26,22 @@ course form is `optimizers.AdamReference`.
 from __future__ import annotations
 
 import math
+import os
 from typing import Callable
 
 import numpy as np
+
+# Intel's SVML (numba from conda, with icc_rt) would vectorize libm's tanh in the float64 loops:
+# its vector results differ from the scalar libm of a loop's last few numbers, and a number's bits
+# would then depend on where in the loop it fell (the two halves of a batch against the whole).
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
+
+# numba reads the setting when it is imported: below it
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
 f4 = np.float32
-
-
-def loop(function: Callable) -> Callable:
-    """`function` compiled as one of these loops: without the GIL, with NumPy's float errors (no
-    ZeroDivisionError check, which keeps LLVM from vectorizing a division), its machine code
-    cached beside this module or in the user's cache directory. Where neither can be written
-    (a read-only installation and home), it is compiled afresh in each process instead."""
-    dispatcher = njit(nogil=True, error_model="numpy")(function)
-    try:
-        dispatcher.enable_caching()
-    except RuntimeError:  # numba found no cache directory it can write
-        pass
-    return dispatcher
 INV_LN2 = f4(1 / math.log(2))
 # ln 2 in two parts: n·LN2_HI is exact for the n here (LN2_HI has 16 significant bits), so
 # y − n·ln 2 loses nothing to rounding
@@ -54,6 +49,22 @@ LN2_HI = f4(0.693145751953125)
 LN2_LO = f4(math.log(2) - 0.693145751953125)
 #: tanh(9) rounds to 1 in float32: larger arguments are clamped there
 TANH_SATURATES = f4(9)
+
+
+def loop(function: Callable) -> Callable:
+    """`function` compiled as one of these loops: without the GIL, with NumPy's float errors (no
+    ZeroDivisionError check, which keeps LLVM from vectorizing a division), its machine code
+    cached beside this module or in the user's cache directory. Where neither can be written
+    (a read-only installation and home), it is compiled afresh in each process instead; with
+    NUMBA_DISABLE_JIT=1 (debugging) it stays the Python function."""
+    dispatcher = njit(nogil=True, error_model="numpy")(function)
+    try:
+        dispatcher.enable_caching()
+    except RuntimeError:  # numba found no cache directory it can write
+        pass
+    except AttributeError:  # the JIT is off: njit gave the function back
+        pass
+    return dispatcher
 
 
 @intrinsic

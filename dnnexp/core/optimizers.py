@@ -59,7 +59,7 @@ class Optimizer:
         for name, value in gathered.items():
             owner = name.rpartition("/")[0]
             if name not in full:
-                full[name] = np.zeros_like(params[owner])
+                full[name] = np.zeros_like(params[owner], order="C")
             full[name][grads[owner][0]] = value
 
     def state_arrays(self) -> dict[str, np.ndarray]:
@@ -222,17 +222,20 @@ class Adam(Optimizer):
         return self._packed
 
     def step(self, key, param, grad):
-        m, v = self.slot(key, "m", param), self.slot(key, "v", param)
-        # The compiled pass takes flat contiguous arrays: a parameter that is not gets stepped as a copy
-        stepped = param if param.flags.c_contiguous else np.ascontiguousarray(param)
-        flat_arrays = [array.reshape(-1) for array in (stepped, np.ascontiguousarray(grad), m, v)]
+        written = [param, self.slot(key, "m", param), self.slot(key, "v", param)]
+        # The compiled pass takes flat views: an array in another memory order (of which reshape
+        # would make a copy) is stepped as a contiguous copy and written back.
+        stepped = [np.ascontiguousarray(array) for array in written]
+        flat_param, flat_m, flat_v = (array.reshape(-1) for array in stepped)
+        flat_grad = np.ascontiguousarray(grad).reshape(-1)
 
         def numbers(part: slice) -> None:  # a large parameter's halves on two lanes, each writing its own
-            self._step_numbers(*(array[part] for array in flat_arrays))
+            self._step_numbers(flat_param[part], flat_grad[part], flat_m[part], flat_v[part])
 
         parallel.split(numbers, param.size, self.WORK * param.size, exact=True)
-        if stepped is not param:
-            param[...] = stepped
+        for array, copy in zip(written, stepped):
+            if copy is not array:
+                array[...] = copy
 
     def _step_numbers(self, param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray) -> None:
         """m, v and the parameter a step on, flat arrays of the same numbers. The hyperparameters go

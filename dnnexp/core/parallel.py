@@ -55,7 +55,8 @@ import dnnexp
 SPLIT_WORK = 16_000_000
 #: the same for `exact` work (elementwise passes): each NumPy call of a piece takes the GIL from
 #: the other lane and gives it back, ~30 µs of wake-ups where both lanes run many calls (a CNN's
-#: ReLU, pooling and Adam passes cut at 16·10⁶ made its training step 10% slower than whole)
+#: ReLU, pooling and Adam passes cut at 16·10⁶ made its training step 10% slower than whole;
+#: Adam's step, one compiled pass since, is cut at the same size, not measured again)
 PASSES_SPLIT_WORK = 48_000_000
 #: the longest inner dimension k of a product that OpenBLAS's threads give the same bits as its
 #: one thread: it takes k in runs of GEMM_Q (384 to 448 floats for single precision on x86) and

@@ -4,6 +4,7 @@ the layer against the course form (tests/core/layers/test_recurrent.py) and fini
 (tests/core/test_gradcheck.py)."""
 
 import math
+import os
 import subprocess
 import sys
 
@@ -146,3 +147,18 @@ def test_numba_is_imported_by_the_first_compiled_step_not_by_the_core():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_loops_run_as_python_with_the_jit_off():
+    # NUMBA_DISABLE_JIT=1 (for stepping through a loop in a debugger) hands the functions back
+    # as they are written; they must still import and run.
+    code = (
+        "import numpy as np; from dnnexp.core import compiled as c; f4 = np.float32; "
+        "p, g, m, v = (np.full(3, 0.5, f4) for _ in range(4)); "
+        "c.adam_step(p, g, m, v, f4(0.9), f4(0.1), f4(0.999), f4(0.001), f4(1e-8), f4(0.01)); print(p[0])"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    m, v = 0.5, 0.5 * 0.999 + 0.25 * 0.001  # m and v a step on from 0.5, the gradient 0.5
+    assert float(done.stdout) == pytest.approx(0.5 - m / (math.sqrt(v) + 1e-8) * 0.01, rel=1e-6)

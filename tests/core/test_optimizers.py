@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dnnexp.core import parallel
-from dnnexp.core.optimizers import AdamReference
+from dnnexp.core.optimizers import Adam, AdamReference
 from dnnexp.core.surfaces import descend, ellipse
 from dnnexp.spec.registry import OPTIMIZERS
 
@@ -92,7 +92,7 @@ def test_adam_matches_the_course_three_lines_step_after_step() -> None:
 
 @pytest.mark.parametrize("name", ["adam", "adamw"])
 @pytest.mark.parametrize(
-    "lanes, rows, in_one", [(1, 50, False), (2, 300, False), (1, 50, True), (2, 300, True)],
+    "lanes, rows, in_one", [(1, 50, False), (2, 450, False), (1, 50, True), (2, 450, True)],
     ids=["small", "in halves on two lanes", "flat", "flat in halves on two lanes"],
 )
 def test_adam_packed_from_its_second_step_gives_the_per_parameter_numbers(name, lanes, rows, in_one, through_npz) -> None:
@@ -121,6 +121,8 @@ def test_adam_packed_from_its_second_step_gives_the_per_parameter_numbers(name, 
             for key, optimizer in alone.items():
                 optimizer.update({key: alone_params[key]}, {key: grads[key]})
     assert packed.state["W/m"].base is packed.state["b/m"].base  # packed again after the checkpoint
+    size = sum(value.size for value in start.values())
+    assert parallel.splits(size, Adam.WORK * size, exact=True) == (lanes == 2)  # halves, one a lane
     if in_one:
         assert packed._packed.flat_params is not None and packed._packed.flat_grads is not None  # taken whole
     for key in start:
@@ -194,12 +196,13 @@ def test_sparse_rows_move_as_a_dense_update_of_those_rows_and_the_rest_stay(name
 
 
 def test_adam_steps_arrays_in_any_memory_order() -> None:
-    """The compiled step takes flat views: a parameter or gradient in Fortran order (a reshape of
-    which would be a copy) still moves, and so do its slots, as the same numbers in C order do."""
+    """The compiled step takes flat views: a parameter, gradient or slot in Fortran order (a
+    reshape of which would be a copy) still moves, as the same numbers in C order do."""
     rng = np.random.default_rng(3)
     start = rng.normal(size=(5, 4)).astype(np.float32)
     in_c, in_f = start.copy(), np.asfortranarray(start)
     adam_c, adam_f = OPTIMIZERS.build("adam"), OPTIMIZERS.build("adam")
+    adam_f.state = {name: np.asfortranarray(np.zeros_like(start)) for name in ("W/m", "W/v")}
     for _ in range(3):
         grad = rng.normal(size=start.shape).astype(np.float32)
         adam_c.update({"W": in_c}, {"W": grad})

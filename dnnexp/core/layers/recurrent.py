@@ -56,15 +56,6 @@ from dnnexp.core.layers.base import BuildContext, Layer, ShapeError
 State = tuple[np.ndarray, ...]
 
 
-#: multiply-adds of a half batch's recurrent product in one step (G·H·H·N/2) from which the halves
-#: go through the steps side by side on two lanes (`Recurrent._halves`). Each step's dozen
-#: NumPy calls hand the GIL between the two loops: at 2.1·10⁶ (an LSTM of 128 units, batch 64)
-#: a training step took 0.85 of the whole batch's time, at 1.0–1.6·10⁶ (64 units at batch 128,
-#: a GRU of 128 at 64) from 1.0 to 1.3 times as long.
-HALF_STEP_WORK = 2_000_000
-#: the same over the whole sequence (T·G·H·H·N/2): handing a half to the other lane must pay (a
-#: decoder generating one step at a time would hand one over for each step)
-HALF_SEQUENCE_WORK = parallel.SPLIT_WORK
 #: the fewest samples in a half: BLAS takes a product with one column (or a few) by another road,
 #: whose sums may round differently from the whole batch's
 MIN_HALF = parallel.COLUMN_ALIGN
@@ -95,6 +86,15 @@ class Recurrent(Layer):
     gates = 1
     state_names: tuple[str, ...] = ("h",)
     penalized = ("W_in", "W")
+    #: multiply-adds of a half batch's recurrent product in one step (G·H·H·N/2) from which the
+    #: halves go through the steps side by side on two lanes (`_halves`). Each step's dozen NumPy
+    #: calls hand the GIL between the two loops: at 2.1·10⁶ (an LSTM of 128 units, batch 64, then
+    #: NumPy too) a training step took 0.85 of the whole batch's time, at 1.0–1.6·10⁶ (a GRU of
+    #: 128 units at batch 64) from 1.0 to 1.3 times as long.
+    half_step_work = 2_000_000
+    #: the same over the whole sequence (T·G·H·H·N/2): handing a half to the other lane must pay
+    #: (a decoder generating one step at a time would hand one over for each step)
+    half_sequence_work = parallel.SPLIT_WORK
 
     def __init__(
         self,
@@ -188,13 +188,13 @@ class Recurrent(Layer):
     def _halves(self, N: int, T: int, D: int, dtype: type) -> list[slice]:
         """The batch in two halves, which go through the T steps side by side, one on each lane
         where there are two, or whole: halves where each half's recurrent product is large enough
-        to outweigh the GIL the two loops hand back and forth (HALF_STEP_WORK), the whole
-        sequence's to outweigh handing a half over (HALF_SEQUENCE_WORK), and BLAS gives each of
+        to outweigh the GIL the two loops hand back and forth (`half_step_work`), the whole
+        sequence's to outweigh handing a half over (`half_sequence_work`), and BLAS gives each of
         the layer's products the same bits in halves as whole (`parallel.exact_in_halves`), so
         that the halves give the whole's very numbers. Not by the lanes: the weight gradients are
         summed over the halves apart on one lane too (`backward`)."""
         step_work = self.gates * self.units * self.units * (N // 2)
-        large = N // 2 >= MIN_HALF and step_work >= HALF_STEP_WORK and T * step_work >= HALF_SEQUENCE_WORK
+        large = N // 2 >= MIN_HALF and step_work >= self.half_step_work and T * step_work >= self.half_sequence_work
         if not large or not parallel.exact_in_halves(self._products(D), N, dtype):
             return [slice(0, N)]
         return parallel.halves(N, parallel.COLUMN_ALIGN)
@@ -434,6 +434,13 @@ class LSTM(Recurrent):
 
     gates = 4
     state_names = ("h", "c")
+    # A compiled step hands the GIL over twice, not a dozen times: halves pay from smaller sizes.
+    # Layer forward and backward, T = 28, two lanes, halves against whole: 64 units at batch 64
+    # (5.2·10⁵ a step, 1.5·10⁷ the sequence) 2.9–3.0 against 3.5–4.0 ms, 32 units at 256 3.9–4.8
+    # against 5.2–5.4, 128 units at 32 4.5–4.7 against 5.5–6.2; 32 units at batch 64 (1.3·10⁵,
+    # 3.7·10⁶) 2.1–2.9 against 1.5–2.0.
+    half_step_work = 500_000
+    half_sequence_work = 8_000_000
 
     def __init__(
         self,

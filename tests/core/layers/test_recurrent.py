@@ -31,10 +31,10 @@ CASES = {
 }
 
 
-def recurrent(build_layer, spec: dict[str, Any], seed: int = 0, **changes: Any) -> Recurrent:
-    """A float64 layer of H units for (T, D) inputs, every parameter redrawn at a scale that
-    leaves the gates away from saturation (peepholes too, which start at zero)."""
-    layer = build_layer({**spec, "units": H, **changes}, (T, D), seed=seed)
+def recurrent(build_layer, spec: dict[str, Any], seed: int = 0, dtype: type = np.float64, **changes: Any) -> Recurrent:
+    """A layer of H units for (T, D) inputs (float64 unless told), every parameter redrawn at a
+    scale that leaves the gates away from saturation (peepholes too, which start at zero)."""
+    layer = build_layer({**spec, "units": H, **changes}, (T, D), dtype=dtype, seed=seed)
     rng = np.random.default_rng(seed + 10)
     for value in layer.params.values():
         value[...] = rng.normal(0.0, 0.6, value.shape)
@@ -86,27 +86,58 @@ def test_forward_and_every_gradient_match_the_course_form_reference(case, return
         assert_close(got, want, f"d{name}")
 
 
+@pytest.mark.parametrize("peephole", [False, True])
+def test_a_float32_lstm_is_the_float64_course_form_to_float32s_rounding(peephole, build_layer):
+    """The float32 LSTM runs the compiled steps with their own tanh (core/compiled.py): its
+    outputs and gradients agree with the float64 reference on the same numbers to float32's
+    rounding (the float64 layer, above, agrees to float64's)."""
+    spec = {"type": "lstm", "peephole": peephole}
+    layer = recurrent(build_layer, spec, dtype=np.float32, return_sequences=True)
+    params = {key: value.astype(np.float64) for key, value in layer.params.items()}
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(N, T, D)).astype(np.float32)
+    dout = rng.normal(size=(N, T, H)).astype(np.float32)
+    out = layer.forward(x)
+    dx = layer.backward(dout)
+
+    reference = TimeReference(LSTMStep, params)
+    hs = reference.forward(x.astype(np.float64), tuple(np.zeros((N, H)) for _ in layer.state_names))
+    dx_reference = reference.backward(dout.astype(np.float64))
+    close = partial(np.testing.assert_allclose, rtol=1e-5, atol=1e-6)
+    assert out.dtype == dx.dtype == np.float32
+    close(out, hs, err_msg="output")
+    close(dx, dx_reference, err_msg="x")
+    for key, grad in layer.grads.items():
+        assert grad.dtype == np.float32
+        close(grad, reference.grads[key], err_msg=key)
+
+
 def halves_of_any_size(monkeypatch) -> None:
     """Small layers and short sequences in halves too."""
-    monkeypatch.setattr(recurrent_module, "HALF_STEP_WORK", 0)
-    monkeypatch.setattr(recurrent_module, "HALF_SEQUENCE_WORK", 0)
+    for layer_class in (Recurrent, *Recurrent.__subclasses__()):
+        monkeypatch.setattr(layer_class, "half_step_work", 0)
+        monkeypatch.setattr(layer_class, "half_sequence_work", 0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("truncate", [None, 2])
 @pytest.mark.parametrize("return_sequences", [True, False])
 @pytest.mark.parametrize("case", CASES)
-def test_a_batch_in_halves_on_two_lanes_gives_the_whole_batchs_bits(case, return_sequences, truncate, build_layer, monkeypatch):
+def test_a_batch_in_halves_on_two_lanes_gives_the_whole_batchs_bits(
+    case, return_sequences, truncate, dtype, build_layer, monkeypatch
+):
     """Every output and gradient, the final state and dL/d(initial state) the same bits from the
     batch in two halves side by side (of 16 and 17 samples) as from the whole batch on one lane;
     where this machine's BLAS does not give the layer's products the same bits in halves of
-    their columns, the batch is not cut."""
+    their columns, the batch is not cut. float32 runs the LSTM's compiled steps."""
     halves_of_any_size(monkeypatch)
     batch = 2 * recurrent_module.MIN_HALF + 1
-    layer = recurrent(build_layer, CASES[case][0], return_sequences=return_sequences, truncate_bptt=truncate)
+    layer = recurrent(build_layer, CASES[case][0], dtype=dtype, return_sequences=return_sequences, truncate_bptt=truncate)
     rng = np.random.default_rng(4)
-    x, state = rng.normal(size=(batch, T, D)), initial_state(layer, batch=batch)
-    dfinal = tuple(rng.normal(size=(batch, H)) for _ in state)
-    dout = rng.normal(size=(batch, T, H) if return_sequences else (batch, H))
+    cast = lambda array: array.astype(dtype)  # noqa: E731
+    x, state = cast(rng.normal(size=(batch, T, D))), tuple(map(cast, initial_state(layer, batch=batch)))
+    dfinal = tuple(cast(rng.normal(size=(batch, H))) for _ in state)
+    dout = cast(rng.normal(size=(batch, T, H) if return_sequences else (batch, H)))
     runs = []
     for lanes in (1, 2):
         with parallel.using(lanes), parallel.deferring():
@@ -118,14 +149,18 @@ def test_a_batch_in_halves_on_two_lanes_gives_the_whole_batchs_bits(case, return
     assert len(layer.pieces) == (2 if exact else 1)
     for one, two in zip(*runs):
         assert np.array_equal(one, two)
-    # The weight gradients summed over the halves apart (on one lane too) are the whole batch's sums.
+    # The weight gradients summed over the halves apart (on one lane too) are the whole batch's
+    # sums, to the rounding of the type.
     monkeypatch.setattr(type(layer), "_halves", lambda self, N, *sizes: [slice(0, N)])
     layer.set_state(*state)
     layer.forward(x)
     layer.backward(dout, dfinal)
     summed_in_halves = runs[0][2 + 2 * len(state) :]  # after out, dx, the final state and its gradient
     for (key, grad), in_halves in zip(layer.grads.items(), summed_in_halves):
-        assert_close(in_halves, grad, key)
+        if dtype == np.float64:
+            assert_close(in_halves, grad, key)
+        else:
+            np.testing.assert_allclose(in_halves, grad, rtol=1e-5, atol=1e-6, err_msg=key)
 
 
 @pytest.mark.parametrize("case", CASES)
