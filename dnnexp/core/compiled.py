@@ -60,9 +60,7 @@ def loop(function: Callable) -> Callable:
     dispatcher = njit(nogil=True, error_model="numpy")(function)
     try:
         dispatcher.enable_caching()
-    except RuntimeError:  # numba found no cache directory it can write
-        pass
-    except AttributeError:  # the JIT is off: njit gave the function back
+    except (RuntimeError, AttributeError):  # no cache directory it can write; the JIT is off
         pass
     return dispatcher
 
