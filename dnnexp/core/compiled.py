@@ -1,13 +1,16 @@
 """Loops that numba compiles, where NumPy's passes cost more than their numbers: the LSTM's time
-step, forward and backward, and the transposed copy of its recurrent weights; Adam's step.
+loop, forward and backward, and the transposed copy of its recurrent weights; Adam's step.
 
 A NumPy step of the LSTM is a dozen calls on (H, n) and (4H, n) arrays around its one product.
 Each call takes Python's GIL and hands it back, and a layer running the two halves of a batch
 side by side on two lanes (`Recurrent._halves`) has its loops wait on each other at every one
 of them: the two loops ran 20–25% slower side by side than alone, where two processes ran at
 full speed. Here each step's elementwise work is one loop over the units and samples that runs
-without the GIL (`nogil`), so the halves meet only in the product (BLAS lets go of the GIL
-too), and each number is read and written once a step instead of once a pass. Adam's ten
+without the GIL (`nogil`), and each number is read and written once a step instead of once a
+pass. The T steps are one call (`lstm_forward_steps`, `lstm_backward_steps`): the loop calls
+the very BLAS routine NumPy's matmul would for each step's product itself (`blas_gemm`), so it
+never goes back to Python between steps (those calls took 5% of a step) and the halves' loops
+never wait on each other for the GIL. Adam's ten
 passes, each through all of memory, become one. numba is the well-kept library that does this:
 it compiles these loops with LLVM, which vectorizes them (AVX2, AVX-512), and caches the machine
 code beside this module.
@@ -25,6 +28,7 @@ course form is `optimizers.AdamReference`.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 from typing import Callable
@@ -39,6 +43,7 @@ os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 # numba reads the setting when it is imported: below it
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 f4 = np.float32
@@ -107,6 +112,89 @@ def _tanh_for(x):
     return lambda x: math.tanh(x)
 
 
+#: CBLAS's enum values (cblas.h): operands stored row-major, neither transposed
+CBLAS_ROW_MAJOR, CBLAS_NO_TRANS = 101, 111
+
+
+@intrinsic
+def gemm_call(typingctx, gemm, a, b, out):
+    """out = a @ b, C-ordered matrices of one float type, through the CBLAS ?gemm at the address
+    `gemm` (an ILP64 one: sizes and strides in 64 bits, `blas_gemm`): the call NumPy's matmul
+    makes for such operands (row-major, neither transposed, α = 1, β = 0), so the same bits."""
+    arrays = (a, b, out)
+    if not all(isinstance(x, types.Array) and x.ndim == 2 and x.layout == "C" for x in arrays):
+        return None
+    if len({x.dtype for x in arrays}) != 1 or a.dtype not in (types.float32, types.float64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        size = ir.IntType(64)
+        scalar = ir.FloatType() if a.dtype == types.float32 else ir.DoubleType()
+        pointer, flag = ir.IntType(8).as_pointer(), ir.IntType(32)
+        parameters = [flag, flag, flag, size, size, size, scalar, pointer, size, pointer, size, scalar, pointer, size]
+        function = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), parameters).as_pointer())
+        matrices = [
+            cgutils.create_struct_proxy(kind)(context, builder, value=value) for kind, value in zip(arrays, args[1:])
+        ]
+        m, k = cgutils.unpack_tuple(builder, matrices[0].shape, 2)
+        n = cgutils.unpack_tuple(builder, matrices[1].shape, 2)[1]
+        A, B, C = (builder.bitcast(matrix.data, pointer) for matrix in matrices)
+        order, plain = ir.Constant(flag, CBLAS_ROW_MAJOR), ir.Constant(flag, CBLAS_NO_TRANS)
+        one, zero = ir.Constant(scalar, 1.0), ir.Constant(scalar, 0.0)
+        builder.call(function, [order, plain, plain, m, n, k, one, A, k, B, n, zero, C, n])
+        return context.get_dummy_value()
+
+    return types.void(types.int64, a, b, out), codegen
+
+
+@loop
+def blas_product(gemm, a, b, out):
+    """out = a @ b through `gemm` (`gemm_call`), from Python: `blas_gemm`'s check."""
+    gemm_call(gemm, a, b, out)
+
+
+#: CBLAS ?gemm with 64-bit sizes, by the names NumPy's OpenBLAS builds give it (numpy ≥ 2's
+#: scipy-openblas64, numpy 1.26's openblas64_)
+GEMM_NAMES = ("scipy_cblas_{}gemm64_", "cblas_{}gemm64_")
+_gemm: dict[np.dtype, int | None] = {}
+
+
+def blas_gemm(dtype: np.dtype) -> int | None:
+    """The address of the CBLAS sgemm (float32) or dgemm (float64) that NumPy's matmul calls,
+    for the compiled time loops, which then call it per step without going back to Python; or
+    None, and they are not used: NumPy's BLAS is not OpenBLAS, its sizes are not 64-bit, the JIT
+    is off (`NUMBA_DISABLE_JIT`), or a product through it did not give NumPy's bits (tried once
+    per type)."""
+    dtype = np.dtype(dtype)
+    if dtype not in _gemm:
+        _gemm[dtype] = _find_gemm(dtype)
+    return _gemm[dtype]
+
+
+def _find_gemm(dtype: np.dtype) -> int | None:
+    from numba.core import config
+
+    from dnnexp.core import parallel
+
+    blas = parallel.numpy_openblas()
+    if blas is None or config.DISABLE_JIT or dtype.type not in (np.float32, np.float64):
+        return None
+    library = ctypes.CDLL(blas.filepath)  # the one NumPy loaded: the same threads and settings
+    letter = "s" if dtype == np.float32 else "d"
+    for name in GEMM_NAMES:
+        function = getattr(library, name.format(letter), None)
+        if function is not None:
+            gemm = ctypes.cast(function, ctypes.c_void_p).value
+            break
+    else:
+        return None
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(37, 29)).astype(dtype), rng.normal(size=(29, 45)).astype(dtype)
+    out = np.empty((37, 45), dtype)
+    blas_product(gemm, a, b, out)
+    return gemm if np.array_equal(out, a @ b) else None
+
+
 @loop
 def lstm_forward_step(a, recurrent, peep, c_prev, c, tanh_c, h):
     """One forward step of `LSTM` for n samples (columns). In: a (4H, n) the step's input part
@@ -153,6 +241,34 @@ def lstm_backward_step(gates, peep, c_prev, tanh_c, dh, dc, da):
             da[u, k], da[H + u, k], da[2 * H + u, k] = d_i, d_f, d_o
             da[3 * H + u, k] = d_c * i * (one - g * g)
             dc[u, k] = d_c * f + d_i * p_i + d_f * p_f
+
+
+@loop
+def lstm_forward_steps(gemm, W_half, a, peep, hs, cs, tanh_c, recurrent):
+    """`LSTM`'s forward pass through all T steps of a piece of n samples in one call: in each, the
+    product recurrent = W_half h^{t−1} through the BLAS ?gemm at `gemm` (`blas_gemm`), then
+    `lstm_forward_step`. a (T, 4H, n), as that step takes it; hs and cs (T + 1, H, n), the
+    states, index 0 the initial ones; tanh_c (T, H, n); recurrent (4H, n), for every step."""
+    for t in range(a.shape[0]):
+        gemm_call(gemm, W_half, hs[t], recurrent)
+        lstm_forward_step(a[t], recurrent, peep, cs[t], cs[t + 1], tanh_c[t], hs[t + 1])
+
+
+@loop
+def lstm_backward_steps(gemm, W, gates, peep, cs, tanh_c, douts, dh, dc, da, start, stop, truncate):
+    """`LSTM`'s backward pass through steps stop − 1 down to `start` in one call, dh and dc
+    (H, n) carried from step to step in place: in each, the output's gradient douts[t] added to
+    dh (douts (T, H, n), or none (0, H, n)), `lstm_backward_step` into da[t], then
+    dh = W δ^t through the BLAS ?gemm at `gemm`. After a step t > 0 that is a multiple of
+    `truncate` (truncated BPTT; 0: none), dh and dc start again from zeros."""
+    for t in range(stop - 1, start - 1, -1):
+        if douts.shape[0]:
+            dh += douts[t]
+        lstm_backward_step(gates[t], peep, cs[t], tanh_c[t], dh, dc, da[t])
+        gemm_call(gemm, W, da[t], dh)
+        if truncate and t % truncate == 0 and t > 0:
+            dh[:] = 0
+            dc[:] = 0
 
 
 #: the side of the square blocks `halved_transpose` copies: a block of rows and one of columns

@@ -412,14 +412,21 @@ def _exact_blas() -> Any:
     if _exact_blas_controller is _UNCHECKED and not dnnexp.OPENBLAS_SLEEPS_SOON:
         _exact_blas_controller = None
     if _exact_blas_controller is _UNCHECKED:
-        from threadpoolctl import ThreadpoolController
-
-        found = ThreadpoolController().select(internal_api="openblas").lib_controllers
-        # NumPy's own where others are loaded too (SciPy brings one of its own)
-        numpy_dir = os.path.realpath(os.path.dirname(np.__file__))
-        own = [blas for blas in found if os.path.realpath(blas.filepath).startswith(numpy_dir)] or found
-        _exact_blas_controller = own[0] if len(own) == 1 and _gives_exact_products(own[0]) else None
+        blas = numpy_openblas()
+        _exact_blas_controller = blas if blas is not None and _gives_exact_products(blas) else None
     return _exact_blas_controller
+
+
+def numpy_openblas() -> Any:
+    """threadpoolctl's controller of the OpenBLAS NumPy's products run on, or None where NumPy's
+    BLAS is another (or it cannot be told which of several is NumPy's)."""
+    from threadpoolctl import ThreadpoolController
+
+    found = ThreadpoolController().select(internal_api="openblas").lib_controllers
+    # NumPy's own where others are loaded too (SciPy brings one of its own)
+    numpy_dir = os.path.realpath(os.path.dirname(np.__file__))
+    own = [blas for blas in found if os.path.realpath(blas.filepath).startswith(numpy_dir)] or found
+    return own[0] if len(own) == 1 else None
 
 
 #: where a product's columns are cut (`exact_in_halves`): BLAS computes them in tiles of up to 16

@@ -17,11 +17,12 @@ slower). Speed: the input part W_inᵀ x^t + b of every step is one batched prod
 (the bias as the weight of an input fixed at 1), and W_in, b and W get their gradients from one
 product per block of steps (`time_blocks`), worked out beside the backward loop once the loop is
 through the block; only Wᵀ z^{t−1} (forward) and W δ^t (backward) run per step, with as few
-elementwise passes around them as the cell allows (the LSTM's: one compiled loop a step, see
-core/compiled.py). On two lanes a large batch goes through the steps as two halves side
-by side, each with its own arrays (`Piece`): the steps of one sequence are serial, its samples
-are not; each half's loop works out its samples' shares of the weight gradients, the sums over
-the halves apart whether they ran side by side or not, so that both give the same bits.
+elementwise passes around them as the cell allows (the LSTM's: one compiled loop a step, and
+the T steps one compiled call, see core/compiled.py). On two lanes a large batch goes through
+the steps as two halves side by side, each with its own arrays (`Piece`): the steps of one
+sequence are serial, its samples are not; each half's loop works out its samples' shares of
+the weight gradients, the sums over the halves apart whether they ran side by side or not, so
+that both give the same bits.
 
 State, for wiring an encoder's final state (the "thought vector") into a decoder:
 `set_state(h, c=None)` gives the next forward its initial state (N, H) (zeros otherwise); after a
@@ -230,7 +231,11 @@ class Recurrent(Layer):
         for states, state in zip(piece.states, initial):
             states[0] = state[piece.part].T
         self._begin_piece(piece)
-        for t in range(T):
+        self._forward_steps(piece)
+
+    def _forward_steps(self, piece: Piece) -> None:
+        """The cell through all T steps of `piece`, the first first."""
+        for t in range(len(piece.a)):
             self._cell_forward(piece, t)
 
     def backward(self, dout, dfinal: State | None = None):
@@ -273,22 +278,16 @@ class Recurrent(Layer):
         if dfinal is not None:
             for carried, given in zip(dnext, dfinal):
                 carried += given[piece.part].T
+        douts = None
         if self.return_sequences:
             douts = np.ascontiguousarray(dout[piece.part].transpose(1, 2, 0))
         else:
             dnext[0] += dout[piece.part].T
         piece.da = np.empty_like(piece.a)  # δ of every step's pre-activations, filled by the cell
-        norms = self.time_grad_norms
-        for t in reversed(range(T)):
-            if self.return_sequences:
-                dnext[0] += douts[t]
-            if norms is not None:
-                norms[t] = np.sqrt(sum(np.vdot(d, d) for d in dnext))  # over the batch, h and c together
-            dnext = self._cell_backward(piece, t, dnext)
-            if self.truncate_bptt and t % self.truncate_bptt == 0 and t > 0:
-                dnext = [np.zeros_like(d) for d in dnext]  # a block boundary: no gradient into the block before
+        for block in time_blocks(T):
+            dnext = self._backward_steps(piece, block, dnext, douts)
             for half, steps, into in own:
-                if t == steps.start:
+                if steps == block:
                     self._weight_grads_later(piece, half, steps, into)
         piece.dstate = [d.T for d in dnext]
         if self.needs_input_grad:
@@ -298,6 +297,23 @@ class Recurrent(Layer):
                 np.matmul(self.params["W_in"], piece.da[steps], out=piece.dx[steps])
 
             parallel.split(inputs, T, piece.dx.size * GH, exact=True)
+
+    def _backward_steps(
+        self, piece: Piece, steps: slice, dnext: list[np.ndarray], douts: np.ndarray | None
+    ) -> list[np.ndarray]:
+        """The cell backwards through `steps` of `piece`, the last first: from dL/d(state after the
+        last) (H, n), and douts (T, H, n), dL/d(output) of each step (`return_sequences`), write δ
+        into piece.da and return dL/d(state before the first)."""
+        norms = self.time_grad_norms
+        for t in reversed(range(steps.start, steps.stop)):
+            if douts is not None:
+                dnext[0] += douts[t]
+            if norms is not None:
+                norms[t] = np.sqrt(sum(np.vdot(d, d) for d in dnext))  # over the batch, h and c together
+            dnext = self._cell_backward(piece, t, dnext)
+            if self.truncate_bptt and t % self.truncate_bptt == 0 and t > 0:
+                dnext = [np.zeros_like(d) for d in dnext]  # a block boundary: no gradient into the block before
+        return dnext
 
     def _weight_grads_later(self, piece: Piece, half: slice, steps: slice, out: dict[str, np.ndarray]) -> None:
         """`_weight_grads` of the samples `half` of `piece` over `steps`, on another lane where
@@ -497,6 +513,36 @@ class LSTM(Recurrent):
         T, GH, n = piece.a.shape
         piece.tanh_c = np.empty((T, self.units, n), piece.a.dtype)
         piece.recurrent = np.empty((GH, n), piece.a.dtype)  # Wᵀ h^{t−1}: one buffer for every step
+
+    def _forward_steps(self, piece):
+        # All T steps in one compiled call, which calls BLAS for each step's product itself: no
+        # return to Python between steps (its calls were 5% of a step, and each hands the GIL
+        # between the halves' loops). Where NumPy's BLAS cannot be called so, step by step.
+        from dnnexp.core import compiled
+
+        gemm = compiled.blas_gemm(piece.a.dtype)
+        if gemm is None:
+            super()._forward_steps(piece)
+            return
+        hs, cs = piece.states
+        compiled.lstm_forward_steps(
+            gemm, self.W_half, piece.a, self.half_peepholes, hs, cs, piece.tanh_c, piece.recurrent
+        )
+
+    def _backward_steps(self, piece, steps, dnext, douts):
+        from dnnexp.core import compiled
+
+        gemm = compiled.blas_gemm(piece.a.dtype)
+        if gemm is None or self.time_grad_norms is not None:  # norms: step by step, between the steps
+            return super()._backward_steps(piece, steps, dnext, douts)
+        dh, dc = dnext  # carried through the steps in place
+        if douts is None:
+            douts = np.empty((0, *dh.shape), dh.dtype)
+        compiled.lstm_backward_steps(
+            gemm, np.ascontiguousarray(self.params["W"]), piece.a, self.peepholes, piece.states[1], piece.tanh_c,
+            douts, dh, dc, piece.da, steps.start, steps.stop, self.truncate_bptt or 0,
+        )
+        return [dh, dc]
 
     def _cell_forward(self, piece, t):
         # The gates, the CEC and h^t in one compiled loop (core/compiled.py): the course's

@@ -112,6 +112,16 @@ def test_a_float32_lstm_is_the_float64_course_form_to_float32s_rounding(peephole
         close(grad, reference.grads[key], err_msg=key)
 
 
+def passes(layer: Recurrent, x: np.ndarray, state: tuple, dout: np.ndarray, dfinal: tuple, lanes: int) -> list:
+    """Every output and gradient of a forward and backward pass from `state` on `lanes`: the
+    output, dL/dx, the final state, dL/d(initial state) and the weight gradients."""
+    with parallel.using(lanes), parallel.deferring():
+        layer.set_state(*state)
+        out = layer.forward(x)
+        dx = layer.backward(dout, dfinal)
+    return [out, dx, *layer.final_state, *layer.dstate, *(g.copy() for g in layer.grads.values())]
+
+
 def halves_of_any_size(monkeypatch) -> None:
     """Small layers and short sequences in halves too."""
     for layer_class in (Recurrent, *Recurrent.__subclasses__()):
@@ -138,13 +148,7 @@ def test_a_batch_in_halves_on_two_lanes_gives_the_whole_batchs_bits(
     x, state = cast(rng.normal(size=(batch, T, D))), tuple(map(cast, initial_state(layer, batch=batch)))
     dfinal = tuple(cast(rng.normal(size=(batch, H))) for _ in state)
     dout = cast(rng.normal(size=(batch, T, H) if return_sequences else (batch, H)))
-    runs = []
-    for lanes in (1, 2):
-        with parallel.using(lanes), parallel.deferring():
-            layer.set_state(*state)
-            out = layer.forward(x)
-            dx = layer.backward(dout, dfinal)
-        runs.append([out, dx, *layer.final_state, *layer.dstate, *(g.copy() for g in layer.grads.values())])
+    runs = [passes(layer, x, state, dout, dfinal, lanes) for lanes in (1, 2)]
     exact = parallel.exact_in_halves(layer._products(D), batch, x.dtype)
     assert len(layer.pieces) == (2 if exact else 1)
     for one, two in zip(*runs):
@@ -191,6 +195,42 @@ def test_halves_over_several_blocks_of_steps_and_a_stateful_second_batch(case, b
     assert len(layer.pieces) == (2 if exact else 1)
     for one, two in zip(*runs):
         assert np.array_equal(one, two)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("truncate", [None, 7])
+@pytest.mark.parametrize("return_sequences", [True, False])
+@pytest.mark.parametrize("case", ["lstm", "lstm peephole"])
+def test_the_lstms_compiled_time_loops_give_its_step_by_step_loops_bits(
+    case, return_sequences, truncate, dtype, build_layer, monkeypatch
+):
+    """The LSTM's time loops compiled whole, calling BLAS themselves (`compiled.blas_gemm`), against
+    a step at a time from Python with NumPy's products, where NumPy's BLAS cannot be called so:
+    every output and gradient the same bits, whole and in halves on two lanes, over two blocks of
+    weight gradients, from a given state and with a gradient for the final state."""
+    from dnnexp.core import compiled
+
+    assert compiled.blas_gemm(dtype) is not None  # NumPy's wheels bring OpenBLAS with 64-bit sizes
+    halves_of_any_size(monkeypatch)
+    steps, batch = 20, 2 * recurrent_module.MIN_HALF + 1
+    assert len(time_blocks(steps)) == 2
+    layer = build_layer({**CASES[case][0], "units": H, "return_sequences": return_sequences,
+                         "truncate_bptt": truncate}, (steps, D), dtype=dtype)
+    rng = np.random.default_rng(6)
+    for value in layer.params.values():
+        value[...] = rng.normal(0.0, 0.6, value.shape)
+    layer.needs_input_grad = True
+    x = rng.normal(size=(batch, steps, D)).astype(dtype)
+    state = tuple(rng.normal(size=(batch, H)).astype(dtype) for _ in layer.state_names)
+    dfinal = tuple(rng.normal(size=(batch, H)).astype(dtype) for _ in layer.state_names)
+    dout = rng.normal(size=(batch, steps, H) if return_sequences else (batch, H)).astype(dtype)
+    runs = []
+    for gemm in (compiled.blas_gemm(dtype), None):
+        monkeypatch.setitem(compiled._gemm, np.dtype(dtype), gemm)
+        runs += [passes(layer, x, state, dout, dfinal, lanes) for lanes in (1, 2)]
+    for run in runs[1:]:
+        for first, other in zip(runs[0], run):
+            assert np.array_equal(first, other)
 
 
 @pytest.mark.parametrize("case", CASES)
