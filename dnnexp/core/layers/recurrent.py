@@ -837,10 +837,10 @@ def time_blocks(T: int) -> list[slice]:
 
 
 def sum_into(grads: dict[str, np.ndarray], partials: list[dict[str, np.ndarray]]) -> None:
-    """grads[key] = Σ partials[k][key], added in the order of the list."""
+    """grads[key] = Σ partials[k][key] over two or more partials, added in the order of the list."""
     for key, grad in grads.items():
-        np.copyto(grad, partials[0][key])
-        for partial in partials[1:]:
+        np.add(partials[0][key], partials[1][key], out=grad)
+        for partial in partials[2:]:
             grad += partial[key]
 
 
