@@ -450,7 +450,7 @@ class LSTM(Recurrent):
 
     gates = 4
     state_names = ("h", "c")
-    # A compiled step hands the GIL over twice, not a dozen times: halves pay from smaller sizes.
+    # Compiled steps hand the GIL over at their calls, not a dozen times a step: halves pay from smaller sizes.
     # Layer forward and backward, T = 28, two lanes, halves against whole: 64 units at batch 64
     # (5.2·10⁵ a step, 1.5·10⁷ the sequence) 2.9–3.0 against 3.5–4.0 ms, 32 units at 256 3.9–4.8
     # against 5.2–5.4, 128 units at 32 4.5–4.7 against 5.5–6.2; 32 units at batch 64 (1.3·10⁵,
