@@ -7,13 +7,13 @@ side by side on two lanes (`Recurrent._halves`) has its loops wait on each other
 of them: the two loops ran 20–25% slower side by side than alone, where two processes ran at
 full speed. Here each step's elementwise work is one loop over the units and samples that runs
 without the GIL (`nogil`), and each number is read and written once a step instead of once a
-pass. The T steps are one call (`lstm_forward_steps`, `lstm_backward_steps`): the loop calls
-the very BLAS routine NumPy's matmul would for each step's product itself (`blas_gemm`), so it
-never goes back to Python between steps (those calls took 5% of a step) and the halves' loops
-never wait on each other for the GIL. Adam's ten
-passes, each through all of memory, become one. numba is the well-kept library that does this:
-it compiles these loops with LLVM, which vectorizes them (AVX2, AVX-512), and caches the machine
-code beside this module.
+pass. The steps are one call (`lstm_forward_steps`, `lstm_backward_steps`): the loop calls the
+BLAS routine NumPy's matmul would for each step's product itself (`blas_gemm`, `gemm_call`), so
+it goes back to Python only between blocks of steps, not between steps (those returns took 5%
+of a step, and each could wait for the GIL the other half's loop held). Adam's ten passes, each
+through all of memory, become one. numba is the well-kept library that does this: it compiles
+these loops with LLVM, which vectorizes them (AVX2, AVX-512), and caches the machine code beside
+this module.
 
 The arithmetic is IEEE, as written: no fast-math, so LLVM neither reorders sums nor fuses
 multiply-adds, a number comes out the same whichever vector lane, loop or batch piece computed
@@ -117,14 +117,14 @@ CBLAS_ROW_MAJOR, CBLAS_NO_TRANS = 101, 111
 
 
 @intrinsic
-def gemm_call(typingctx, gemm, a, b, out):
-    """out = a @ b, C-ordered matrices of one float type, through the CBLAS ?gemm at the address
-    `gemm` (an ILP64 one: sizes and strides in 64 bits, `blas_gemm`): the call NumPy's matmul
-    makes for such operands (row-major, neither transposed, α = 1, β = 0), so the same bits."""
+def _cblas_gemm(typingctx, gemm, a, b, out):
+    """cblas_?gemm(row-major, neither transposed, m, n, k, 1, a, k, b, n, 0, out, n) at the address
+    `gemm`, its sizes in 64 bits (ILP64), for C-ordered matrices of one float type, `out`
+    writable; the shapes are `gemm_call`'s to check."""
     arrays = (a, b, out)
     if not all(isinstance(x, types.Array) and x.ndim == 2 and x.layout == "C" for x in arrays):
         return None
-    if len({x.dtype for x in arrays}) != 1 or a.dtype not in (types.float32, types.float64):
+    if len({x.dtype for x in arrays}) != 1 or a.dtype not in (types.float32, types.float64) or not out.mutable:
         return None
 
     def codegen(context, builder, signature, args):
@@ -133,9 +133,7 @@ def gemm_call(typingctx, gemm, a, b, out):
         pointer, flag = ir.IntType(8).as_pointer(), ir.IntType(32)
         parameters = [flag, flag, flag, size, size, size, scalar, pointer, size, pointer, size, scalar, pointer, size]
         function = builder.inttoptr(args[0], ir.FunctionType(ir.VoidType(), parameters).as_pointer())
-        matrices = [
-            cgutils.create_struct_proxy(kind)(context, builder, value=value) for kind, value in zip(arrays, args[1:])
-        ]
+        matrices = [context.make_array(kind)(context, builder, value) for kind, value in zip(arrays, args[1:])]
         m, k = cgutils.unpack_tuple(builder, matrices[0].shape, 2)
         n = cgutils.unpack_tuple(builder, matrices[1].shape, 2)[1]
         A, B, C = (builder.bitcast(matrix.data, pointer) for matrix in matrices)
@@ -145,6 +143,18 @@ def gemm_call(typingctx, gemm, a, b, out):
         return context.get_dummy_value()
 
     return types.void(types.int64, a, b, out), codegen
+
+
+@njit(error_model="numpy")
+def gemm_call(gemm, a, b, out):
+    """out = a (m, k) @ b (k, n), C-ordered matrices of one float type, through the CBLAS ?gemm at
+    the address `gemm` (`blas_gemm`): the call NumPy's matmul makes for such operands when none
+    of m, k, n is 1 (then it takes gemv or a loop of its own), so then the same bits. `out` must
+    not overlap a or b. Shapes that do not fit raise: BLAS would write past out's end."""
+    m, k = a.shape
+    if b.shape[0] != k or out.shape[0] != m or out.shape[1] != b.shape[1]:
+        raise ValueError("gemm_call: the shapes are not (m, k) @ (k, n) into (m, n)")
+    _cblas_gemm(gemm, a, b, out)
 
 
 @loop
@@ -163,7 +173,7 @@ def blas_gemm(dtype: np.dtype) -> int | None:
     """The address of the CBLAS sgemm (float32) or dgemm (float64) that NumPy's matmul calls,
     for the compiled time loops, which then call it per step without going back to Python; or
     None, and they are not used: NumPy's BLAS is not OpenBLAS, its sizes are not 64-bit, the JIT
-    is off (`NUMBA_DISABLE_JIT`), or a product through it did not give NumPy's bits (tried once
+    is off (`NUMBA_DISABLE_JIT`), or products through it did not give NumPy's bits (tried once
     per type)."""
     dtype = np.dtype(dtype)
     if dtype not in _gemm:
@@ -176,8 +186,10 @@ def _find_gemm(dtype: np.dtype) -> int | None:
 
     from dnnexp.core import parallel
 
+    if config.DISABLE_JIT or dtype.type not in (np.float32, np.float64):
+        return None
     blas = parallel.numpy_openblas()
-    if blas is None or config.DISABLE_JIT or dtype.type not in (np.float32, np.float64):
+    if blas is None:
         return None
     library = ctypes.CDLL(blas.filepath)  # the one NumPy loaded: the same threads and settings
     letter = "s" if dtype == np.float32 else "d"
@@ -189,10 +201,13 @@ def _find_gemm(dtype: np.dtype) -> int | None:
     else:
         return None
     rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(37, 29)).astype(dtype), rng.normal(size=(29, 45)).astype(dtype)
-    out = np.empty((37, 45), dtype)
-    blas_product(gemm, a, b, out)
-    return gemm if np.array_equal(out, a @ b) else None
+    for m, k, n in ((37, 29, 45), (512, 128, 32)):  # odd sizes, and a step's product
+        a, b = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
+        out = np.empty((m, n), dtype)
+        blas_product(gemm, a, b, out)
+        if not np.array_equal(out, a @ b):
+            return None
+    return gemm
 
 
 @loop

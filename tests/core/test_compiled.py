@@ -126,7 +126,8 @@ def test_adam_step_is_numpys_passes_bit_for_bit():
 @pytest.mark.parametrize("shape", [(512, 128, 32), (128, 512, 17), (37, 29, 45), (2, 3, 2)])
 def test_a_product_through_numpys_blas_from_a_compiled_loop_is_numpys_bit_for_bit(shape, dtype):
     gemm = compiled.blas_gemm(dtype)
-    assert gemm is not None  # NumPy's wheels bring OpenBLAS with 64-bit sizes
+    # NumPy's wheels bring OpenBLAS with 64-bit sizes; with another NumPy the LSTM steps from Python
+    assert gemm is not None, "the compiled LSTM loops cannot call NumPy's BLAS here"
     m, k, n = shape
     rng = np.random.default_rng(2)
     a, b = rng.normal(size=(m, k)).astype(dtype), rng.normal(size=(k, n)).astype(dtype)
@@ -138,12 +139,21 @@ def test_a_product_through_numpys_blas_from_a_compiled_loop_is_numpys_bit_for_bi
 def test_a_product_from_a_compiled_loop_takes_only_c_ordered_matrices_of_one_type():
     from numba.core.errors import TypingError
 
-    gemm = compiled.blas_gemm(np.float32)
-    a = np.ones((4, 3), np.float32)
+    a, read_only = np.ones((4, 3), np.float32), np.empty((4, 4), np.float32)
+    read_only.flags.writeable = False
     for b, out in ((np.ones((4, 3), np.float32).T, np.empty((4, 4), np.float32)),
-                   (np.ones((3, 4), np.float64), np.empty((4, 4), np.float32))):
+                   (np.ones((3, 4), np.float64), np.empty((4, 4), np.float32)),
+                   (np.ones((3, 4), np.float32), read_only)):
         with pytest.raises(TypingError):
-            compiled.blas_product(gemm, a, b, out)
+            compiled.blas_product(0, a, b, out)  # refused while typing: the address is never called
+
+
+@pytest.mark.parametrize("b_shape, out_shape", [((5, 4), (4, 4)), ((3, 4), (2, 2)), ((3, 4), (4, 5))])
+def test_a_product_from_a_compiled_loop_refuses_shapes_that_do_not_fit(b_shape, out_shape):
+    a = np.ones((4, 3), np.float32)
+    b, out = np.ones(b_shape, np.float32), np.empty(out_shape, np.float32)
+    with pytest.raises(ValueError, match="shapes"):
+        compiled.blas_product(compiled.blas_gemm(np.float32), a, b, out)
 
 
 def test_a_loop_compiles_uncached_where_no_cache_directory_can_be_written(monkeypatch):

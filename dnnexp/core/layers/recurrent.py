@@ -450,7 +450,8 @@ class LSTM(Recurrent):
 
     gates = 4
     state_names = ("h", "c")
-    # Compiled steps hand the GIL over at their calls, not a dozen times a step: halves pay from smaller sizes.
+    # Compiled steps hand the GIL over at their calls, not a dozen times a step: halves pay from
+    # smaller sizes (measured with the steps' loops called one step at a time).
     # Layer forward and backward, T = 28, two lanes, halves against whole: 64 units at batch 64
     # (5.2·10⁵ a step, 1.5·10⁷ the sequence) 2.9–3.0 against 3.5–4.0 ms, 32 units at 256 3.9–4.8
     # against 5.2–5.4, 128 units at 32 4.5–4.7 against 5.5–6.2; 32 units at batch 64 (1.3·10⁵,
@@ -520,7 +521,7 @@ class LSTM(Recurrent):
         # between the halves' loops). Where NumPy's BLAS cannot be called so, step by step.
         from dnnexp.core import compiled
 
-        gemm = compiled.blas_gemm(piece.a.dtype)
+        gemm = self._blas_gemm(piece)
         if gemm is None:
             super()._forward_steps(piece)
             return
@@ -532,7 +533,7 @@ class LSTM(Recurrent):
     def _backward_steps(self, piece, steps, dnext, douts):
         from dnnexp.core import compiled
 
-        gemm = compiled.blas_gemm(piece.a.dtype)
+        gemm = self._blas_gemm(piece)
         if gemm is None or self.time_grad_norms is not None:  # norms: step by step, between the steps
             return super()._backward_steps(piece, steps, dnext, douts)
         dh, dc = dnext  # carried through the steps in place
@@ -543,6 +544,18 @@ class LSTM(Recurrent):
             douts, dh, dc, piece.da, steps.start, steps.stop, self.truncate_bptt or 0,
         )
         return [dh, dc]
+
+    def _blas_gemm(self, piece: Piece) -> int | None:
+        """The BLAS routine the compiled time loops call for the products of `piece`
+        (`compiled.blas_gemm`), or None, and the steps go one at a time: where NumPy's BLAS cannot
+        be called so, where NumPy's matmul would take another (a product with a side of 1, one
+        unit or one sample: gemv), or where the weights' type is not the input's (NumPy then
+        works in the wider)."""
+        from dnnexp.core import compiled
+
+        if self.units < 2 or piece.a.shape[2] < 2 or self.params["W"].dtype != piece.a.dtype:
+            return None
+        return compiled.blas_gemm(piece.a.dtype)
 
     def _cell_forward(self, piece, t):
         # The gates, the CEC and h^t in one compiled loop (core/compiled.py): the course's

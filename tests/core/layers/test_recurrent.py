@@ -197,33 +197,36 @@ def test_halves_over_several_blocks_of_steps_and_a_stateful_second_batch(case, b
         assert np.array_equal(one, two)
 
 
+@pytest.mark.parametrize("batch, units", [(2 * recurrent_module.MIN_HALF + 1, H), (1, H), (3, 1)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("truncate", [None, 7])
 @pytest.mark.parametrize("return_sequences", [True, False])
 @pytest.mark.parametrize("case", ["lstm", "lstm peephole"])
 def test_the_lstms_compiled_time_loops_give_its_step_by_step_loops_bits(
-    case, return_sequences, truncate, dtype, build_layer, monkeypatch
+    case, return_sequences, truncate, dtype, batch, units, build_layer, monkeypatch
 ):
     """The LSTM's time loops compiled whole, calling BLAS themselves (`compiled.blas_gemm`), against
     a step at a time from Python with NumPy's products, where NumPy's BLAS cannot be called so:
     every output and gradient the same bits, whole and in halves on two lanes, over two blocks of
-    weight gradients, from a given state and with a gradient for the final state."""
+    weight gradients, from a given state and with a gradient for the final state; also one sample
+    and one unit, where NumPy's matmul takes gemv and the layer steps from Python either way."""
     from dnnexp.core import compiled
 
-    assert compiled.blas_gemm(dtype) is not None  # NumPy's wheels bring OpenBLAS with 64-bit sizes
+    # NumPy's wheels bring OpenBLAS with 64-bit sizes; with another NumPy the LSTM steps from Python
+    assert compiled.blas_gemm(dtype) is not None, "the compiled LSTM loops cannot call NumPy's BLAS here"
     halves_of_any_size(monkeypatch)
-    steps, batch = 20, 2 * recurrent_module.MIN_HALF + 1
+    steps = 20
     assert len(time_blocks(steps)) == 2
-    layer = build_layer({**CASES[case][0], "units": H, "return_sequences": return_sequences,
+    layer = build_layer({**CASES[case][0], "units": units, "return_sequences": return_sequences,
                          "truncate_bptt": truncate}, (steps, D), dtype=dtype)
     rng = np.random.default_rng(6)
     for value in layer.params.values():
         value[...] = rng.normal(0.0, 0.6, value.shape)
     layer.needs_input_grad = True
     x = rng.normal(size=(batch, steps, D)).astype(dtype)
-    state = tuple(rng.normal(size=(batch, H)).astype(dtype) for _ in layer.state_names)
-    dfinal = tuple(rng.normal(size=(batch, H)).astype(dtype) for _ in layer.state_names)
-    dout = rng.normal(size=(batch, steps, H) if return_sequences else (batch, H)).astype(dtype)
+    state = tuple(rng.normal(size=(batch, units)).astype(dtype) for _ in layer.state_names)
+    dfinal = tuple(rng.normal(size=(batch, units)).astype(dtype) for _ in layer.state_names)
+    dout = rng.normal(size=(batch, steps, units) if return_sequences else (batch, units)).astype(dtype)
     runs = []
     for gemm in (compiled.blas_gemm(dtype), None):
         monkeypatch.setitem(compiled._gemm, np.dtype(dtype), gemm)
@@ -231,6 +234,26 @@ def test_the_lstms_compiled_time_loops_give_its_step_by_step_loops_bits(
     for run in runs[1:]:
         for first, other in zip(runs[0], run):
             assert np.array_equal(first, other)
+
+
+@pytest.mark.parametrize("inputs", [np.float64, np.float32])
+def test_an_lstm_takes_inputs_of_another_float_type_than_its_weights(inputs, build_layer):
+    """NumPy works such a layer's products in the wider type; the compiled time loops, which take
+    one type, leave it to the steps from Python."""
+    weights = np.float32 if inputs == np.float64 else np.float64
+    layer = recurrent(build_layer, CASES["lstm"][0], dtype=weights)
+    rng = np.random.default_rng(7)
+    x, dout = rng.normal(size=(N, T, D)).astype(inputs), rng.normal(size=(N, H)).astype(inputs)
+    reference = TimeReference(LSTMStep, {key: value.astype(np.float64) for key, value in layer.params.items()})
+    zeros = np.zeros((N, H))
+    want = reference.forward(x.astype(np.float64), (zeros, zeros))[:, -1]
+    dhs = np.zeros((N, T, H))
+    dhs[:, -1] = dout
+    close = partial(np.testing.assert_allclose, rtol=1e-4, atol=1e-5)
+    close(layer.forward(x), want)
+    close(layer.backward(dout), reference.backward(dhs))
+    for key, grad in layer.grads.items():
+        close(grad, reference.grads[key], err_msg=key)
 
 
 @pytest.mark.parametrize("case", CASES)
