@@ -418,8 +418,9 @@ def _exact_blas() -> Any:
 
 
 def numpy_openblas() -> Any:
-    """threadpoolctl's controller of the OpenBLAS NumPy's products run on, or None where NumPy's
-    BLAS is another (or it cannot be told which of several is NumPy's)."""
+    """threadpoolctl's controller of the OpenBLAS NumPy's products run on: the one in NumPy's own
+    folder (its wheels'), else the one OpenBLAS loaded (a NumPy linked to the system's); None
+    where none or several are (callers check the bits of what they get)."""
     from threadpoolctl import ThreadpoolController
 
     found = ThreadpoolController().select(internal_api="openblas").lib_controllers
